@@ -1,0 +1,142 @@
+"""Create a payout: hold the funds, store the payout, its idempotent response and its event.
+
+All of it is one transaction. A retry under the same key replays the stored response; a
+concurrent twin loses on a unique constraint and then replays the winner's response.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from payout_service.application.errors import (
+    AccountNotFound,
+    DuplicateReference,
+    Forbidden,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+)
+from payout_service.application.idempotency import InFlightKeys
+from payout_service.application.ports import (
+    Clock,
+    IdGenerator,
+    StoredResponse,
+    UniqueViolation,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from payout_service.application.representation import payout_representation
+from payout_service.domain.money import Money, currency
+from payout_service.domain.payout import Payout
+
+CREATED = 201
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePayoutCommand:
+    caller_user_id: int
+    idempotency_key: str
+    fingerprint: str
+    user_id: int
+    amount: str
+    currency: str
+    wallet: str
+    external_reference: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePayoutResult:
+    status_code: int
+    body: str
+    replayed: bool
+
+
+class CreatePayout:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdGenerator,
+        max_amount: int,
+        key_ttl: timedelta,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+        self._max_amount = max_amount  # major units, the same cap in every currency
+        self._key_ttl = key_ttl
+        self._in_flight = InFlightKeys()
+
+    async def __call__(self, cmd: CreatePayoutCommand) -> CreatePayoutResult:
+        if cmd.user_id != cmd.caller_user_id:
+            raise Forbidden("user_id does not match the API key's user")
+        code = currency(cmd.currency).code
+        max_minor = self._max_amount * 10 ** currency(code).exponent
+        amount = Money.parse(cmd.amount, code, max_minor)
+        if not self._in_flight.claim(cmd.caller_user_id, cmd.idempotency_key):
+            raise IdempotencyKeyInFlight("a request with this Idempotency-Key is in progress")
+        try:
+            try:
+                return await self._create(cmd, amount)
+            except UniqueViolation:
+                return await self._after_conflict(cmd)
+        finally:
+            self._in_flight.release(cmd.caller_user_id, cmd.idempotency_key)
+
+    async def _create(self, cmd: CreatePayoutCommand, amount: Money) -> CreatePayoutResult:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            replay = await self._replay(uow, cmd)
+            if replay is not None:
+                return replay
+            account = await uow.accounts.get_for_update(cmd.user_id, amount.currency.code)
+            if account is None:
+                raise AccountNotFound(f"user {cmd.user_id} has no {amount.currency.code} account")
+            payout = Payout.create(
+                payout_id=self._ids.new_id(),
+                user_id=cmd.user_id,
+                amount=amount,
+                wallet=cmd.wallet,
+                external_reference=cmd.external_reference,
+                now=now,
+            )
+            entry = account.hold(amount.minor, payout.id)
+            await uow.accounts.save_balances(account, now)
+            await uow.accounts.append_entry(entry, now)
+            await uow.payouts.add(payout)
+            body = json.dumps(payout_representation(payout), separators=(",", ":"))
+            stored = StoredResponse(cmd.fingerprint, CREATED, body, now + self._key_ttl)
+            await uow.idempotency.save(
+                cmd.caller_user_id, cmd.idempotency_key, stored, payout.id, now
+            )
+            for event in payout.events:
+                await uow.outbox.add(event, cmd.headers, now)
+            await uow.commit()
+        return CreatePayoutResult(CREATED, body, replayed=False)
+
+    async def _replay(self, uow: UnitOfWork, cmd: CreatePayoutCommand) -> CreatePayoutResult | None:
+        stored = await uow.idempotency.find(cmd.caller_user_id, cmd.idempotency_key)
+        if stored is None:
+            return None
+        if stored.expires_at <= self._clock.now():
+            await uow.idempotency.delete(cmd.caller_user_id, cmd.idempotency_key)
+            return None
+        if stored.fingerprint != cmd.fingerprint:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used with a different request body"
+            )
+        return CreatePayoutResult(stored.status_code, stored.body, replayed=True)
+
+    async def _after_conflict(self, cmd: CreatePayoutCommand) -> CreatePayoutResult:
+        """A twin committed first: answer as it did, or say which uniqueness we hit."""
+        async with self._uow() as uow:
+            replay = await self._replay(uow, cmd)
+            if replay is not None:
+                return replay
+            if await uow.payouts.reference_exists(cmd.user_id, cmd.external_reference):
+                raise DuplicateReference(
+                    f"external_reference {cmd.external_reference!r} is already used"
+                )
+        raise IdempotencyKeyInFlight("a request with this Idempotency-Key is in progress")

@@ -1,0 +1,33 @@
+"""Failures of a use case that are not domain rules; the web edge maps each to a problem."""
+
+
+class ApplicationError(Exception):
+    """Base of the use cases' own refusals."""
+
+
+class NotFound(ApplicationError):
+    """The thing does not exist, or belongs to someone else (the two are never told apart)."""
+
+
+class Forbidden(ApplicationError):
+    """The caller is known but may not act for the user it names."""
+
+
+class IdempotencyKeyReused(ApplicationError):
+    """The key was already used with a different request body."""
+
+
+class IdempotencyKeyInFlight(ApplicationError):
+    """Another request with the same key has not finished yet."""
+
+
+class DuplicateReference(ApplicationError):
+    """The user already has a payout with this external_reference (under another key)."""
+
+
+class AccountNotFound(ApplicationError):
+    """The user holds no account in the payout's currency."""
+
+
+class PayoutNotCancellable(ApplicationError):
+    """The provider already accepted the payout, or it reached a final state."""

@@ -1,0 +1,37 @@
+"""Fingerprints that tell a retried request from a different one sent under the same key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+
+def request_fingerprint(method: str, path: str, body: Any) -> str:
+    """SHA-256 of the request's canonical JSON: key order and whitespace do not matter."""
+    canonical = json.dumps(
+        [method.upper(), path, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class InFlightKeys:
+    """Idempotency keys whose first request is still running in this process.
+
+    A concurrent twin in another process is serialised by the database instead (it waits on the
+    account row, then replays), so this set only makes the common same-process case answer 409
+    at once rather than wait.
+    """
+
+    def __init__(self) -> None:
+        self._keys: set[tuple[int, str]] = set()
+
+    def claim(self, user_id: int, key: str) -> bool:
+        scope = (user_id, key)
+        if scope in self._keys:
+            return False
+        self._keys.add(scope)
+        return True
+
+    def release(self, user_id: int, key: str) -> None:
+        self._keys.discard((user_id, key))

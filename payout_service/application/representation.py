@@ -1,0 +1,35 @@
+"""The public shape of a payout: what the API returns and what an idempotent replay repeats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from payout_service.domain.payout import Payout
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def payout_representation(payout: Payout) -> dict[str, Any]:
+    return {
+        "id": payout.id,
+        "user_id": payout.user_id,
+        "amount": payout.amount.format(),
+        "amount_minor": payout.amount.minor,
+        "currency": payout.amount.currency.code,
+        "wallet": payout.wallet,
+        "external_reference": payout.external_reference,
+        "status": str(payout.status),
+        "provider_payout_id": payout.provider_payout_id,
+        "provider_status": payout.provider_status,
+        "send_attempts": payout.send_attempts,
+        "last_error": payout.last_error,
+        "next_retry_at": iso(payout.next_retry_at),
+        "completed_at": iso(payout.completed_at),
+        "created_at": iso(payout.created_at),
+        "updated_at": iso(payout.updated_at),
+    }

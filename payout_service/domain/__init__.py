@@ -1,0 +1,1 @@
+"""Pure payout rules: money, the payout state machine, accounts and their holds. No framework here."""

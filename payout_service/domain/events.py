@@ -1,0 +1,20 @@
+"""Domain events: facts a state change produced, written to the outbox in the same transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PAYOUT_CREATED = "payout.created"
+PAYOUT_PROVIDER_ACCEPTED = "payout.provider_accepted"
+PAYOUT_SUCCEEDED = "payout.succeeded"
+PAYOUT_FAILED = "payout.failed"
+PAYOUT_CANCELLED = "payout.cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    name: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,156 @@
+"""The payout aggregate and its state machine.
+
+pending -> processing -> success | failed, and pending -> cancelled, processing -> cancelled while
+the provider has not accepted it. success, failed and cancelled are final: a later contradictory
+outcome raises IllegalTransition so the caller records it instead of applying it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from payout_service.domain import events
+from payout_service.domain.errors import IllegalTransition
+from payout_service.domain.events import DomainEvent
+from payout_service.domain.money import Money
+
+
+class PayoutStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCESS = "success"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.CANCELLED})
+
+_ALLOWED: dict[PayoutStatus, frozenset[PayoutStatus]] = {
+    PayoutStatus.PENDING: frozenset({PayoutStatus.PROCESSING, PayoutStatus.CANCELLED}),
+    PayoutStatus.PROCESSING: frozenset(
+        {PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.CANCELLED}
+    ),
+    PayoutStatus.SUCCESS: frozenset(),
+    PayoutStatus.FAILED: frozenset(),
+    PayoutStatus.CANCELLED: frozenset(),
+}
+
+AGGREGATE_TYPE = "payout"
+
+
+@dataclass(slots=True)
+class Payout:
+    id: str
+    user_id: int
+    amount: Money
+    wallet: str
+    external_reference: str
+    status: PayoutStatus
+    created_at: datetime
+    updated_at: datetime
+    provider_payout_id: str | None = None
+    provider_status: str | None = None
+    send_attempts: int = 0
+    last_error: str | None = None
+    next_retry_at: datetime | None = None
+    completed_at: datetime | None = None
+    events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        payout_id: str,
+        user_id: int,
+        amount: Money,
+        wallet: str,
+        external_reference: str,
+        now: datetime,
+    ) -> Payout:
+        payout = cls(
+            id=payout_id,
+            user_id=user_id,
+            amount=amount,
+            wallet=wallet,
+            external_reference=external_reference,
+            status=PayoutStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+        )
+        payout._emit(events.PAYOUT_CREATED)
+        return payout
+
+    @property
+    def is_cancellable(self) -> bool:
+        return self.status is PayoutStatus.PENDING or (
+            self.status is PayoutStatus.PROCESSING and self.provider_payout_id is None
+        )
+
+    def start_processing(self, now: datetime) -> None:
+        self._move(PayoutStatus.PROCESSING, now)
+
+    def record_provider_acceptance(self, provider_payout_id: str, now: datetime) -> None:
+        if self.status is not PayoutStatus.PROCESSING:
+            raise IllegalTransition(self.id, self.status, "provider_accepted")
+        self.provider_payout_id = provider_payout_id
+        self.provider_status = "accepted"
+        self.last_error = None
+        self.next_retry_at = None
+        self.updated_at = now
+        self._emit(events.PAYOUT_PROVIDER_ACCEPTED, provider_payout_id=provider_payout_id)
+
+    def record_send_failure(self, error: str, next_retry_at: datetime | None, now: datetime) -> None:
+        """A temporary failure: the send will be retried at next_retry_at."""
+        self.send_attempts += 1
+        self.last_error = error
+        self.next_retry_at = next_retry_at
+        self.updated_at = now
+
+    def record_provider_status(self, provider_status: str, now: datetime) -> None:
+        self.provider_status = provider_status
+        self.updated_at = now
+
+    def succeed(self, now: datetime) -> None:
+        self._move(PayoutStatus.SUCCESS, now)
+        self.completed_at = now
+        self._emit(events.PAYOUT_SUCCEEDED)
+
+    def fail(self, error: str, now: datetime) -> None:
+        self._move(PayoutStatus.FAILED, now)
+        self.last_error = error
+        self.next_retry_at = None
+        self.completed_at = now
+        self._emit(events.PAYOUT_FAILED, error=error)
+
+    def cancel(self, now: datetime) -> None:
+        if not self.is_cancellable:
+            raise IllegalTransition(self.id, self.status, PayoutStatus.CANCELLED)
+        self._move(PayoutStatus.CANCELLED, now)
+        self.next_retry_at = None
+        self.completed_at = now
+        self._emit(events.PAYOUT_CANCELLED)
+
+    def _move(self, target: PayoutStatus, now: datetime) -> None:
+        if target not in _ALLOWED[self.status]:
+            raise IllegalTransition(self.id, self.status, target)
+        self.status = target
+        self.updated_at = now
+
+    def _emit(self, name: str, **extra: Any) -> None:
+        payload: dict[str, Any] = {
+            "payout_id": self.id,
+            "user_id": self.user_id,
+            "amount_minor": self.amount.minor,
+            "currency": self.amount.currency.code,
+            "status": str(self.status),
+            "external_reference": self.external_reference,
+            **extra,
+        }
+        self.events.append(DomainEvent(name, AGGREGATE_TYPE, self.id, payload))

@@ -1,0 +1,1 @@
+"""Tortoise ORM schema, raw-SQL repositories and the unit of work."""

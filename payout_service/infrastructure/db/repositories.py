@@ -1,0 +1,260 @@
+"""Repositories over one open transaction: plain SQL in, domain objects out."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+
+from payout_service.application.ports import PageCursor, StoredResponse, UniqueViolation
+from payout_service.domain.accounts import Account, LedgerEntry
+from payout_service.domain.events import DomainEvent
+from payout_service.domain.money import Money, currency
+from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.infrastructure.db import statements as sql
+from payout_service.infrastructure.db.dialect import Dialect
+
+Row = Mapping[str, Any]
+
+_PAYOUT_COLUMNS = (
+    "id, user_id, amount_minor, currency, wallet, external_reference, status, provider_payout_id,"
+    " provider_status, send_attempts, last_error, next_retry_at, completed_at, created_at,"
+    " updated_at"
+)
+
+
+class SqlSession:
+    """One transaction's connection and its dialect; turns unique violations into the port's."""
+
+    def __init__(self, connection: BaseDBAsyncClient, dialect: Dialect) -> None:
+        self.connection = connection
+        self.dialect = dialect
+
+    async def rows(self, statement: str, *values: Any) -> list[Row]:
+        _, rows = await self.connection.execute_query(self.dialect.sql(statement), list(values))
+        return rows  # type: ignore[return-value]
+
+    async def execute(self, statement: str, *values: Any) -> int:
+        try:
+            count, _ = await self.connection.execute_query(
+                self.dialect.sql(statement), list(values)
+            )
+        except IntegrityError as exc:
+            raise UniqueViolation(str(exc)) from exc
+        return count
+
+
+class SqlPayoutRepository:
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def add(self, payout: Payout) -> None:
+        d = self._s.dialect
+        await self._s.execute(
+            sql.INSERT_PAYOUT,
+            payout.id,
+            payout.user_id,
+            payout.amount.minor,
+            payout.amount.currency.code,
+            payout.wallet,
+            payout.external_reference,
+            str(payout.status),
+            payout.provider_payout_id,
+            payout.provider_status,
+            payout.send_attempts,
+            payout.last_error,
+            d.to_db(payout.next_retry_at),
+            d.to_db(payout.completed_at),
+            d.to_db(payout.created_at),
+            d.to_db(payout.updated_at),
+        )
+
+    async def get(self, payout_id: str) -> Payout | None:
+        rows = await self._s.rows(f"SELECT {_PAYOUT_COLUMNS} FROM payouts WHERE id = %s", payout_id)
+        return self._to_payout(rows[0]) if rows else None
+
+    async def get_for_update(self, payout_id: str) -> Payout | None:
+        rows = await self._s.rows(
+            f"SELECT {_PAYOUT_COLUMNS} FROM payouts WHERE id = %s{self._s.dialect.for_update}",
+            payout_id,
+        )
+        return self._to_payout(rows[0]) if rows else None
+
+    async def update(self, payout: Payout) -> None:
+        d = self._s.dialect
+        await self._s.execute(
+            "UPDATE payouts SET status = %s, provider_payout_id = %s, provider_status = %s,"
+            " send_attempts = %s, last_error = %s, next_retry_at = %s, completed_at = %s,"
+            " updated_at = %s WHERE id = %s",
+            str(payout.status),
+            payout.provider_payout_id,
+            payout.provider_status,
+            payout.send_attempts,
+            payout.last_error,
+            d.to_db(payout.next_retry_at),
+            d.to_db(payout.completed_at),
+            d.to_db(payout.updated_at),
+            payout.id,
+        )
+
+    async def reference_exists(self, user_id: int, external_reference: str) -> bool:
+        rows = await self._s.rows(
+            "SELECT 1 AS found FROM payouts WHERE user_id = %s AND external_reference = %s",
+            user_id,
+            external_reference,
+        )
+        return bool(rows)
+
+    async def list_for_user(
+        self, user_id: int, status: PayoutStatus | None, limit: int, after: PageCursor | None
+    ) -> Sequence[Payout]:
+        where = ["user_id = %s"]
+        values: list[Any] = [user_id]
+        if status is not None:
+            where.append("status = %s")
+            values.append(str(status))
+        if after is not None:
+            where.append("(created_at < %s OR (created_at = %s AND id < %s))")
+            moment = self._s.dialect.to_db(after.created_at)
+            values += [moment, moment, after.payout_id]
+        rows = await self._s.rows(
+            f"SELECT {_PAYOUT_COLUMNS} FROM payouts WHERE {' AND '.join(where)}"
+            " ORDER BY created_at DESC, id DESC LIMIT %s",
+            *values,
+            limit,
+        )
+        return [self._to_payout(r) for r in rows]
+
+    def _to_payout(self, row: Row) -> Payout:
+        d = self._s.dialect
+        created_at = d.from_db(row["created_at"])
+        updated_at = d.from_db(row["updated_at"])
+        assert created_at is not None and updated_at is not None
+        return Payout(
+            id=row["id"],
+            user_id=int(row["user_id"]),
+            amount=Money(int(row["amount_minor"]), currency(row["currency"])),
+            wallet=row["wallet"],
+            external_reference=row["external_reference"],
+            status=PayoutStatus(row["status"]),
+            provider_payout_id=row["provider_payout_id"],
+            provider_status=row["provider_status"],
+            send_attempts=int(row["send_attempts"]),
+            last_error=row["last_error"],
+            next_retry_at=d.from_db(row["next_retry_at"]),
+            completed_at=d.from_db(row["completed_at"]),
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+
+
+class SqlAccountRepository:
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def get_for_update(self, user_id: int, currency_code: str) -> Account | None:
+        rows = await self._s.rows(sql.LOCK_ACCOUNT + self._s.dialect.for_update, user_id, currency_code)
+        if not rows:
+            return None
+        r = rows[0]
+        return Account(
+            id=int(r["id"]),
+            user_id=int(r["user_id"]),
+            currency=r["currency"],
+            balance_minor=int(r["balance_minor"]),
+            held_minor=int(r["held_minor"]),
+        )
+
+    async def save_balances(self, account: Account, now: datetime) -> None:
+        await self._s.execute(
+            sql.UPDATE_ACCOUNT_BALANCES,
+            account.balance_minor,
+            account.held_minor,
+            self._s.dialect.to_db(now),
+            account.id,
+        )
+
+    async def append_entry(self, entry: LedgerEntry, now: datetime) -> None:
+        await self._s.execute(
+            sql.INSERT_LEDGER_ENTRY,
+            entry.account_id,
+            str(entry.kind),
+            entry.amount_minor,
+            entry.payout_id,
+            self._s.dialect.to_db(now),
+        )
+
+
+class SqlIdempotencyStore:
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def find(self, user_id: int, key: str) -> StoredResponse | None:
+        rows = await self._s.rows(sql.FIND_IDEMPOTENCY_KEY, user_id, key)
+        if not rows:
+            return None
+        r = rows[0]
+        expires_at = self._s.dialect.from_db(r["expires_at"])
+        assert expires_at is not None
+        return StoredResponse(
+            r["fingerprint"], int(r["response_status"]), r["response_body"], expires_at
+        )
+
+    async def delete(self, user_id: int, key: str) -> None:
+        await self._s.execute(
+            "DELETE FROM idempotency_keys WHERE user_id = %s AND `key` = %s", user_id, key
+        )
+
+    async def save(
+        self, user_id: int, key: str, response: StoredResponse, payout_id: str, now: datetime
+    ) -> None:
+        d = self._s.dialect
+        await self._s.execute(
+            sql.INSERT_IDEMPOTENCY_KEY,
+            user_id,
+            key,
+            response.fingerprint,
+            response.status_code,
+            response.body,
+            payout_id,
+            d.to_db(now),
+            d.to_db(response.expires_at),
+        )
+
+
+class SqlOutbox:
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+        self.written: list[str] = []
+
+    async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> None:
+        d = self._s.dialect
+        message_id = str(uuid.uuid4())
+        await self._s.execute(
+            sql.INSERT_OUTBOX_MESSAGE,
+            message_id,
+            event.name,
+            event.aggregate_type,
+            event.aggregate_id,
+            json.dumps(event.payload, separators=(",", ":")),
+            json.dumps(headers, separators=(",", ":")),
+            d.to_db(now),
+            d.to_db(now),
+        )
+        self.written.append(message_id)
+
+
+class SqlApiKeyRepository:
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def user_for_key_hash(self, key_hash: str) -> int | None:
+        rows = await self._s.rows(
+            "SELECT user_id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL", key_hash
+        )
+        return int(rows[0]["user_id"]) if rows else None

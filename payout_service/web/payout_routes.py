@@ -1,0 +1,73 @@
+"""/api/payouts: create (idempotent), read, list."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from payout_service.application.create_payout import CreatePayoutCommand
+from payout_service.application.idempotency import request_fingerprint
+from payout_service.application.representation import payout_representation
+from payout_service.bootstrap import Services
+from payout_service.web.middleware import request_id_of
+from payout_service.web.requests import (
+    create_payout_fields,
+    encode_cursor,
+    idempotency_key,
+    json_object,
+    page_query,
+)
+
+SERVICES = web.AppKey("services", Services)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/payouts", create_payout)
+    app.router.add_get("/api/payouts", list_payouts)
+    app.router.add_get("/api/payouts/{payout_id}", get_payout)
+
+
+async def create_payout(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    key = idempotency_key(request)
+    body = create_payout_fields(await json_object(request, services.settings.max_body_bytes))
+    result = await services.create_payout(
+        CreatePayoutCommand(
+            caller_user_id=request["user_id"],
+            idempotency_key=key,
+            fingerprint=request_fingerprint("POST", "/api/payouts", body),
+            user_id=body["user_id"],
+            amount=body["amount"],
+            currency=body["currency"],
+            wallet=body["wallet"],
+            external_reference=body["external_reference"],
+            headers={"request_id": request_id_of(request)},
+        )
+    )
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+    return web.Response(
+        status=result.status_code,
+        text=result.body,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+async def get_payout(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    payout = await services.read_payouts.get(request["user_id"], request.match_info["payout_id"])
+    return web.json_response(payout_representation(payout))
+
+
+async def list_payouts(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    status, limit, cursor = page_query(request)
+    page = await services.read_payouts.list(request["user_id"], status, limit, cursor)
+    return web.json_response(
+        {
+            "data": [payout_representation(p) for p in page.payouts],
+            "next_cursor": encode_cursor(page.next_cursor) if page.next_cursor else None,
+        },
+        dumps=json.dumps,
+    )

@@ -1,0 +1,148 @@
+"""Reading request bodies, headers and query strings into plain values, or a 4xx problem."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from payout_service.application.ports import PageCursor
+from payout_service.domain.payout import PayoutStatus
+from payout_service.web.problems import Problem, field_error, validation_problem
+
+MAX_IDEMPOTENCY_KEY = 255
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+async def json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
+    """The body as a JSON object; 415, 413 or 400 problems for anything else."""
+    if request.content_type != "application/json":
+        raise Problem(
+            415, "unsupported_media_type", "Unsupported media type",
+            "send the body as application/json",
+        )
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise _too_large(max_bytes)
+    try:
+        raw = await request.read()  # the app's client_max_size bounds it
+    except web.HTTPRequestEntityTooLarge:
+        raise _too_large(max_bytes) from None
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise Problem(400, "malformed_json", "Malformed JSON", f"the body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise Problem(400, "malformed_json", "Malformed JSON", "the body must be a JSON object")
+    return body
+
+
+def _too_large(max_bytes: int) -> Problem:
+    return Problem(
+        413, "payload_too_large", "Payload too large", f"the body exceeds {max_bytes} bytes"
+    )
+
+
+def idempotency_key(request: web.Request) -> str:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        raise Problem(
+            400, "idempotency_key_missing", "Idempotency-Key required",
+            "send an Idempotency-Key header (1-255 printable ASCII characters)",
+        )
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not all(" " <= c <= "~" for c in key):
+        raise Problem(
+            400, "idempotency_key_invalid", "Invalid Idempotency-Key",
+            "the Idempotency-Key must be 1-255 printable ASCII characters",
+        )
+    return key
+
+
+CREATE_FIELDS = {
+    "user_id": int,
+    "amount": str,
+    "currency": str,
+    "wallet": str,
+    "external_reference": str,
+}
+_TEXT_LIMITS = {"currency": 8, "wallet": 255, "external_reference": 128, "amount": 64}
+
+
+def create_payout_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """Checks presence, types, lengths and unknown fields; amount rules stay with Money."""
+    errors = [field_error(name, "unknown field") for name in body if name not in CREATE_FIELDS]
+    for name, kind in CREATE_FIELDS.items():
+        value = body.get(name)
+        if value is None:
+            errors.append(field_error(name, "is required"))
+        elif kind is int and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            errors.append(field_error(name, "must be a positive integer"))
+        elif kind is str and not isinstance(value, str):
+            hint = ' (a decimal string such as "150.00")' if name == "amount" else ""
+            errors.append(field_error(name, "must be a string" + hint))
+        elif kind is str:
+            errors += _text_errors(name, value)
+    if errors:
+        raise validation_problem(errors)
+    return body
+
+
+def _text_errors(name: str, value: str) -> list[dict[str, str]]:
+    if not value.strip():
+        return [field_error(name, "must not be empty")]
+    if len(value) > _TEXT_LIMITS[name]:
+        return [field_error(name, f"must be at most {_TEXT_LIMITS[name]} characters")]
+    if not value.isprintable():
+        return [field_error(name, "must contain printable characters only")]
+    return []
+
+
+def page_query(request: web.Request) -> tuple[PayoutStatus | None, int, PageCursor | None]:
+    query = request.query
+    errors = [
+        field_error(name, "unknown query parameter")
+        for name in query
+        if name not in {"status", "limit", "cursor"}
+    ]
+    status = None
+    if "status" in query:
+        try:
+            status = PayoutStatus(query["status"])
+        except ValueError:
+            errors.append(field_error("status", f"must be one of {', '.join(PayoutStatus)}"))
+    limit = DEFAULT_PAGE
+    if "limit" in query:
+        text = query["limit"]
+        if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+            errors.append(field_error("limit", f"must be an integer from 1 to {MAX_PAGE}"))
+        else:
+            limit = int(text)
+    cursor = None
+    if "cursor" in query:
+        cursor = decode_cursor(query["cursor"])
+        if cursor is None:
+            errors.append(field_error("cursor", "is not a cursor this API returned"))
+    if errors:
+        raise validation_problem(errors)
+    return status, limit, cursor
+
+
+def encode_cursor(cursor: PageCursor) -> str:
+    text = f"{cursor.created_at.isoformat()}|{cursor.payout_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> PageCursor | None:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        moment, payout_id = raw.split("|", 1)
+        created_at = datetime.fromisoformat(moment)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if created_at.tzinfo is None or not payout_id:
+        return None
+    return PageCursor(created_at, payout_id)
