@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     return int(args.handler(settings, args) or 0)
 
 
@@ -35,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="payout-service", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    def command(name: str, handler: Callable[..., int | None], help_: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, handler: Callable[..., int | None], help_: str
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_, description=help_)
         sub.set_defaults(handler=handler)
         return sub
@@ -121,15 +125,25 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     _migrate(settings, args)
     _seed(settings, args)
     env = dict(os.environ, DATABASE_URL=settings.database_url, PYTHONUNBUFFERED="1")
-    with EmbeddedRedis(PROJECT_ROOT / "var" / "redis") if not settings.redis_url else _Given(
-        settings.redis_url
-    ) as redis:
+    with (
+        EmbeddedRedis(PROJECT_ROOT / "var" / "redis")
+        if not settings.redis_url
+        else _Given(settings.redis_url) as redis
+    ):
         env["REDIS_URL"] = redis.url
         print(f"Redis: {redis.url}")
         print(f"API:   http://{settings.host}:{settings.port}  (try GET /ready)")
         honcho = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "start", "-f", str(PROJECT_ROOT / "Procfile"),
-             "-p", str(settings.port)],
+            [
+                sys.executable,
+                "-m",
+                "honcho",
+                "start",
+                "-f",
+                str(PROJECT_ROOT / "Procfile"),
+                "-p",
+                str(settings.port),
+            ],
             env=env,
             cwd=PROJECT_ROOT,
         )

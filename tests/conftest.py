@@ -87,8 +87,10 @@ async def _drop_database(url: str) -> None:
 
     parts = urlsplit(url)
     connection = await asyncmy.connect(
-        host=parts.hostname, port=parts.port or 3306,
-        user=unquote(parts.username or ""), password=unquote(parts.password or ""),
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
     )
     try:
         async with connection.cursor() as cursor:
@@ -146,4 +148,3 @@ async def api(aiohttp_client, services: Services):  # type: ignore[no-untyped-de
 @pytest.fixture
 def auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {DEMO_API_KEY}"}
-

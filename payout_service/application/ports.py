@@ -57,9 +57,7 @@ class IdempotencyStore(Protocol):
 
 
 class Outbox(Protocol):
-    async def add(
-        self, event: DomainEvent, headers: dict[str, str], now: datetime
-    ) -> None: ...
+    async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> None: ...
 
 
 class ApiKeyRepository(Protocol):

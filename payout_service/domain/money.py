@@ -36,7 +36,9 @@ def currency(code: str) -> Currency:
     try:
         return CURRENCIES[code]
     except KeyError:
-        raise UnknownCurrency(f"unknown currency {code!r}; known: {', '.join(CURRENCIES)}") from None
+        raise UnknownCurrency(
+            f"unknown currency {code!r}; known: {', '.join(CURRENCIES)}"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,7 @@ class Money:
         """Read a decimal string such as "150.00"; refuse anything that is not exact and positive."""
         cur = currency(code)
         if not isinstance(text, str) or not _DECIMAL_TEXT.match(text):
-            raise InvalidAmount("amount must be a decimal string such as \"150.00\"")
+            raise InvalidAmount('amount must be a decimal string such as "150.00"')
         whole, _, fraction = text.partition(".")
         if len(fraction) > cur.exponent:
             raise InvalidAmount(f"{cur.code} allows at most {cur.exponent} decimal places")

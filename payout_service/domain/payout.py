@@ -106,7 +106,9 @@ class Payout:
         self.updated_at = now
         self._emit(events.PAYOUT_PROVIDER_ACCEPTED, provider_payout_id=provider_payout_id)
 
-    def record_send_failure(self, error: str, next_retry_at: datetime | None, now: datetime) -> None:
+    def record_send_failure(
+        self, error: str, next_retry_at: datetime | None, now: datetime
+    ) -> None:
         """A temporary failure: the send will be retried at next_retry_at."""
         self.send_attempts += 1
         self.last_error = error

@@ -15,9 +15,7 @@ TIMEOUT_SECONDS = 2.0
 
 def readiness_checks(settings: Settings) -> Callable[[], Awaitable[dict[str, str]]]:
     async def check() -> dict[str, str]:
-        database, redis_state = await asyncio.gather(
-            _database(), _redis(settings.redis_url)
-        )
+        database, redis_state = await asyncio.gather(_database(), _redis(settings.redis_url))
         return {"database": database, "redis": redis_state}
 
     return check

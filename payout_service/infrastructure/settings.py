@@ -43,7 +43,9 @@ class Settings:
                 try:
                     values[f.name] = int(raw)
                 except ValueError:
-                    raise SettingsError(f"{f.name.upper()} must be an integer, not {raw!r}") from None
+                    raise SettingsError(
+                        f"{f.name.upper()} must be an integer, not {raw!r}"
+                    ) from None
             else:
                 values[f.name] = raw
         return cls(**values)

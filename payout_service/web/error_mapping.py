@@ -28,7 +28,11 @@ def problem_for(exc: Exception) -> Problem | None:
             return Problem(422, "idempotency_key_reused", "Idempotency-Key reused", detail)
         case app.IdempotencyKeyInFlight():
             return Problem(
-                409, "idempotency_key_in_flight", "Request in progress", detail, None,
+                409,
+                "idempotency_key_in_flight",
+                "Request in progress",
+                detail,
+                None,
                 {"Retry-After": "1"},
             )
         case app.DuplicateReference():

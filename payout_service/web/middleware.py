@@ -81,10 +81,15 @@ async def _authenticated_user(request: web.Request, authenticate: Authenticate) 
     challenge = {"WWW-Authenticate": 'Bearer realm="payout-service"'}
     if scheme.lower() != "bearer" or not key.strip():
         raise Problem(
-            401, "unauthenticated", "Unauthenticated",
-            "send an API key as 'Authorization: Bearer <key>'", headers=challenge,
+            401,
+            "unauthenticated",
+            "Unauthenticated",
+            "send an API key as 'Authorization: Bearer <key>'",
+            headers=challenge,
         )
     user_id = await authenticate(key.strip())
     if user_id is None:
-        raise Problem(401, "unauthenticated", "Unauthenticated", "unknown API key", headers=challenge)
+        raise Problem(
+            401, "unauthenticated", "Unauthenticated", "unknown API key", headers=challenge
+        )
     return user_id

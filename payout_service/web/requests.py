@@ -23,7 +23,9 @@ async def json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
     """The body as a JSON object; 415, 413 or 400 problems for anything else."""
     if request.content_type != "application/json":
         raise Problem(
-            415, "unsupported_media_type", "Unsupported media type",
+            415,
+            "unsupported_media_type",
+            "Unsupported media type",
             "send the body as application/json",
         )
     if request.content_length is not None and request.content_length > max_bytes:
@@ -35,7 +37,9 @@ async def json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise Problem(400, "malformed_json", "Malformed JSON", f"the body is not JSON: {exc}") from None
+        raise Problem(
+            400, "malformed_json", "Malformed JSON", f"the body is not JSON: {exc}"
+        ) from None
     if not isinstance(body, dict):
         raise Problem(400, "malformed_json", "Malformed JSON", "the body must be a JSON object")
     return body
@@ -51,12 +55,16 @@ def idempotency_key(request: web.Request) -> str:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         raise Problem(
-            400, "idempotency_key_missing", "Idempotency-Key required",
+            400,
+            "idempotency_key_missing",
+            "Idempotency-Key required",
             "send an Idempotency-Key header (1-255 printable ASCII characters)",
         )
     if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not all(" " <= c <= "~" for c in key):
         raise Problem(
-            400, "idempotency_key_invalid", "Invalid Idempotency-Key",
+            400,
+            "idempotency_key_invalid",
+            "Invalid Idempotency-Key",
             "the Idempotency-Key must be 1-255 printable ASCII characters",
         )
     return key

@@ -1,7 +1,12 @@
 async def test_create_then_read_a_payout(api, auth):
     # Given the demo user's key
-    body = {"user_id": 123, "amount": "150.00", "currency": "USD", "wallet": "W1",
-            "external_reference": "ref-1"}
+    body = {
+        "user_id": 123,
+        "amount": "150.00",
+        "currency": "USD",
+        "wallet": "W1",
+        "external_reference": "ref-1",
+    }
     # When a payout is created and read back
     created = await api.post("/api/payouts", json=body, headers={**auth, "Idempotency-Key": "k1"})
     payout = await created.json()

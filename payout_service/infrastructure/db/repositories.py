@@ -158,7 +158,9 @@ class SqlAccountRepository:
         self._s = session
 
     async def get_for_update(self, user_id: int, currency_code: str) -> Account | None:
-        rows = await self._s.rows(sql.LOCK_ACCOUNT + self._s.dialect.for_update, user_id, currency_code)
+        rows = await self._s.rows(
+            sql.LOCK_ACCOUNT + self._s.dialect.for_update, user_id, currency_code
+        )
         if not rows:
             return None
         r = rows[0]

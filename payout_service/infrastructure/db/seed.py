@@ -23,7 +23,9 @@ async def seed_demo(uow: SqlUnitOfWorkFactory, now: datetime) -> bool:
             return False
         await s.execute(
             "INSERT INTO users (id, name, created_at) VALUES (%s, %s, %s)",
-            DEMO_USER_ID, "Demo User", s.dialect.to_db(now),
+            DEMO_USER_ID,
+            "Demo User",
+            s.dialect.to_db(now),
         )
         await add_api_key(s, DEMO_USER_ID, DEMO_API_KEY, "demo", now)
         for code, minor in DEMO_BALANCES_MINOR.items():
@@ -39,7 +41,11 @@ async def add_api_key(s: SqlSession, user_id: int, key: str, label: str, now: da
     await s.execute(
         "INSERT INTO api_keys (user_id, key_hash, prefix, label, created_at)"
         " VALUES (%s, %s, %s, %s, %s)",
-        user_id, hash_api_key(key), key[:12], label, s.dialect.to_db(now),
+        user_id,
+        hash_api_key(key),
+        key[:12],
+        label,
+        s.dialect.to_db(now),
     )
 
 
@@ -48,7 +54,10 @@ async def open_account(s: SqlSession, user_id: int, code: str, now: datetime) ->
     await s.execute(
         "INSERT INTO user_accounts (user_id, currency, balance_minor, held_minor, created_at,"
         " updated_at) VALUES (%s, %s, 0, 0, %s, %s)",
-        user_id, code, moment, moment,
+        user_id,
+        code,
+        moment,
+        moment,
     )
     rows = await s.rows(
         "SELECT id FROM user_accounts WHERE user_id = %s AND currency = %s", user_id, code
