@@ -53,6 +53,17 @@ def _parser() -> argparse.ArgumentParser:
     api_key.add_argument("--label", default="")
     idem = command("idempotency", _idempotency, "idempotency-key chores")
     idem.add_argument("action", choices=["purge"], help="purge: delete expired keys")
+    command("relay", _relay, "publish committed outbox rows to the broker until stopped")
+    outbox = command("outbox", _outbox, "outbox chores: one relay pass, status, retry, purge")
+    outbox.add_argument("action", choices=["process", "status", "retry-dead", "purge"])
+    outbox.add_argument("--limit", type=int, default=50, help="process: rows in the pass")
+    outbox.add_argument("--id", help="retry-dead: one message id instead of all")
+    inbox_ = command("processed-messages", _processed, "consumer-inbox chores")
+    inbox_.add_argument("action", choices=["purge"], help="purge rows past their retention")
+    dead = command("dead-letters", _dead_letters, "messages that exhausted their retries")
+    dead.add_argument("action", choices=["list", "replay"])
+    dead.add_argument("message_id", nargs="?", help="replay: one message id")
+    dead.add_argument("--all", action="store_true", help="replay: every dead letter")
     return parser
 
 
@@ -110,6 +121,76 @@ def _idempotency(settings: Settings, _: argparse.Namespace) -> None:
         settings, lambda uow: purge_expired_idempotency_keys(uow, SystemClock().now())
     )
     print(f"expired idempotency keys purged: {count}")
+
+
+def _relay(settings: Settings, _: argparse.Namespace) -> None:
+    """Runs until SIGTERM/SIGINT; the batch in hand is finished and settled before it exits."""
+    from payout_service.bootstrap import build_relay
+
+    async def work(uow: SqlUnitOfWorkFactory) -> None:
+        relay = build_relay(settings, uow)
+        stop, wake = asyncio.Event(), asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        logging.getLogger("payout_service.relay").info("relay started")
+        await relay.run(stop, settings.relay_poll_interval_ms / 1000, wake)
+
+    _with_database(settings, work)
+
+
+def _outbox(settings: Settings, args: argparse.Namespace) -> None:
+    from dataclasses import replace
+
+    from payout_service.bootstrap import build_relay
+    from payout_service.infrastructure.outbox import status as outbox
+
+    now = SystemClock().now()
+    if args.action == "process":
+        limited = replace(settings, relay_batch_size=args.limit)
+        count = _with_database(limited, lambda uow: build_relay(limited, uow).publish_pending())
+        print(f"outbox rows published: {count}")
+    elif args.action == "status":
+        state = _with_database(settings, lambda uow: outbox.outbox_status(uow, now))
+        print(f"backlog: {state.backlog}")
+        print(f"oldest unpublished age: {state.oldest_unpublished_age_seconds:.1f} s")
+        print(f"dead: {state.dead}")
+    elif args.action == "retry-dead":
+        count = _with_database(settings, lambda uow: outbox.retry_dead(uow, now, args.id))
+        print(f"dead outbox rows back to pending: {count}")
+    else:
+        cutoff = now - outbox.retention(hours=settings.outbox_retention_hours)
+        count = _with_database(settings, lambda uow: outbox.purge_published(uow, cutoff))
+        print(f"published outbox rows purged: {count}")
+
+
+def _processed(settings: Settings, _: argparse.Namespace) -> None:
+    from payout_service.infrastructure.outbox import status as outbox
+
+    days = max(settings.processed_message_retention_days, 7)  # never below NServiceBus's 7 days
+    cutoff = SystemClock().now() - outbox.retention(days=days)
+    count = _with_database(settings, lambda uow: outbox.purge_processed_messages(uow, cutoff))
+    print(f"processed-message rows purged: {count}")
+
+
+def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
+    from payout_service.infrastructure.broker import build_broker
+    from payout_service.infrastructure.dead_letters import list_dead_letters, replay_dead_letters
+
+    broker = build_broker(settings)
+    if args.action == "list":
+        letters = list_dead_letters(broker)
+        for letter in letters:
+            print(f"{letter.message_id}  {letter.queue}/{letter.actor}  "
+                  f"{letter.died_at.isoformat()}  {letter.error}")
+        print(f"dead letters: {len(letters)}")
+        return 0
+    if not args.all and not args.message_id:
+        print("name a message id or pass --all", file=sys.stderr)
+        return 2
+    count = replay_dead_letters(broker, None if args.all else args.message_id)
+    print(f"dead letters replayed: {count}")
+    return 0
 
 
 def _web(settings: Settings, _: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from payout_service.application.messages import Envelope
 from payout_service.domain.accounts import Account, LedgerEntry
 from payout_service.domain.events import DomainEvent
 from payout_service.domain.payout import Payout, PayoutStatus
@@ -64,6 +65,21 @@ class ApiKeyRepository(Protocol):
     async def user_for_key_hash(self, key_hash: str) -> int | None: ...
 
 
+class ConsumerInbox(Protocol):
+    """Message ids each consumer has applied; remembered in the same transaction as the effect."""
+
+    async def already_processed(self, consumer: str, message_id: str) -> bool: ...
+    async def remember(self, consumer: str, message_id: str, now: datetime) -> None: ...
+
+
+class AuditLog(Protocol):
+    async def append(self, envelope: Envelope, now: datetime) -> None: ...
+
+
+class LedgerHistory(Protocol):
+    async def has_settled(self, payout_id: str) -> bool: ...
+
+
 class UniqueViolation(Exception):
     """Raised by adapters when an insert breaks a unique constraint (a concurrent twin won)."""
 
@@ -76,6 +92,9 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyStore
     outbox: Outbox
     api_keys: ApiKeyRepository
+    inbox: ConsumerInbox
+    audit: AuditLog
+    ledger: LedgerHistory
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

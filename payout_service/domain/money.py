@@ -29,7 +29,7 @@ CURRENCIES: dict[str, Currency] = {
     )
 }
 
-_DECIMAL_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+_DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 def currency(code: str) -> Currency:
@@ -56,7 +56,7 @@ class Money:
     def parse(cls, text: str, code: str, max_minor: int) -> Money:
         """Read a decimal string such as "150.00"; refuse anything that is not exact and positive."""
         cur = currency(code)
-        if not isinstance(text, str) or not _DECIMAL_TEXT.match(text):
+        if not isinstance(text, str) or not _DECIMAL_TEXT.fullmatch(text):
             raise InvalidAmount('amount must be a decimal string such as "150.00"')
         whole, _, fraction = text.partition(".")
         if len(fraction) > cur.exponent:

@@ -30,6 +30,16 @@ class Settings:
     api_key_cache_seconds: int = 60
     log_level: str = "INFO"
     shutdown_timeout_seconds: int = 30
+    actor_time_limit_ms: int = 60_000
+    actor_max_retries: int = 8
+    actor_min_backoff_ms: int = 1_000
+    actor_max_backoff_ms: int = 600_000
+    relay_batch_size: int = 200
+    relay_poll_interval_ms: int = 200
+    relay_max_attempts: int = 10
+    relay_lease_seconds: int = 30
+    outbox_retention_hours: int = 72
+    processed_message_retention_days: int = 7
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -24,6 +24,17 @@ def create_app(services: Services) -> web.Application:
         ],
     )
     app[SERVICES] = services
+    if services.fast_path is not None:
+        fast_path = services.fast_path
+
+        async def start_fast_path(_: web.Application) -> None:
+            fast_path.start()
+
+        async def stop_fast_path(_: web.Application) -> None:
+            await fast_path.stop()
+
+        app.on_startup.append(start_fast_path)
+        app.on_shutdown.append(stop_fast_path)
     health_routes.add_routes(app)
     payout_routes.add_routes(app)
     return app

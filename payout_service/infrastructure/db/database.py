@@ -35,7 +35,9 @@ def _connection_url(settings: Settings) -> str:
 async def open_database(settings: Settings) -> None:
     if settings.is_sqlite:
         _make_parent_directory(settings.database_url)
-    await Tortoise.init(config=tortoise_config(settings))
+        _begin_sqlite_transactions_immediately()
+    # Global fallback: actors run as separate tasks on the worker's loop and must all see it.
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
 
 
 async def close_database() -> None:
@@ -48,3 +50,23 @@ def _make_parent_directory(database_url: str) -> None:
     path = database_url.removeprefix("sqlite://")
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _begin_sqlite_transactions_immediately() -> None:
+    """Tortoise opens SQLite transactions with a deferred BEGIN. With several processes on one
+    file, a deferred transaction that read first fails with SQLITE_BUSY when it tries to write
+    after another process did; BEGIN IMMEDIATE takes the write lock up front and waits for it
+    (busy_timeout) instead."""
+    import sqlite3
+
+    from tortoise.backends.sqlite.client import SqliteTransactionWrapper
+    from tortoise.exceptions import TransactionManagementError
+
+    async def begin(self: SqliteTransactionWrapper) -> None:
+        try:
+            await self._connection.commit()
+            await self._connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise TransactionManagementError(exc) from exc
+
+    SqliteTransactionWrapper.begin = begin  # type: ignore[method-assign]

@@ -130,3 +130,33 @@ class OutboxMessage(Model):
     class Meta:
         table = "outbox_messages"
         indexes = (("status", "available_at", "id"),)
+
+
+class ProcessedMessage(Model):
+    """The consumer inbox: a message id a consumer has applied, written with its effect."""
+
+    id = fields.BigIntField(primary_key=True)
+    consumer = fields.CharField(max_length=64)
+    message_id = fields.CharField(max_length=64)
+    processed_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "processed_messages"
+        unique_together = (("consumer", "message_id"),)
+
+
+class AuditLog(Model):
+    """One row per consumed domain event."""
+
+    id = fields.BigIntField(primary_key=True)
+    message_id = fields.CharField(max_length=64, unique=True)
+    event_name = fields.CharField(max_length=64)
+    aggregate_type = fields.CharField(max_length=32)
+    aggregate_id = fields.CharField(max_length=64, db_index=True)
+    payload = fields.TextField()
+    request_id = fields.CharField(max_length=128, null=True)
+    occurred_at = fields.DatetimeField()
+    recorded_at = fields.DatetimeField()
+
+    class Meta:
+        table = "audit_logs"

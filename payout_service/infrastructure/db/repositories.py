@@ -11,6 +11,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
+from payout_service.application.messages import Envelope
 from payout_service.application.ports import PageCursor, StoredResponse, UniqueViolation
 from payout_service.domain.accounts import Account, LedgerEntry
 from payout_service.domain.events import DomainEvent
@@ -260,3 +261,57 @@ class SqlApiKeyRepository:
             "SELECT user_id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL", key_hash
         )
         return int(rows[0]["user_id"]) if rows else None
+
+
+class SqlConsumerInbox:
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def already_processed(self, consumer: str, message_id: str) -> bool:
+        rows = await self._s.rows(
+            "SELECT 1 AS seen FROM processed_messages WHERE consumer = %s AND message_id = %s",
+            consumer,
+            message_id,
+        )
+        return bool(rows)
+
+    async def remember(self, consumer: str, message_id: str, now: datetime) -> None:
+        await self._s.execute(
+            "INSERT INTO processed_messages (consumer, message_id, processed_at) VALUES (%s, %s, %s)",
+            consumer,
+            message_id,
+            self._s.dialect.to_db(now),
+        )
+
+
+class SqlAuditLog:
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def append(self, envelope: Envelope, now: datetime) -> None:
+        d = self._s.dialect
+        await self._s.execute(
+            "INSERT INTO audit_logs (message_id, event_name, aggregate_type, aggregate_id, payload,"
+            " request_id, occurred_at, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            envelope.message_id,
+            envelope.event,
+            envelope.aggregate_type,
+            envelope.aggregate_id,
+            json.dumps(envelope.payload, separators=(",", ":")),
+            envelope.headers.get("request_id"),
+            d.to_db(envelope.occurred_at),
+            d.to_db(now),
+        )
+
+
+class SqlLedgerHistory:
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def has_settled(self, payout_id: str) -> bool:
+        rows = await self._s.rows(
+            "SELECT 1 AS settled FROM account_ledger_entries WHERE payout_id = %s"
+            " AND kind IN ('debit', 'release')",
+            payout_id,
+        )
+        return bool(rows)

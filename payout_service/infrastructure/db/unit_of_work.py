@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from tortoise.backends.base.client import TransactionContext
@@ -11,6 +12,9 @@ from payout_service.infrastructure.db.dialect import Dialect
 from payout_service.infrastructure.db.repositories import (
     SqlAccountRepository,
     SqlApiKeyRepository,
+    SqlAuditLog,
+    SqlConsumerInbox,
+    SqlLedgerHistory,
     SqlIdempotencyStore,
     SqlOutbox,
     SqlPayoutRepository,
@@ -26,10 +30,19 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyStore
     outbox: SqlOutbox
     api_keys: SqlApiKeyRepository
+    inbox: SqlConsumerInbox
+    audit: SqlAuditLog
+    ledger: SqlLedgerHistory
 
-    def __init__(self, dialect: Dialect, connection_name: str = "default") -> None:
+    def __init__(
+        self,
+        dialect: Dialect,
+        connection_name: str = "default",
+        on_commit: Callable[[list[str]], None] | None = None,
+    ) -> None:
         self._dialect = dialect
         self._connection_name = connection_name
+        self._on_commit = on_commit
         self._context: TransactionContext | None = None
         self._committed = False
 
@@ -42,11 +55,16 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyStore(self.session)
         self.outbox = SqlOutbox(self.session)
         self.api_keys = SqlApiKeyRepository(self.session)
+        self.inbox = SqlConsumerInbox(self.session)
+        self.audit = SqlAuditLog(self.session)
+        self.ledger = SqlLedgerHistory(self.session)
         return self
 
     async def commit(self) -> None:
         await self.session.connection.commit()  # type: ignore[attr-defined]
         self._committed = True
+        if self._on_commit is not None and self.outbox.written:
+            self._on_commit(self.outbox.written)
 
     async def __aexit__(
         self,
@@ -61,9 +79,18 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, dialect: Dialect, connection_name: str = "default") -> None:
+    """`on_commit` receives the outbox message ids each committed transaction wrote: the web
+    process uses it to publish them at once instead of waiting for the relay's next poll."""
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        connection_name: str = "default",
+        on_commit: Callable[[list[str]], None] | None = None,
+    ) -> None:
         self._dialect = dialect
         self._connection_name = connection_name
+        self.on_commit = on_commit
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._dialect, self._connection_name)
+        return SqlUnitOfWork(self._dialect, self._connection_name, self.on_commit)

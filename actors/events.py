@@ -1,0 +1,23 @@
+"""Consumers of domain events on the `events` queue: audit log and ledger settlement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+
+from actors import runtime
+from payout_service.application.event_routes import AUDIT, LEDGER
+from payout_service.application.messages import Envelope
+
+
+@dramatiq.actor(actor_name=AUDIT.name, queue_name=AUDIT.queue)
+async def record_audit(envelope: dict[str, Any]) -> None:
+    services = await runtime.services()
+    await services.record_audit(Envelope.from_dict(envelope))
+
+
+@dramatiq.actor(actor_name=LEDGER.name, queue_name=LEDGER.queue)
+async def settle_ledger(envelope: dict[str, Any]) -> None:
+    services = await runtime.services()
+    await services.settle_ledger(Envelope.from_dict(envelope))

@@ -1,0 +1,166 @@
+"""Claiming outbox rows so that two relays (or a relay and the web fast path) never publish the
+same row at once, and rows of one aggregate go out in the order they were written.
+
+MySQL/MariaDB: `SELECT ... FOR UPDATE SKIP LOCKED` inside one transaction that stays open while
+the rows are published and is committed with their new status; a crash rolls the claim back.
+SQLite has no row locks and Tortoise ignores select_for_update there, so a claim is a lease:
+one conditional UPDATE stamps `claimed_by`/`claimed_until`, and only the holder may settle the
+rows; an expired lease (the holder died) makes them claimable again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from payout_service.infrastructure.db.repositories import SqlSession
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.outbox.rows import COLUMNS, OutboxRow
+
+# An earlier unpublished row of the same aggregate holds back the later ones.
+_IN_ORDER = (
+    " AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.aggregate_id = o.aggregate_id"
+    " AND e.status = 'pending' AND e.id < o.id)"
+)
+
+
+@dataclass
+class Outcome:
+    published: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClaimPolicy:
+    batch_size: int
+    max_attempts: int
+    lease: timedelta
+    owner: str
+
+
+def _selection(message_ids: Sequence[str] | None) -> tuple[str, list[Any]]:
+    if not message_ids:
+        return "", []
+    return f" AND o.message_id IN ({', '.join(['%s'] * len(message_ids))})", list(message_ids)
+
+
+@asynccontextmanager
+async def claim_rows(
+    uow: SqlUnitOfWorkFactory,
+    policy: ClaimPolicy,
+    now: datetime,
+    ids: Sequence[str] | None = None,
+) -> AsyncIterator[tuple[list[OutboxRow], Outcome]]:
+    """Yields the claimed rows and an Outcome to fill; settles the rows on leaving."""
+    outcome = Outcome()
+    async with uow() as tx:
+        if tx.session.dialect.is_sqlite:
+            rows = await _lease(tx.session, policy, now, ids)
+            await tx.commit()
+        else:
+            rows = await _lock(tx.session, policy, now, ids)
+            if not rows:
+                yield [], outcome
+                return
+            yield rows, outcome
+            await _settle(tx.session, policy, rows, outcome, now, leased=False)
+            await tx.commit()
+            return
+    if not rows:
+        yield [], outcome
+        return
+    yield rows, outcome
+    async with uow() as tx:
+        await _settle(tx.session, policy, rows, outcome, now, leased=True)
+        await tx.commit()
+
+
+async def _lock(
+    s: SqlSession, policy: ClaimPolicy, now: datetime, ids: Sequence[str] | None
+) -> list[OutboxRow]:
+    only, values = _selection(ids)
+    found = await s.rows(
+        f"SELECT {_prefixed(COLUMNS)} FROM outbox_messages o WHERE o.status = 'pending'"
+        f" AND o.available_at <= %s{only}{_IN_ORDER} ORDER BY o.id LIMIT %s"
+        " FOR UPDATE SKIP LOCKED",
+        s.dialect.to_db(now),
+        *values,
+        policy.batch_size,
+    )
+    return [OutboxRow.from_db(r, s.dialect) for r in found]
+
+
+async def _lease(
+    s: SqlSession, policy: ClaimPolicy, now: datetime, ids: Sequence[str] | None
+) -> list[OutboxRow]:
+    only, values = _selection(ids)
+    moment = s.dialect.to_db(now)
+    until = s.dialect.to_db(now + policy.lease)
+    await s.execute(
+        "UPDATE outbox_messages SET claimed_by = %s, claimed_until = %s WHERE id IN ("
+        " SELECT o.id FROM outbox_messages o WHERE o.status = 'pending' AND o.available_at <= %s"
+        f" AND (o.claimed_until IS NULL OR o.claimed_until < %s){only}{_IN_ORDER}"
+        " ORDER BY o.id LIMIT %s)",
+        policy.owner,
+        until,
+        moment,
+        moment,
+        *values,
+        policy.batch_size,
+    )
+    found = await s.rows(
+        f"SELECT {COLUMNS} FROM outbox_messages WHERE claimed_by = %s AND claimed_until = %s"
+        " AND status = 'pending' ORDER BY id",
+        policy.owner,
+        until,
+    )
+    return [OutboxRow.from_db(r, s.dialect) for r in found]
+
+
+async def _settle(
+    s: SqlSession,
+    policy: ClaimPolicy,
+    rows: list[OutboxRow],
+    outcome: Outcome,
+    now: datetime,
+    leased: bool,
+) -> None:
+    moment = s.dialect.to_db(now)
+    mine = " AND claimed_by = %s" if leased else ""
+    owner = [policy.owner] if leased else []
+    if outcome.published:
+        marks = ", ".join(["%s"] * len(outcome.published))
+        await s.execute(
+            "UPDATE outbox_messages SET status = 'published', published_at = %s,"
+            f" claimed_by = NULL, claimed_until = NULL WHERE id IN ({marks}){mine}",
+            moment,
+            *outcome.published,
+            *owner,
+        )
+    by_id = {r.id: r for r in rows}
+    for row_id, error in outcome.failed.items():
+        attempts = by_id[row_id].attempts + 1
+        status = "dead" if attempts >= policy.max_attempts else "pending"
+        retry_at = s.dialect.to_db(now + _backoff(attempts))
+        await s.execute(
+            "UPDATE outbox_messages SET status = %s, attempts = %s, last_error = %s,"
+            " available_at = %s, claimed_by = NULL, claimed_until = NULL WHERE id = %s" + mine,
+            status,
+            attempts,
+            error[:2000],
+            retry_at,
+            row_id,
+            *owner,
+        )
+
+
+def _backoff(attempts: int) -> timedelta:
+    """0.5 s, 1 s, 2 s ... capped at 5 minutes between publish attempts of one row."""
+    return timedelta(seconds=min(300.0, 0.5 * 2 ** (attempts - 1)))
+
+
+def _prefixed(columns: str) -> str:
+    return ", ".join(f"o.{c.strip()}" for c in columns.split(","))

@@ -1,0 +1,53 @@
+"""Turning an outbox row into one Dramatiq message per consumer of its event."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+
+from payout_service.application.event_routes import Consumer, consumers_of
+from payout_service.infrastructure.outbox.rows import OutboxRow
+
+_MESSAGE_IDS = uuid.UUID("6f0b7f0e-4c1a-4e53-9a43-5b1d2f1f8a10")
+
+
+def dramatiq_message_id(outbox_message_id: str, consumer: Consumer) -> str:
+    """Stable per (outbox row, consumer): a republished row gets the same Dramatiq id, and a
+    payout's provider-send message can be found again (to abort it) from its outbox row."""
+    return str(uuid.uuid5(_MESSAGE_IDS, f"{outbox_message_id}/{consumer.name}"))
+
+
+def message_body(row: OutboxRow) -> dict[str, Any]:
+    return {
+        "message_id": row.message_id,
+        "event": row.event_name,
+        "aggregate_type": row.aggregate_type,
+        "aggregate_id": row.aggregate_id,
+        "payload": row.payload,
+        "headers": row.headers,
+        "occurred_at": row.created_at.isoformat(),
+    }
+
+
+class DramatiqPublisher:
+    """Blocking (redis-py is synchronous): callers run it in a worker thread."""
+
+    def __init__(self, broker: RedisBroker) -> None:
+        self._broker = broker
+
+    def publish(self, row: OutboxRow) -> None:
+        body = message_body(row)
+        for consumer in consumers_of(row.event_name):
+            self._broker.enqueue(
+                dramatiq.Message(
+                    queue_name=consumer.queue,
+                    actor_name=consumer.name,
+                    args=(),
+                    kwargs={"envelope": body},
+                    options={},
+                    message_id=dramatiq_message_id(row.message_id, consumer),
+                )
+            )
