@@ -87,14 +87,22 @@ class UniqueViolation(Exception):
 class UnitOfWork(Protocol):
     """One database transaction: rolled back on leaving unless commit() was called."""
 
-    payouts: PayoutRepository
-    accounts: AccountRepository
-    idempotency: IdempotencyStore
-    outbox: Outbox
-    api_keys: ApiKeyRepository
-    inbox: ConsumerInbox
-    audit: AuditLog
-    ledger: LedgerHistory
+    @property
+    def payouts(self) -> PayoutRepository: ...
+    @property
+    def accounts(self) -> AccountRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def inbox(self) -> ConsumerInbox: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def ledger(self) -> LedgerHistory: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(
