@@ -12,12 +12,14 @@ from payout_service.application.messages import Envelope
 
 
 @dramatiq.actor(actor_name=AUDIT.name, queue_name=AUDIT.queue)
-async def record_audit(envelope: dict[str, Any]) -> None:
+@runtime.consumer
+async def record_audit(envelope: dict[str, Any]) -> bool:
     services = await runtime.services()
-    await services.record_audit(Envelope.from_dict(envelope))
+    return await services.record_audit(Envelope.from_dict(envelope))
 
 
 @dramatiq.actor(actor_name=LEDGER.name, queue_name=LEDGER.queue)
-async def settle_ledger(envelope: dict[str, Any]) -> None:
+@runtime.consumer
+async def settle_ledger(envelope: dict[str, Any]) -> bool:
     services = await runtime.services()
-    await services.settle_ledger(Envelope.from_dict(envelope))
+    return await services.settle_ledger(Envelope.from_dict(envelope))

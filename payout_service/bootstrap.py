@@ -6,21 +6,39 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from prometheus_client.metrics_core import Metric
+
+from payout_service.application.apply_webhook import ApplyWebhook
 from payout_service.application.authenticate import Authenticate
+from payout_service.application.cancel_payout import CancelPayout
 from payout_service.application.create_payout import CreatePayout
+from payout_service.application.give_up_sending import GiveUpSending
+from payout_service.application.read_accounts import ReadAccounts
 from payout_service.application.read_payouts import ReadPayouts
+from payout_service.application.receive_webhook import ReceiveWebhook
+from payout_service.application.reconcile_payouts import ReconcilePayouts
 from payout_service.application.record_audit import RecordAudit
+from payout_service.application.send_payout import SendPayout
+from payout_service.application.send_retry_policy import RetryPolicy
 from payout_service.application.settle_ledger import SettleLedger
 from payout_service.infrastructure.broker import build_broker
 from payout_service.infrastructure.clock import SystemClock, UuidGenerator
+from payout_service.infrastructure.database_gauges import database_gauges
 from payout_service.infrastructure.db.dialect import dialect_for_url
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.metrics import PrometheusMetrics
 from payout_service.infrastructure.outbox.claims import ClaimPolicy
 from payout_service.infrastructure.outbox.fast_path import OutboxFastPath
 from payout_service.infrastructure.outbox.publisher import DramatiqPublisher
 from payout_service.infrastructure.outbox.relay import OutboxRelay, relay_owner
+from payout_service.infrastructure.provider.http_client import AiohttpProviderClient
 from payout_service.infrastructure.readiness import readiness_checks
+from payout_service.infrastructure.send_abort import (
+    DramatiqProviderSendQueue,
+    NoProviderSendQueue,
+)
 from payout_service.infrastructure.settings import Settings
+from payout_service.infrastructure.webhook_signature import WebhookSignatureVerifier
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,12 @@ class Services:
     read_payouts: ReadPayouts
     readiness: Callable[[], Awaitable[dict[str, str]]]
     fast_path: OutboxFastPath | None
+    metrics: PrometheusMetrics
+    scrape_gauges: Callable[[], Awaitable[list[Metric]]]
+    read_accounts: ReadAccounts
+    receive_webhook: ReceiveWebhook
+    webhook_signature: WebhookSignatureVerifier | None  # None: verification is off (local dev)
+    cancel_payout: CancelPayout
 
 
 @dataclass(frozen=True)
@@ -38,19 +62,61 @@ class WorkerServices:
     settings: Settings
     record_audit: RecordAudit
     settle_ledger: SettleLedger
+    metrics: PrometheusMetrics
+    apply_webhook: ApplyWebhook
+    send_payout: SendPayout
+    give_up_sending: GiveUpSending
 
 
 def build_worker_services(settings: Settings) -> WorkerServices:
+    """A worker process's services; its metrics are summed with its siblings' by Dramatiq's
+    exposition server (multiprocess mode, see infrastructure.worker_process)."""
     uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
     clock = SystemClock()
+    metrics = PrometheusMetrics()
     return WorkerServices(
         settings=settings,
         record_audit=RecordAudit(uow, clock),
-        settle_ledger=SettleLedger(uow, clock),
+        settle_ledger=SettleLedger(uow, clock, metrics),
+        metrics=metrics,
+        apply_webhook=ApplyWebhook(uow, clock, metrics),
+        send_payout=SendPayout(
+            uow,
+            clock,
+            AiohttpProviderClient.from_settings(settings),  # one session per worker process
+            send_retry_policy(settings),
+            metrics,
+        ),
+        give_up_sending=GiveUpSending(uow, clock),
     )
 
 
-def build_relay(settings: Settings, uow: SqlUnitOfWorkFactory) -> OutboxRelay:
+def send_retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.provider_send_max_attempts,
+        first_delay=timedelta(milliseconds=settings.provider_send_first_backoff_ms),
+        max_delay=timedelta(milliseconds=settings.provider_send_max_backoff_ms),
+    )
+
+
+def build_reconciler(
+    settings: Settings, uow: SqlUnitOfWorkFactory
+) -> tuple[ReconcilePayouts, AiohttpProviderClient]:
+    """The reconciliation pass and the provider client it uses (close it when done)."""
+    provider = AiohttpProviderClient.from_settings(settings)
+    reconcile = ReconcilePayouts(
+        uow,
+        SystemClock(),
+        provider,
+        quiet_for=timedelta(seconds=settings.reconcile_after_seconds),
+        batch_size=settings.reconcile_batch_size,
+    )
+    return reconcile, provider
+
+
+def build_relay(
+    settings: Settings, uow: SqlUnitOfWorkFactory, metrics: PrometheusMetrics | None = None
+) -> OutboxRelay:
     publisher = DramatiqPublisher(build_broker(settings))
     policy = ClaimPolicy(
         batch_size=settings.relay_batch_size,
@@ -58,16 +124,18 @@ def build_relay(settings: Settings, uow: SqlUnitOfWorkFactory) -> OutboxRelay:
         lease=timedelta(seconds=settings.relay_lease_seconds),
         owner=relay_owner(),
     )
-    return OutboxRelay(uow, publisher.publish, SystemClock(), policy)
+    counted = metrics.outbox_published if metrics is not None else (lambda n: None)
+    return OutboxRelay(uow, publisher.publish, SystemClock(), policy, on_published=counted)
 
 
 def build_services(settings: Settings) -> Services:
     """The web process's services. With Redis configured, committed outbox rows are published
     at once by the fast path (started and stopped with the app)."""
     uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
+    metrics = PrometheusMetrics.for_process()
     fast_path = None
     if settings.redis_url:
-        fast_path = OutboxFastPath(build_relay(settings, uow), settings.relay_batch_size)
+        fast_path = OutboxFastPath(build_relay(settings, uow, metrics), settings.relay_batch_size)
         uow.on_commit = fast_path.committed
     return Services(
         fast_path=fast_path,
@@ -79,7 +147,28 @@ def build_services(settings: Settings) -> Services:
             UuidGenerator(),
             max_amount=settings.max_payout_amount,
             key_ttl=settings.idempotency_key_ttl,
+            metrics=metrics,
         ),
         read_payouts=ReadPayouts(uow),
         readiness=readiness_checks(settings),
+        metrics=metrics,
+        scrape_gauges=lambda: database_gauges(uow, SystemClock().now()),
+        read_accounts=ReadAccounts(uow),
+        receive_webhook=ReceiveWebhook(uow, SystemClock(), metrics),
+        webhook_signature=build_webhook_signature(settings),
+        cancel_payout=CancelPayout(
+            uow,
+            SystemClock(),
+            DramatiqProviderSendQueue.from_settings(settings)
+            if settings.redis_url
+            else NoProviderSendQueue(),
+        ),
+    )
+
+
+def build_webhook_signature(settings: Settings) -> WebhookSignatureVerifier | None:
+    if settings.webhook_signature_verification == "off":
+        return None
+    return WebhookSignatureVerifier(
+        settings.webhook_secrets, settings.webhook_signature_tolerance_seconds
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -17,6 +19,7 @@ from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.database import close_database, open_database
 from payout_service.infrastructure.db.dialect import dialect_for_url
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.logs import configure_logging
 from payout_service.infrastructure.settings import Settings
 
 T = TypeVar("T")
@@ -27,9 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings)
     return int(args.handler(settings, args) or 0)
 
 
@@ -46,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
 
     command("run", _run, "migrate, seed the demo data and start every Procfile process")
     command("web", _web, "serve the HTTP API on HOST:PORT")
+    worker = command("worker", _worker, "run Dramatiq workers on QUEUEs; metrics on PORT")
+    worker.add_argument("queues", nargs="+", metavar="QUEUE")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--threads", type=int, default=4)
+    command("dashboard", _dashboard, "serve the Dramatiq dashboard on HOST:PORT")
     command("migrate", _migrate, "bring the database schema up to date")
     command("seed", _seed, "create the demo user, balances and API key (idempotent)")
     api_key = command("api-key", _api_key, "create an API key for a user and print it once")
@@ -64,6 +70,24 @@ def _parser() -> argparse.ArgumentParser:
     dead.add_argument("action", choices=["list", "replay"])
     dead.add_argument("message_id", nargs="?", help="replay: one message id")
     dead.add_argument("--all", action="store_true", help="replay: every dead letter")
+    webhook = command("webhook", _webhook, "print the X-Provider-Signature header for a body")
+    webhook.add_argument("action", choices=["sign"])
+    webhook.add_argument("--file", required=True, help="the exact body bytes to sign")
+    inbox = command("inbox", _inbox, "webhook inbox: apply unprocessed events once, or status")
+    inbox.add_argument("action", choices=["process", "status"])
+    inbox.add_argument("--limit", type=int, default=50, help="process: events in the pass")
+    inbox.add_argument(
+        "--retry-not-found", action="store_true", help="process: retry payout_not_found events"
+    )
+    ledger = command("ledger", _ledger, "check the ledger's invariants; non-zero exit if broken")
+    ledger.add_argument("action", choices=["verify"])
+    command("provider-mock", _provider_mock, "serve the stand-in payment provider on HOST:PORT")
+    reconcile = command(
+        "reconcile", _reconcile, "ask the provider about accepted payouts whose outcome is late"
+    )
+    reconcile.add_argument(
+        "--repeat", action="store_true", help="every RECONCILE_INTERVAL_SECONDS until stopped"
+    )
     return parser
 
 
@@ -125,18 +149,27 @@ def _idempotency(settings: Settings, _: argparse.Namespace) -> None:
 
 def _relay(settings: Settings, _: argparse.Namespace) -> None:
     """Runs until SIGTERM/SIGINT; the batch in hand is finished and settled before it exits."""
+    from prometheus_client import start_http_server
+
     from payout_service.bootstrap import build_relay
+    from payout_service.infrastructure.metrics import PrometheusMetrics
+
+    metrics = PrometheusMetrics.for_process()
+    metrics_server = start_http_server(settings.port, settings.host, metrics.registry)[0]
 
     async def work(uow: SqlUnitOfWorkFactory) -> None:
-        relay = build_relay(settings, uow)
+        relay = build_relay(settings, uow, metrics)
         stop, wake = asyncio.Event(), asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        logging.getLogger("payout_service.relay").info("relay started")
+        log = logging.getLogger("payout_service.relay")
+        log.info("relay started")
         await relay.run(stop, settings.relay_poll_interval_ms / 1000, wake)
+        log.info("relay stopped: the last batch is published and settled")
 
     _with_database(settings, work)
+    metrics_server.shutdown()
 
 
 def _outbox(settings: Settings, args: argparse.Namespace) -> None:
@@ -181,8 +214,10 @@ def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "list":
         letters = list_dead_letters(broker)
         for letter in letters:
-            print(f"{letter.message_id}  {letter.queue}/{letter.actor}  "
-                  f"{letter.died_at.isoformat()}  {letter.error}")
+            print(
+                f"{letter.message_id}  {letter.queue}/{letter.actor}  "
+                f"{letter.died_at.isoformat()}  {letter.error}"
+            )
         print(f"dead letters: {len(letters)}")
         return 0
     if not args.all and not args.message_id:
@@ -193,10 +228,141 @@ def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _webhook(settings: Settings, args: argparse.Namespace) -> int:
+    """Signs with the first configured secret, as the provider would with its current one."""
+    import time
+
+    from payout_service.infrastructure.webhook_signature import (
+        SIGNATURE_HEADER,
+        signature_header,
+    )
+
+    if not settings.webhook_secrets:
+        print("PROVIDER_WEBHOOK_SECRETS is empty: nothing to sign with", file=sys.stderr)
+        return 2
+    body = Path(args.file).read_bytes()
+    header = signature_header(body, settings.webhook_secrets[:1], int(time.time()))
+    print(f"{SIGNATURE_HEADER}: {header}")
+    return 0
+
+
+def _inbox(settings: Settings, args: argparse.Namespace) -> None:
+    from payout_service.application.apply_webhook import ApplyWebhook
+    from payout_service.infrastructure.db.inbox_status import inbox_status
+
+    if args.action == "process":
+        results = _with_database(
+            settings,
+            lambda uow: ApplyWebhook(uow, SystemClock()).process_pending(
+                args.limit, args.retry_not_found
+            ),
+        )
+        for r in results:
+            print(f"inbox event {r.inbox_event_id}: {r.result} (payout {r.payout_id or '-'})")
+        print(f"inbox events processed: {len(results)}")
+        return
+    state = _with_database(settings, inbox_status)
+    for result, count in sorted(state.by_result.items()):
+        print(f"{result}: {count}")
+    print(f"unprocessed: {state.unprocessed}")
+    print(f"payload conflicts: {state.payload_conflicts}")
+
+
+def _ledger(settings: Settings, _: argparse.Namespace) -> int:
+    from payout_service.infrastructure.db.ledger_verification import verify_ledger
+
+    report = _with_database(settings, verify_ledger)
+    print(
+        f"accounts: {report.accounts}  postings: {report.postings}  "
+        f"debits: {report.total_debits_minor}  credits: {report.total_credits_minor}"
+    )
+    for violation in report.violations:
+        print(f"VIOLATION: {violation}")
+    print("ledger clean" if report.clean else f"ledger violations: {len(report.violations)}")
+    return 0 if report.clean else 1
+
+
+def _provider_mock(settings: Settings, _: argparse.Namespace) -> None:
+    from payout_service.provider_mock.app import run_mock
+    from payout_service.provider_mock.provider import MockConfig
+
+    config = MockConfig.from_settings(settings)
+    logging.getLogger("payout_service.provider_mock").info(
+        "provider mock serving",
+        extra={"url": f"http://{settings.host}:{settings.port}/", "mode": str(config.mode)},
+    )
+    run_mock(config, settings.host, settings.port)
+
+
+def _reconcile(settings: Settings, args: argparse.Namespace) -> None:
+    """One pass; with --repeat, one pass per interval until SIGTERM/SIGINT."""
+    from payout_service.bootstrap import build_reconciler
+
+    log = logging.getLogger("payout_service.reconciliation")
+
+    async def work(uow: SqlUnitOfWorkFactory) -> None:
+        reconcile, provider = build_reconciler(settings, uow)
+        stop = asyncio.Event()
+        if args.repeat:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        try:
+            while not stop.is_set():
+                try:
+                    report = await reconcile()
+                except Exception:
+                    if not args.repeat:
+                        raise
+                    log.exception("reconciliation pass failed; trying again next interval")
+                else:
+                    outcomes = ", ".join(f"{k}: {n}" for k, n in sorted(report.outcomes.items()))
+                    summary = (
+                        f"payouts checked: {report.checked}  {outcomes or 'nothing applied'}"
+                        f"  provider errors: {report.provider_errors}"
+                    )
+                    print(summary) if not args.repeat else log.info(summary)
+                if not args.repeat:
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.reconcile_interval_seconds)
+        finally:
+            await provider.close()
+
+    _with_database(settings, work)
+
+
 def _web(settings: Settings, _: argparse.Namespace) -> None:
     from payout_service.web.server import run_web
 
     run_web(settings)
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from payout_service.infrastructure.worker_process import dramatiq_command, exec_worker
+
+    command = dramatiq_command(
+        args.queues, args.processes, args.threads, settings.shutdown_timeout_seconds
+    )
+    exec_worker(settings, command, port=settings.port)
+
+
+def _dashboard(settings: Settings, _: argparse.Namespace) -> None:
+    """Serves until SIGTERM/SIGINT; the dashboard keeps no state, so stopping is immediate."""
+    from waitress import create_server
+
+    from payout_service.infrastructure.dashboard import dashboard_app
+
+    server = create_server(dashboard_app(settings), host=settings.host, port=settings.port)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    logging.getLogger("payout_service.dashboard").info(
+        "dashboard serving", extra={"url": f"http://{settings.host}:{settings.port}/"}
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -206,6 +372,12 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     _migrate(settings, args)
     _seed(settings, args)
     env = dict(os.environ, DATABASE_URL=settings.database_url, PYTHONUNBUFFERED="1")
+    if not settings.webhook_secrets:
+        # One secret for this run, shared by the mock provider (signs) and the web (verifies).
+        env["PROVIDER_WEBHOOK_SECRETS"] = "whsec_" + secrets.token_hex(24)
+    env.update(_provider_addresses(settings, env))
+    # The Procfile names `payout-service` and `dramatiq`: this interpreter's scripts, first on PATH.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     with (
         EmbeddedRedis(PROJECT_ROOT / "var" / "redis")
         if not settings.redis_url
@@ -213,7 +385,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     ):
         env["REDIS_URL"] = redis.url
         print(f"Redis: {redis.url}")
-        print(f"API:   http://{settings.host}:{settings.port}  (try GET /ready)")
+        _print_addresses(settings)
         honcho = subprocess.Popen(
             [
                 sys.executable,
@@ -235,6 +407,28 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
                 return honcho.wait()
             except KeyboardInterrupt:
                 continue
+
+
+def _provider_addresses(settings: Settings, env: dict[str, str]) -> dict[str, str]:
+    """The workers call the mock provider, the mock calls the web back: both at the ports
+    honcho gives them, unless the operator named other addresses."""
+    from payout_service.procfile import honcho_ports
+
+    ports = honcho_ports(settings.port)
+    wanted = {
+        "PROVIDER_BASE_URL": f"http://{settings.host}:{ports['provider-mock']}",
+        "MOCK_PROVIDER_WEBHOOK_URL": (
+            f"http://{settings.host}:{ports['web']}/api/webhooks/provider"
+        ),
+    }
+    return {name: url for name, url in wanted.items() if not env.get(name)}
+
+
+def _print_addresses(settings: Settings) -> None:
+    from payout_service.procfile import SERVES, honcho_ports
+
+    for name, port in honcho_ports(settings.port).items():
+        print(f"{name:<14} http://{settings.host}:{port}/  {SERVES.get(name, '')}")
 
 
 class _Given:

@@ -26,9 +26,14 @@ from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 
 TABLES = (
+    "provider_webhook_conflicts",
+    "provider_webhook_events",
+    "processed_messages",
+    "audit_logs",
     "outbox_messages",
     "idempotency_keys",
     "account_ledger_entries",
+    "payout_send_attempts",
     "payouts",
     "user_accounts",
     "api_keys",
@@ -114,16 +119,22 @@ async def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[SqlUnitOfWorkFactory]:
-    """An open, empty, migrated database with the demo data seeded."""
-    if settings.is_sqlite:
-        await apply_migrations(settings)
-    else:
-        await open_database(settings)
-    await _empty_tables(settings)
-    uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
-    await seed_demo(uow, SystemClock().now())
-    yield uow
-    await close_database()
+    """An open, empty, migrated database with the demo data seeded.
+
+    Closed even when the set-up fails: Tortoise's global context would otherwise outlive the test
+    and make every later Tortoise.init fail.
+    """
+    try:
+        if settings.is_sqlite:
+            await apply_migrations(settings)
+        else:
+            await open_database(settings)
+        await _empty_tables(settings)
+        uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
+        await seed_demo(uow, SystemClock().now())
+        yield uow
+    finally:
+        await close_database()
 
 
 async def _empty_tables(settings: Settings) -> None:
@@ -138,8 +149,12 @@ def services(settings: Settings, db: SqlUnitOfWorkFactory) -> Services:
 
 
 @pytest.fixture
-async def api(aiohttp_client, services: Services):  # type: ignore[no-untyped-def]
-    """An HTTP client on the real app, with the demo user's key unless a test sends another."""
+async def api(services: Services, aiohttp_client):  # type: ignore[no-untyped-def]
+    """An HTTP client on the real app, with the demo user's key unless a test sends another.
+
+    `services` (and so the database) comes first: fixtures are torn down in reverse, so the app
+    and its background tasks stop before the database closes under them.
+    """
     from payout_service.web.app import create_app
 
     return await aiohttp_client(create_app(services))

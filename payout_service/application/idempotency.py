@@ -18,9 +18,9 @@ def request_fingerprint(method: str, path: str, body: Any) -> str:
 class InFlightKeys:
     """Idempotency keys whose first request is still running in this process.
 
-    A concurrent twin in another process is serialised by the database instead (it waits on the
-    account row, then replays), so this set only makes the common same-process case answer 409
-    at once rather than wait.
+    A concurrent twin in another process is serialised by the database instead (its insert waits
+    on the first request's unique payout and key rows, then fails and replays), so this set only
+    makes the common same-process case answer 409 at once rather than wait.
     """
 
     def __init__(self) -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from types import TracebackType
 from typing import Any, Protocol
 
 from payout_service.application.messages import Envelope
-from payout_service.domain.accounts import Account, LedgerEntry
+from payout_service.domain.accounts import Account, Direction, EntryKind, LedgerEntry
 from payout_service.domain.events import DomainEvent
 from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.provider_report import ProviderStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +43,19 @@ class PayoutRepository(Protocol):
     async def list_for_user(
         self, user_id: int, status: PayoutStatus | None, limit: int, after: PageCursor | None
     ) -> Sequence[Payout]: ...
+    async def id_for_provider_payout_id(self, provider_payout_id: str) -> str | None: ...
+    async def ids_for_external_reference(self, external_reference: str) -> Sequence[str]: ...
+    async def awaiting_provider_outcome(
+        self, updated_before: datetime, limit: int
+    ) -> Sequence[Payout]:
+        """Processing, accepted by the provider, unchanged since before `updated_before`;
+        the longest unchanged first."""
+        ...
 
 
 class AccountRepository(Protocol):
     async def get_for_update(self, user_id: int, currency: str) -> Account | None: ...
+    async def list_for_user(self, user_id: int) -> Sequence[Account]: ...
     async def save_balances(self, account: Account, now: datetime) -> None: ...
     async def append_entry(self, entry: LedgerEntry, now: datetime) -> None: ...
 
@@ -59,6 +70,9 @@ class IdempotencyStore(Protocol):
 
 class Outbox(Protocol):
     async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> None: ...
+    async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
+        """The message id of the aggregate's first outbox row for the event, while kept."""
+        ...
 
 
 class ApiKeyRepository(Protocol):
@@ -76,8 +90,176 @@ class AuditLog(Protocol):
     async def append(self, envelope: Envelope, now: datetime) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AccountLine:
+    """One line of a user account's ledger, as its history shows it."""
+
+    id: int
+    direction: Direction
+    kind: EntryKind
+    amount_minor: int
+    payout_id: str | None
+    created_at: datetime
+
+
 class LedgerHistory(Protocol):
     async def has_settled(self, payout_id: str) -> bool: ...
+    async def lines_of(
+        self, account_id: int, limit: int, before_id: int | None
+    ) -> Sequence[AccountLine]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderWebhook:
+    """A provider's status report as its webhook body carried it, checked at the edge."""
+
+    event_id: str
+    provider_payout_id: str | None
+    external_reference: str | None
+    status: ProviderStatus
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEvent:
+    """A stored provider webhook; processed_at is None until an inbox pass applied it."""
+
+    id: int
+    webhook: ProviderWebhook
+    payload_hash: str
+    received_at: datetime
+    processed_at: datetime | None
+    result: str
+
+
+class WebhookInbox(Protocol):
+    """provider_webhook_events (event_id unique) and the conflicting payloads seen under one."""
+
+    async def find(self, event_id: str) -> InboxEvent | None: ...
+    async def get_for_update(self, inbox_id: int) -> InboxEvent | None: ...
+    async def add(
+        self, webhook: ProviderWebhook, payload: str, payload_hash: str, now: datetime
+    ) -> int: ...
+    async def mark_processed(
+        self, inbox_id: int, result: str, payout_id: str | None, detail: str | None, now: datetime
+    ) -> None: ...
+    async def ids_to_process(self, limit: int, retry_not_found: bool) -> Sequence[int]: ...
+    async def add_conflict(
+        self, event_id: str, payload: str, payload_hash: str, now: datetime
+    ) -> None: ...
+
+
+class SendAttemptResult(StrEnum):
+    SENDING = "sending"  # the provider has not answered yet
+    ACCEPTED = "accepted"
+    TEMPORARY_ERROR = "temporary_error"  # the provider answered that it did not take it, for now
+    PERMANENT_ERROR = "permanent_error"
+    NO_ANSWER = "no_answer"  # timed out or cut off after sending: the provider may have taken it
+    UNKNOWN = "unknown"  # the sender stopped before the answer; a later attempt found it open
+
+
+@dataclass(frozen=True, slots=True)
+class SendAttemptOutcome:
+    result: SendAttemptResult
+    http_status: int | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    provider_payout_id: str | None = None
+
+
+class SendAttemptLog(Protocol):
+    """payout_send_attempts: one row per call to the provider, opened before it, closed after."""
+
+    async def open(self, payout_id: str, now: datetime) -> int:
+        """Marks any attempt left open as unknown, opens the next; returns its number (1, 2...)."""
+        ...
+
+    async def close(
+        self, payout_id: str, attempt: int, outcome: SendAttemptOutcome, now: datetime
+    ) -> None: ...
+    async def results(self, payout_id: str) -> Sequence[SendAttemptResult]:
+        """The payout's attempts' results, first attempt first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutInstruction:
+    """What the provider is asked to pay. The idempotency key is the same on every attempt for
+    one payout, so the provider pays it once however often it is asked."""
+
+    idempotency_key: str
+    external_reference: str
+    amount: str  # a decimal string with the currency's places, e.g. "150.00"
+    currency: str
+    wallet: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderAcceptance:
+    provider_payout_id: str
+    http_status: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPayoutState:
+    """The provider's answer to "how is this payout?"; `since`: when it reached that status, by
+    the provider's clock. A payout the provider accepted but has not started is PROCESSING."""
+
+    provider_payout_id: str
+    status: ProviderStatus
+    since: datetime
+
+
+class ProviderError(Exception):
+    """The provider did not do what was asked. `reason` is a short word for the attempt log
+    (rate_limited, server_error, timeout, connection_error, rejected, malformed_response,
+    not_found); `http_status` is None when no answer came."""
+
+    def __init__(self, reason: str, message: str, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.http_status = http_status
+
+
+class ProviderTemporaryError(ProviderError):
+    """Worth asking again later: 429, 5xx, timeouts, connection errors. `retry_after`: how long
+    the provider asked to be left alone, when it said. `answer_lost`: the request may have
+    reached the provider but no answer came back (a timeout, a connection cut mid-request), so
+    the provider may have taken the payout; False when it answered, or was never reached."""
+
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        http_status: int | None = None,
+        retry_after: timedelta | None = None,
+        answer_lost: bool = False,
+    ) -> None:
+        super().__init__(reason, message, http_status)
+        self.retry_after = retry_after
+        self.answer_lost = answer_lost
+
+
+class ProviderPermanentError(ProviderError):
+    """Asking again cannot help: other 4xx, or an answer that breaks the contract."""
+
+
+class ProviderClient(Protocol):
+    async def send_payout(self, instruction: PayoutInstruction) -> ProviderAcceptance:
+        """Raises ProviderTemporaryError or ProviderPermanentError unless accepted."""
+        ...
+
+    async def get_payout(self, provider_payout_id: str) -> ProviderPayoutState: ...
+
+
+class ProviderSendQueue(Protocol):
+    """The provider-send messages waiting in the broker."""
+
+    async def cancel(self, created_message_id: str) -> None:
+        """Best effort and never raises: the send triggered by the payout.created outbox message
+        `created_message_id` will not start. The send's own status check under the payout's lock
+        is what guarantees a cancelled payout is never sent; this only saves it the trip."""
+        ...
 
 
 class UniqueViolation(Exception):
@@ -103,6 +285,10 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def ledger(self) -> LedgerHistory: ...
+    @property
+    def webhooks(self) -> WebhookInbox: ...
+    @property
+    def send_attempts(self) -> SendAttemptLog: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(
@@ -127,3 +313,22 @@ class IdGenerator(Protocol):
 
 
 JsonDict = dict[str, Any]
+
+
+class Metrics(Protocol):
+    """What the use cases count. Calls are cheap and never raise (the create path makes them on
+    every request); each outcome is counted once, by the code that commits it, after the commit.
+
+    payout_finished's outcome is "succeeded", "failed" or "cancelled"; the ledger consumer counts
+    it when it settles the payout's hold, so a use case that ends a payout does not count it again.
+    provider_request's result is "accepted", "rejected", "temporary_error" or "timeout";
+    webhook_processed's result is "applied", "duplicate", "ignored" or "rejected".
+    """
+
+    def payout_create_requested(self) -> None: ...
+    def payout_created(self) -> None: ...
+    def payout_finished(self, outcome: str) -> None: ...
+    def account_debited(self) -> None: ...
+    def provider_request(self, result: str, seconds: float) -> None: ...
+    def webhook_ingested(self) -> None: ...
+    def webhook_processed(self, result: str) -> None: ...

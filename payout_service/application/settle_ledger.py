@@ -10,30 +10,53 @@ from __future__ import annotations
 from payout_service.application.consume import consume_once
 from payout_service.application.event_routes import LEDGER
 from payout_service.application.messages import Envelope
-from payout_service.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from payout_service.application.metrics import NO_METRICS
+from payout_service.application.ports import Clock, Metrics, UnitOfWork, UnitOfWorkFactory
 from payout_service.domain import events
+
+OUTCOMES = {
+    events.PAYOUT_SUCCEEDED: "succeeded",
+    events.PAYOUT_FAILED: "failed",
+    events.PAYOUT_CANCELLED: "cancelled",
+}
 
 
 class SettleLedger:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, metrics: Metrics = NO_METRICS
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._metrics = metrics
 
     async def __call__(self, envelope: Envelope) -> bool:
-        return await consume_once(self._uow, self._clock, LEDGER.name, envelope, self._settle)
+        """Counts each payout's end once (a redelivery is not applied again)."""
+        debited = False
 
-    async def _settle(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        async def settle(uow: UnitOfWork, envelope: Envelope) -> None:
+            nonlocal debited
+            debited = await self._settle(uow, envelope)
+
+        applied = await consume_once(self._uow, self._clock, LEDGER.name, envelope, settle)
+        if applied and envelope.event in OUTCOMES:
+            self._metrics.payout_finished(OUTCOMES[envelope.event])
+        if applied and debited:
+            self._metrics.account_debited()
+        return applied
+
+    async def _settle(self, uow: UnitOfWork, envelope: Envelope) -> bool:
+        """True when the hold was posted as a debit of the user's balance."""
         if envelope.event not in (
             events.PAYOUT_SUCCEEDED,
             events.PAYOUT_FAILED,
             events.PAYOUT_CANCELLED,
         ):
-            return
+            return False
         payout_id = envelope.aggregate_id
         payload = envelope.payload
         account = await uow.accounts.get_for_update(int(payload["user_id"]), payload["currency"])
         if account is None or await uow.ledger.has_settled(payout_id):
-            return
+            return False
         amount = int(payload["amount_minor"])
         if envelope.event == events.PAYOUT_SUCCEEDED:
             entry = account.debit_held(amount, payout_id)
@@ -42,3 +65,4 @@ class SettleLedger:
         now = self._clock.now()
         await uow.accounts.save_balances(account, now)
         await uow.accounts.append_entry(entry, now)
+        return envelope.event == events.PAYOUT_SUCCEEDED

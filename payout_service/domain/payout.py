@@ -61,6 +61,8 @@ class Payout:
     last_error: str | None = None
     next_retry_at: datetime | None = None
     completed_at: datetime | None = None
+    # When the provider's last applied status report happened (its own clock): older ones are stale.
+    provider_status_at: datetime | None = None
     events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -115,8 +117,12 @@ class Payout:
         self.next_retry_at = next_retry_at
         self.updated_at = now
 
-    def record_provider_status(self, provider_status: str, now: datetime) -> None:
+    def record_provider_status(
+        self, provider_status: str, now: datetime, occurred_at: datetime | None = None
+    ) -> None:
         self.provider_status = provider_status
+        if occurred_at is not None:
+            self.provider_status_at = occurred_at
         self.updated_at = now
 
     def succeed(self, now: datetime) -> None:

@@ -18,6 +18,7 @@ from dramatiq.middleware import (
 from dramatiq_abort import Abortable
 from dramatiq_abort.backends import RedisBackend
 
+from payout_service.infrastructure.dead_letters import DeadLetterErrors
 from payout_service.infrastructure.settings import Settings
 
 NAMESPACE = "payouts"
@@ -27,7 +28,8 @@ def build_broker(settings: Settings) -> RedisBroker:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set: the broker needs a real Redis")
     client = redis.Redis.from_url(settings.redis_url)
-    broker = RedisBroker(client=client, namespace=NAMESPACE, middleware=[])
+    namespace = settings.broker_namespace or NAMESPACE
+    broker = RedisBroker(client=client, namespace=namespace, middleware=[])
     for middleware in (
         AgeLimit(),
         TimeLimit(time_limit=settings.actor_time_limit_ms),
@@ -42,6 +44,7 @@ def build_broker(settings: Settings) -> RedisBroker:
         CurrentMessage(),
         AsyncIO(),
         Abortable(backend=RedisBackend(client=client)),
+        DeadLetterErrors(),
     ):
         broker.add_middleware(middleware)
     return broker

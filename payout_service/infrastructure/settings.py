@@ -40,6 +40,36 @@ class Settings:
     relay_lease_seconds: int = 30
     outbox_retention_hours: int = 72
     processed_message_retention_days: int = 7
+    # Comma-separated; every one verifies, the first signs (`payout-service webhook sign`).
+    provider_webhook_secrets: str = ""
+    # "on" or "off"; off is for local development only and is logged loudly at start.
+    webhook_signature_verification: str = "on"
+    webhook_signature_tolerance_seconds: int = 300
+    # Dramatiq workers keep prometheus-client's multiprocess files in <metrics_dir>/worker-<PORT>
+    metrics_dir: str = "var/metrics"
+    # The Redis key prefix of the queues; empty: the broker's default. Tests isolate runs with it.
+    broker_namespace: str = ""
+    # The payment provider: its API, the client's timeouts, and the provider-send retry policy
+    # (attempts in all, first retry delay doubling up to the cap, each with +-20 % jitter).
+    provider_base_url: str = "http://127.0.0.1:8900"
+    provider_connect_timeout_ms: int = 2_000
+    provider_total_timeout_ms: int = 10_000
+    provider_send_max_attempts: int = 8
+    provider_send_first_backoff_ms: int = 10_000
+    provider_send_max_backoff_ms: int = 600_000
+    # Reconciliation asks the provider about accepted payouts unchanged for this long.
+    reconcile_after_seconds: int = 300
+    reconcile_interval_seconds: int = 60
+    reconcile_batch_size: int = 100
+    # The mock provider (`payout-service provider-mock`): its mode (success, rate_limit,
+    # server_error, timeout, permanent_error, random), where it posts its webhooks (empty: none),
+    # the share of payouts that succeed, the delay between a payout's statuses, and how long the
+    # timeout mode keeps a request waiting (past the client's total timeout).
+    mock_provider_mode: str = "success"
+    mock_provider_webhook_url: str = "http://127.0.0.1:8000/api/webhooks/provider"
+    mock_provider_success_percent: int = 90
+    mock_provider_step_delay_ms: int = 1_000
+    mock_provider_stall_ms: int = 15_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,6 +89,17 @@ class Settings:
             else:
                 values[f.name] = raw
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        if self.webhook_signature_verification not in ("on", "off"):
+            raise SettingsError(
+                "WEBHOOK_SIGNATURE_VERIFICATION must be 'on' or 'off', not "
+                f"{self.webhook_signature_verification!r}"
+            )
+
+    @property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        return tuple(s.strip() for s in self.provider_webhook_secrets.split(",") if s.strip())
 
     @property
     def idempotency_key_ttl(self) -> timedelta:

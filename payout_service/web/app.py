@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from payout_service.bootstrap import Services
-from payout_service.web import health_routes, payout_routes
+from payout_service.web import (
+    account_routes,
+    health_routes,
+    metrics_routes,
+    payout_routes,
+    webhook_routes,
+)
 from payout_service.web.middleware import (
     auth_middleware,
     problem_middleware,
@@ -18,6 +26,7 @@ def create_app(services: Services) -> web.Application:
     app = web.Application(
         client_max_size=services.settings.max_body_bytes,
         middlewares=[
+            metrics_routes.http_metrics_middleware(services.metrics),
             request_id_middleware,
             problem_middleware,
             auth_middleware(services.authenticate),
@@ -27,14 +36,17 @@ def create_app(services: Services) -> web.Application:
     if services.fast_path is not None:
         fast_path = services.fast_path
 
-        async def start_fast_path(_: web.Application) -> None:
+        async def run_fast_path(_: web.Application) -> AsyncIterator[None]:
+            # A cleanup context, not on_shutdown: aiohttp stops it only after the in-flight
+            # requests have finished, so the rows they commit are published before exit.
             fast_path.start()
-
-        async def stop_fast_path(_: web.Application) -> None:
+            yield
             await fast_path.stop()
 
-        app.on_startup.append(start_fast_path)
-        app.on_shutdown.append(stop_fast_path)
+        app.cleanup_ctx.append(run_fast_path)
     health_routes.add_routes(app)
+    metrics_routes.add_routes(app)
     payout_routes.add_routes(app)
+    account_routes.add_routes(app)
+    webhook_routes.add_routes(app)
     return app

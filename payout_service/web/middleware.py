@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from payout_service.application.authenticate import Authenticate
+from payout_service.infrastructure.logs import log_context
 from payout_service.web.error_mapping import problem_for
 from payout_service.web.problems import Problem
 
@@ -28,7 +29,8 @@ def request_id_of(request: web.Request) -> str:
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get("X-Request-ID", "")
     request["request_id"] = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-    response = await handler(request)
+    with log_context(request_id=request["request_id"]):
+        response = await handler(request)
     response.headers["X-Request-ID"] = request["request_id"]
     return response
 

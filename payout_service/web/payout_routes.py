@@ -1,4 +1,4 @@
-"""/api/payouts: create (idempotent), read, list."""
+"""/api/payouts: create (idempotent), read, list, cancel."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/payouts", create_payout)
     app.router.add_get("/api/payouts", list_payouts)
     app.router.add_get("/api/payouts/{payout_id}", get_payout)
+    app.router.add_post("/api/payouts/{payout_id}/cancel", cancel_payout)
 
 
 async def create_payout(request: web.Request) -> web.Response:
@@ -57,6 +58,18 @@ async def create_payout(request: web.Request) -> web.Response:
 async def get_payout(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     payout = await services.read_payouts.get(request["user_id"], request.match_info["payout_id"])
+    return web.json_response(payout_representation(payout))
+
+
+async def cancel_payout(request: web.Request) -> web.Response:
+    """200 with the cancelled payout (again, for one already cancelled); 409 problem once the
+    provider accepted it or it is final."""
+    services = request.app[SERVICES]
+    payout = await services.cancel_payout(
+        request["user_id"],
+        request.match_info["payout_id"],
+        headers={"request_id": request_id_of(request)},
+    )
     return web.json_response(payout_representation(payout))
 
 

@@ -50,12 +50,17 @@ class UserAccount(Model):
 
 
 class AccountLedgerEntry(Model):
-    """Append-only: rows are inserted, never updated or deleted."""
+    """One line of a double-entry posting (domain.accounts). Append-only: rows are inserted,
+    never updated or deleted. A posting is two lines with the same posting_id, one debit and one
+    credit of the same amount; account NULL is the provider clearing account of `currency`."""
 
     id = fields.BigIntField(primary_key=True)
-    account: fields.ForeignKeyRelation[UserAccount] = fields.ForeignKeyField(
-        "models.UserAccount", related_name="entries", on_delete=fields.RESTRICT
+    posting_id = fields.CharField(max_length=36, db_index=True)
+    account: fields.ForeignKeyNullableRelation[UserAccount] = fields.ForeignKeyField(
+        "models.UserAccount", related_name="entries", on_delete=fields.RESTRICT, null=True
     )
+    currency = fields.CharField(max_length=8)
+    direction = fields.CharField(max_length=6)
     kind = fields.CharField(max_length=16)
     amount_minor = fields.BigIntField()
     payout_id = fields.CharField(max_length=36, null=True, db_index=True)
@@ -81,6 +86,7 @@ class Payout(Model):
     last_error = fields.TextField(null=True)
     next_retry_at = fields.DatetimeField(null=True)
     completed_at = fields.DatetimeField(null=True)
+    provider_status_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
@@ -88,6 +94,28 @@ class Payout(Model):
         table = "payouts"
         unique_together = (("user", "external_reference"),)
         indexes = (("user", "created_at", "id"),)
+
+
+class PayoutSendAttempt(Model):
+    """One call to the provider for a payout: opened (result `sending`) before the call, closed
+    with its answer. `unknown`: the sender stopped before the answer came."""
+
+    id = fields.BigIntField(primary_key=True)
+    payout: fields.ForeignKeyRelation[Payout] = fields.ForeignKeyField(
+        "models.Payout", related_name="attempts", on_delete=fields.RESTRICT
+    )
+    attempt = fields.IntField()
+    result = fields.CharField(max_length=16)
+    http_status = fields.IntField(null=True)
+    error_type = fields.CharField(max_length=32, null=True)
+    error_message = fields.TextField(null=True)
+    provider_payout_id = fields.CharField(max_length=128, null=True)
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "payout_send_attempts"
+        unique_together = (("payout", "attempt"),)
 
 
 class IdempotencyKey(Model):
@@ -160,3 +188,40 @@ class AuditLog(Model):
 
     class Meta:
         table = "audit_logs"
+
+
+class ProviderWebhookEvent(Model):
+    """The webhook inbox: each provider event once (event_id unique), as received, and what
+    applying it did. processed_at is NULL until an inbox pass applied it."""
+
+    id = fields.BigIntField(primary_key=True)
+    event_id = fields.CharField(max_length=128, unique=True)
+    provider_payout_id = fields.CharField(max_length=128, null=True, db_index=True)
+    external_reference = fields.CharField(max_length=128, null=True)
+    status = fields.CharField(max_length=16)
+    occurred_at = fields.DatetimeField()
+    payload = fields.TextField()
+    payload_hash = fields.CharField(max_length=64)
+    received_at = fields.DatetimeField()
+    processed_at = fields.DatetimeField(null=True, db_index=True)
+    result = fields.CharField(max_length=32)
+    payout_id = fields.CharField(max_length=36, null=True, db_index=True)
+    detail = fields.TextField(null=True)
+
+    class Meta:
+        table = "provider_webhook_events"
+
+
+class ProviderWebhookConflict(Model):
+    """A payload that arrived under an event_id the inbox already holds with another payload:
+    kept for an operator, never applied."""
+
+    id = fields.BigIntField(primary_key=True)
+    event_id = fields.CharField(max_length=128)
+    payload = fields.TextField()
+    payload_hash = fields.CharField(max_length=64)
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "provider_webhook_conflicts"
+        unique_together = (("event_id", "payload_hash"),)

@@ -4,50 +4,29 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
-
 from payout_service.application.messages import Envelope
-from payout_service.application.ports import PageCursor, StoredResponse, UniqueViolation
-from payout_service.domain.accounts import Account, LedgerEntry
+from payout_service.application.ports import (
+    AccountLine,
+    PageCursor,
+    StoredResponse,
+)
+from payout_service.domain.accounts import Account, Direction, EntryKind, LedgerEntry
 from payout_service.domain.events import DomainEvent
 from payout_service.domain.money import Money, currency
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.infrastructure.db import statements as sql
-from payout_service.infrastructure.db.dialect import Dialect
-
-Row = Mapping[str, Any]
+from payout_service.infrastructure.db.session import Row as Row  # re-exported
+from payout_service.infrastructure.db.session import SqlSession as SqlSession  # re-exported
 
 _PAYOUT_COLUMNS = (
     "id, user_id, amount_minor, currency, wallet, external_reference, status, provider_payout_id,"
     " provider_status, send_attempts, last_error, next_retry_at, completed_at, created_at,"
-    " updated_at"
+    " updated_at, provider_status_at"
 )
-
-
-class SqlSession:
-    """One transaction's connection and its dialect; turns unique violations into the port's."""
-
-    def __init__(self, connection: BaseDBAsyncClient, dialect: Dialect) -> None:
-        self.connection = connection
-        self.dialect = dialect
-
-    async def rows(self, statement: str, *values: Any) -> list[Row]:
-        _, rows = await self.connection.execute_query(self.dialect.sql(statement), list(values))
-        return rows  # type: ignore[return-value]
-
-    async def execute(self, statement: str, *values: Any) -> int:
-        try:
-            count, _ = await self.connection.execute_query(
-                self.dialect.sql(statement), list(values)
-            )
-        except IntegrityError as exc:
-            raise UniqueViolation(str(exc)) from exc
-        return count
 
 
 class SqlPayoutRepository:
@@ -91,7 +70,7 @@ class SqlPayoutRepository:
         await self._s.execute(
             "UPDATE payouts SET status = %s, provider_payout_id = %s, provider_status = %s,"
             " send_attempts = %s, last_error = %s, next_retry_at = %s, completed_at = %s,"
-            " updated_at = %s WHERE id = %s",
+            " updated_at = %s, provider_status_at = %s WHERE id = %s",
             str(payout.status),
             payout.provider_payout_id,
             payout.provider_status,
@@ -100,8 +79,33 @@ class SqlPayoutRepository:
             d.to_db(payout.next_retry_at),
             d.to_db(payout.completed_at),
             d.to_db(payout.updated_at),
+            d.to_db(payout.provider_status_at),
             payout.id,
         )
+
+    async def id_for_provider_payout_id(self, provider_payout_id: str) -> str | None:
+        rows = await self._s.rows(
+            "SELECT id FROM payouts WHERE provider_payout_id = %s", provider_payout_id
+        )
+        return str(rows[0]["id"]) if rows else None
+
+    async def ids_for_external_reference(self, external_reference: str) -> Sequence[str]:
+        rows = await self._s.rows(
+            "SELECT id FROM payouts WHERE external_reference = %s LIMIT 2", external_reference
+        )
+        return [str(r["id"]) for r in rows]
+
+    async def awaiting_provider_outcome(
+        self, updated_before: datetime, limit: int
+    ) -> Sequence[Payout]:
+        rows = await self._s.rows(
+            f"SELECT {_PAYOUT_COLUMNS} FROM payouts WHERE status = %s"
+            " AND provider_payout_id IS NOT NULL AND updated_at < %s ORDER BY updated_at LIMIT %s",
+            str(PayoutStatus.PROCESSING),
+            self._s.dialect.to_db(updated_before),
+            limit,
+        )
+        return [self._to_payout(r) for r in rows]
 
     async def reference_exists(self, user_id: int, external_reference: str) -> bool:
         rows = await self._s.rows(
@@ -151,6 +155,7 @@ class SqlPayoutRepository:
             completed_at=d.from_db(row["completed_at"]),
             created_at=created_at,
             updated_at=updated_at,
+            provider_status_at=d.from_db(row["provider_status_at"]),
         )
 
 
@@ -162,16 +167,7 @@ class SqlAccountRepository:
         rows = await self._s.rows(
             sql.LOCK_ACCOUNT + self._s.dialect.for_update, user_id, currency_code
         )
-        if not rows:
-            return None
-        r = rows[0]
-        return Account(
-            id=int(r["id"]),
-            user_id=int(r["user_id"]),
-            currency=r["currency"],
-            balance_minor=int(r["balance_minor"]),
-            held_minor=int(r["held_minor"]),
-        )
+        return self._to_account(rows[0]) if rows else None
 
     async def save_balances(self, account: Account, now: datetime) -> None:
         await self._s.execute(
@@ -182,14 +178,40 @@ class SqlAccountRepository:
             account.id,
         )
 
+    async def list_for_user(self, user_id: int) -> Sequence[Account]:
+        rows = await self._s.rows(
+            "SELECT id, user_id, currency, balance_minor, held_minor FROM user_accounts"
+            " WHERE user_id = %s ORDER BY currency",
+            user_id,
+        )
+        return [self._to_account(r) for r in rows]
+
     async def append_entry(self, entry: LedgerEntry, now: datetime) -> None:
-        await self._s.execute(
-            sql.INSERT_LEDGER_ENTRY,
-            entry.account_id,
-            str(entry.kind),
-            entry.amount_minor,
-            entry.payout_id,
-            self._s.dialect.to_db(now),
+        """Writes the entry's balanced posting: both lines, one statement."""
+        posting_id = str(uuid.uuid4())
+        moment = self._s.dialect.to_db(now)
+        values: list[Any] = []
+        for line in entry.lines():
+            values += [
+                posting_id,
+                line.account_id,
+                line.currency,
+                str(line.direction),
+                str(line.kind),
+                line.amount_minor,
+                line.payout_id,
+                moment,
+            ]
+        await self._s.execute(sql.INSERT_LEDGER_POSTING, *values)
+
+    @staticmethod
+    def _to_account(r: Row) -> Account:
+        return Account(
+            id=int(r["id"]),
+            user_id=int(r["user_id"]),
+            currency=r["currency"],
+            balance_minor=int(r["balance_minor"]),
+            held_minor=int(r["held_minor"]),
         )
 
 
@@ -250,6 +272,15 @@ class SqlOutbox:
             d.to_db(now),
         )
         self.written.append(message_id)
+
+    async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
+        rows = await self._s.rows(
+            "SELECT message_id FROM outbox_messages WHERE aggregate_id = %s AND event_name = %s"
+            " ORDER BY id LIMIT 1",
+            aggregate_id,
+            event_name,
+        )
+        return str(rows[0]["message_id"]) if rows else None
 
 
 class SqlApiKeyRepository:
@@ -315,3 +346,28 @@ class SqlLedgerHistory:
             payout_id,
         )
         return bool(rows)
+
+    async def lines_of(
+        self, account_id: int, limit: int, before_id: int | None
+    ) -> Sequence[AccountLine]:
+        older = " AND id < %s" if before_id is not None else ""
+        rows = await self._s.rows(
+            "SELECT id, direction, kind, amount_minor, payout_id, created_at"
+            f" FROM account_ledger_entries WHERE account_id = %s{older} ORDER BY id DESC LIMIT %s",
+            account_id,
+            *([before_id] if before_id is not None else []),
+            limit,
+        )
+        return [self._to_line(r) for r in rows]
+
+    def _to_line(self, r: Row) -> AccountLine:
+        created_at = self._s.dialect.from_db(r["created_at"])
+        assert created_at is not None
+        return AccountLine(
+            id=int(r["id"]),
+            direction=Direction(r["direction"]),
+            kind=EntryKind(r["kind"]),
+            amount_minor=int(r["amount_minor"]),
+            payout_id=r["payout_id"],
+            created_at=created_at,
+        )

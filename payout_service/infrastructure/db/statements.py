@@ -1,7 +1,8 @@
-"""Every SQL statement of the create-payout transaction, in the order the use case issues them.
+"""Every SQL statement of the create-payout transaction; CreatePayout decides their order.
 
-bench/create_payout.py replays exactly these statements through plain asyncmy to measure the
-raw limit the API is compared with, so they live here, once.
+bench/create_payout.py replays exactly these statements, in the use case's order, through plain
+asyncmy to measure the raw limit the API is compared with, so they live here, once; before it
+measures, it checks its transaction against the one CreatePayout issues and stops if they differ.
 """
 
 FIND_IDEMPOTENCY_KEY = (
@@ -15,9 +16,11 @@ LOCK_ACCOUNT = (
 UPDATE_ACCOUNT_BALANCES = (
     "UPDATE user_accounts SET balance_minor = %s, held_minor = %s, updated_at = %s WHERE id = %s"
 )
-INSERT_LEDGER_ENTRY = (
-    "INSERT INTO account_ledger_entries (account_id, kind, amount_minor, payout_id, created_at)"
-    " VALUES (%s, %s, %s, %s, %s)"
+# A double-entry posting: its two lines (user account, clearing account) in one statement.
+INSERT_LEDGER_POSTING = (
+    "INSERT INTO account_ledger_entries (posting_id, account_id, currency, direction, kind,"
+    " amount_minor, payout_id, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
 INSERT_PAYOUT = (
     "INSERT INTO payouts (id, user_id, amount_minor, currency, wallet, external_reference, status,"

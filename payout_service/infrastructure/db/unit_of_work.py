@@ -14,12 +14,14 @@ from payout_service.infrastructure.db.repositories import (
     SqlApiKeyRepository,
     SqlAuditLog,
     SqlConsumerInbox,
-    SqlLedgerHistory,
     SqlIdempotencyStore,
+    SqlLedgerHistory,
     SqlOutbox,
     SqlPayoutRepository,
     SqlSession,
 )
+from payout_service.infrastructure.db.send_attempts import SqlSendAttemptLog
+from payout_service.infrastructure.db.webhook_inbox import SqlWebhookInbox
 
 
 class SqlUnitOfWork:
@@ -33,6 +35,8 @@ class SqlUnitOfWork:
     inbox: SqlConsumerInbox
     audit: SqlAuditLog
     ledger: SqlLedgerHistory
+    webhooks: SqlWebhookInbox
+    send_attempts: SqlSendAttemptLog
 
     def __init__(
         self,
@@ -58,6 +62,8 @@ class SqlUnitOfWork:
         self.inbox = SqlConsumerInbox(self.session)
         self.audit = SqlAuditLog(self.session)
         self.ledger = SqlLedgerHistory(self.session)
+        self.webhooks = SqlWebhookInbox(self.session)
+        self.send_attempts = SqlSendAttemptLog(self.session)
         return self
 
     async def commit(self) -> None:

@@ -20,10 +20,12 @@ from payout_service.infrastructure.db.repositories import SqlSession
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.rows import COLUMNS, OutboxRow
 
-# An earlier unpublished row of the same aggregate holds back the later ones.
+# An earlier unpublished row of the same aggregate holds back the later ones; a dead one too,
+# until an operator retries it (`outbox retry-dead`), or its aggregate's events would go out of
+# order.
 _IN_ORDER = (
     " AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.aggregate_id = o.aggregate_id"
-    " AND e.status = 'pending' AND e.id < o.id)"
+    " AND e.status IN ('pending', 'dead') AND e.id < o.id)"
 )
 
 

@@ -21,6 +21,7 @@ class OutboxFastPath:
         self._pending: list[str] = []
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def committed(self, message_ids: list[str]) -> None:
         self._pending.extend(message_ids)
@@ -30,14 +31,17 @@ class OutboxFastPath:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        """Publishes what is queued, then stops."""
+        """Lets the batch in hand finish (cancelling it mid-publish would roll its claim back
+        after its messages reached Redis, so they would go out twice), publishes what is
+        queued, then stops."""
+        self._stopping = True
+        self._ready.set()
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await self._task
         await self._drain()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await self._ready.wait()
             await self._drain()
 

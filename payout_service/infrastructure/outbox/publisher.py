@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import dramatiq
@@ -33,14 +34,21 @@ def message_body(row: OutboxRow) -> dict[str, Any]:
 
 
 class DramatiqPublisher:
-    """Blocking (redis-py is synchronous): callers run it in a worker thread."""
+    """Blocking (redis-py is synchronous): callers run it in a worker thread.
 
-    def __init__(self, broker: RedisBroker) -> None:
+    `routes` names each event's consumers; the service's routing table unless told otherwise."""
+
+    def __init__(
+        self,
+        broker: RedisBroker,
+        routes: Callable[[str], Sequence[Consumer]] = consumers_of,
+    ) -> None:
         self._broker = broker
+        self._routes = routes
 
     def publish(self, row: OutboxRow) -> None:
         body = message_body(row)
-        for consumer in consumers_of(row.event_name):
+        for consumer in self._routes(row.event_name):
             self._broker.enqueue(
                 dramatiq.Message(
                     queue_name=consumer.queue,

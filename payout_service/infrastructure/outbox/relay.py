@@ -67,15 +67,17 @@ class OutboxRelay:
         return results
 
     async def run(self, stop: asyncio.Event, poll_interval: float, wake: asyncio.Event) -> None:
-        """Polls until `stop` is set; a full batch means a backlog, so it goes again at once.
-        Setting `wake` cuts the wait short (the web process's fast path uses it)."""
+        """Polls until `stop` is set, finishing the pass in hand first. A pass that published
+        anything may have left a backlog (a full batch, or later events of an aggregate that
+        waited for its earlier one), so the next pass starts at once; only a pass that found
+        nothing to publish waits for the poll interval. Setting `wake` cuts the wait short."""
         while not stop.is_set():
             try:
                 published = await self.publish_pending()
             except Exception:
                 log.exception("relay pass failed; retrying after the poll interval")
                 published = 0
-            if published >= self._policy.batch_size:
+            if published:
                 continue
             wake.clear()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]

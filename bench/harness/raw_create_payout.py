@@ -1,0 +1,123 @@
+"""The raw limit: the service's create-payout transaction through plain asyncmy, nothing else.
+
+The statements are the service's own (payout_service.infrastructure.db.statements), issued in
+the order CreatePayout issues them, with values of the same types and sizes, between the same
+BEGIN and COMMIT, on connections set up as the service's pool sets them up. What is left out is
+everything that is not the database's work: HTTP, JSON parsing, validation, the ORM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncmy
+
+from bench.harness.bench_database import CURRENCY, ConnectionParams
+from payout_service.infrastructure.db import statements as sql
+from payout_service.infrastructure.db.dialect import MYSQL
+
+AMOUNT_MINOR = 100  # "1.00", the amount the wrk script posts
+LOCK_ACCOUNT = MYSQL.sql(sql.LOCK_ACCOUNT + MYSQL.for_update)  # as SqlAccountRepository builds it
+KEY_TTL = timedelta(hours=24)
+# provider_payout_id, provider_status, send_attempts, last_error, next_retry_at, completed_at
+_NOT_YET_SENT = (None, None, 0, None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class RawResult:
+    transactions: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.transactions / self.seconds
+
+
+async def measure_raw(
+    database_url: str, users: int, concurrency: int, seconds: float, warmup: float
+) -> RawResult:
+    """Runs `concurrency` connections flat out; counts commits after the first `warmup` s."""
+    params = ConnectionParams.from_url(database_url)
+    connections = [await params.connect() for _ in range(concurrency)]
+    numbers = itertools.count()
+    run_id = uuid.uuid4().hex[:8]
+    start = time.monotonic()
+    measure_from, until = start + warmup, start + warmup + seconds
+
+    async def worker(connection: asyncmy.Connection) -> int:
+        committed = 0
+        while time.monotonic() < until:
+            n = next(numbers)
+            await create_payout(connection, 1 + n % users, f"raw-{run_id}-{n}")
+            committed += measure_from <= time.monotonic() < until
+        return committed
+
+    try:
+        counts = await asyncio.gather(*(worker(c) for c in connections))
+    finally:
+        for connection in connections:
+            connection.close()
+    return RawResult(sum(counts), seconds)
+
+
+async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) -> None:
+    """One create-payout transaction, as the service's would be for a fresh key."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    payout_id = str(uuid.uuid4())
+    body = _response_body(payout_id, user_id, key, now)
+    posting_id = str(uuid.uuid4())
+    await connection.begin()
+    async with connection.cursor() as cursor:
+        await cursor.execute(sql.FIND_IDEMPOTENCY_KEY, [user_id, key])
+        await cursor.fetchall()
+        payout = (payout_id, user_id, AMOUNT_MINOR, CURRENCY, "W-bench", key, "pending")
+        await cursor.execute(sql.INSERT_PAYOUT, [*payout, *_NOT_YET_SENT, now, now])
+        await cursor.execute(
+            sql.INSERT_IDEMPOTENCY_KEY,
+            [user_id, key, uuid.uuid4().hex * 2, 201, body, payout_id, now, now + KEY_TTL],
+        )
+        payload = _event_payload(payout_id, user_id, key)
+        await cursor.execute(
+            sql.INSERT_OUTBOX_MESSAGE,
+            [str(uuid.uuid4()), "payout.created", "payout", payout_id, payload, _HEADERS, now, now],
+        )
+        await cursor.execute(LOCK_ACCOUNT, [user_id, CURRENCY])
+        account_id, _, _, balance, held = (await cursor.fetchall())[0]
+        await cursor.execute(
+            sql.UPDATE_ACCOUNT_BALANCES, [balance, held + AMOUNT_MINOR, now, account_id]
+        )
+        # The hold's two lines: the user's account is debited, the clearing account credited.
+        user_line = (posting_id, account_id, CURRENCY, "debit", "hold", AMOUNT_MINOR)
+        clearing_line = (posting_id, None, CURRENCY, "credit", "hold", AMOUNT_MINOR)
+        await cursor.execute(
+            sql.INSERT_LEDGER_POSTING, [*user_line, payout_id, now, *clearing_line, payout_id, now]
+        )
+    await connection.commit()
+
+
+_HEADERS = json.dumps({"request_id": uuid.uuid4().hex}, separators=(",", ":"))
+
+
+def _response_body(payout_id: str, user_id: int, reference: str, now: datetime) -> str:
+    """The size and shape of the stored 201 body (payout_representation's keys)."""
+    moment = now.isoformat(timespec="microseconds") + "Z"
+    return (
+        f'{{"id":"{payout_id}","user_id":{user_id},"amount":"1.00","amount_minor":100,'
+        f'"currency":"USD","wallet":"W-bench","external_reference":"{reference}",'
+        '"status":"pending","provider_payout_id":null,"provider_status":null,"send_attempts":0,'
+        f'"last_error":null,"next_retry_at":null,"completed_at":null,"created_at":"{moment}",'
+        f'"updated_at":"{moment}"}}'
+    )
+
+
+def _event_payload(payout_id: str, user_id: int, reference: str) -> str:
+    return (
+        f'{{"payout_id":"{payout_id}","user_id":{user_id},"amount_minor":100,"currency":"USD",'
+        f'"status":"pending","external_reference":"{reference}"}}'
+    )

@@ -1,0 +1,157 @@
+"""The create-payout transaction as the service issues it, recorded without a database.
+
+The raw limit means something only while the raw driver issues the service's transaction. So
+before measuring, the bench runs the real CreatePayout use case over the real SQL repositories
+bound to a session that records each statement and answers from memory, records the raw driver
+the same way, and refuses to go on when the two differ (someone changed the service's
+transaction; bench/harness/raw_create_payout.py must follow).
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import timedelta
+from types import TracebackType
+from typing import Any
+
+from bench.harness import raw_create_payout
+from bench.harness.bench_database import BALANCE_MINOR, CURRENCY
+from payout_service.application.create_payout import CreatePayout, CreatePayoutCommand
+from payout_service.infrastructure.clock import SystemClock, UuidGenerator
+from payout_service.infrastructure.db import repositories as repo
+from payout_service.infrastructure.db.dialect import MYSQL
+
+Statement = tuple[str, int]  # the SQL text and how many values are bound to it
+_ACCOUNT = {"id": 1, "user_id": 1, "currency": CURRENCY, "balance_minor": BALANCE_MINOR}
+
+
+class TransactionMismatch(RuntimeError):
+    """The raw driver no longer issues the service's create-payout transaction."""
+
+
+async def check_raw_matches_service() -> list[Statement]:
+    """Returns the transaction's statements, or raises TransactionMismatch with a diff."""
+    service, raw = await service_transaction(), await raw_transaction()
+    if service != raw:
+        diff = difflib.unified_diff(
+            _lines(service), _lines(raw), "service (CreatePayout)", "raw driver", lineterm=""
+        )
+        raise TransactionMismatch(
+            "the service's create-payout transaction changed; update"
+            " bench/harness/raw_create_payout.py:\n" + "\n".join(diff)
+        )
+    return service
+
+
+async def service_transaction() -> list[Statement]:
+    log: list[Statement] = []
+    create = CreatePayout(
+        lambda: _RecordingUnitOfWork(log),  # type: ignore[arg-type, return-value]
+        SystemClock(),
+        UuidGenerator(),
+        max_amount=1_000_000,
+        key_ttl=timedelta(hours=24),
+    )
+    await create(
+        CreatePayoutCommand(
+            caller_user_id=1,
+            idempotency_key="key",
+            fingerprint="0" * 64,
+            user_id=1,
+            amount="1.00",
+            currency=CURRENCY,
+            wallet="W-bench",
+            external_reference="key",
+        )
+    )
+    return log
+
+
+async def raw_transaction() -> list[Statement]:
+    log: list[Statement] = []
+    await raw_create_payout.create_payout(_RecordingConnection(log), 1, "key")  # type: ignore[arg-type]
+    return log
+
+
+def _lines(statements: list[Statement]) -> list[str]:
+    return [f"{sql}  <- {count} values" for sql, count in statements]
+
+
+def _answer(statement: str) -> list[dict[str, Any]]:
+    """The idempotency key is new; the account exists, rich and unheld."""
+    if statement.startswith(raw_create_payout.sql.LOCK_ACCOUNT):
+        return [{**_ACCOUNT, "held_minor": 0}]
+    return []
+
+
+class _RecordingSession:
+    dialect = MYSQL
+
+    def __init__(self, log: list[Statement]) -> None:
+        self._log = log
+
+    async def rows(self, statement: str, *values: Any) -> list[dict[str, Any]]:
+        self._log.append((statement, len(values)))
+        return _answer(statement)
+
+    async def execute(self, statement: str, *values: Any) -> int:
+        self._log.append((statement, len(values)))
+        return 1
+
+
+class _RecordingUnitOfWork:
+    """The repositories CreatePayout uses, exactly as SqlUnitOfWork binds them."""
+
+    def __init__(self, log: list[Statement]) -> None:
+        self._log = log
+        session: Any = _RecordingSession(log)
+        self.payouts = repo.SqlPayoutRepository(session)
+        self.accounts = repo.SqlAccountRepository(session)
+        self.idempotency = repo.SqlIdempotencyStore(session)
+        self.outbox = repo.SqlOutbox(session)
+
+    async def __aenter__(self) -> _RecordingUnitOfWork:
+        self._log.append(("BEGIN", 0))
+        return self
+
+    async def commit(self) -> None:
+        self._log.append(("COMMIT", 0))
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
+class _RecordingConnection:
+    """What raw_create_payout uses of an asyncmy connection."""
+
+    def __init__(self, log: list[Statement]) -> None:
+        self._log = log
+        self._last = ""
+
+    async def begin(self) -> None:
+        self._log.append(("BEGIN", 0))
+
+    async def commit(self) -> None:
+        self._log.append(("COMMIT", 0))
+
+    def cursor(self) -> _RecordingConnection:
+        return self
+
+    async def __aenter__(self) -> _RecordingConnection:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    async def execute(self, statement: str, values: list[Any]) -> int:
+        self._log.append((statement, len(values)))
+        self._last = statement
+        return 1
+
+    async def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(row.values()) for row in _answer(self._last)]

@@ -1,0 +1,100 @@
+"""Apply stored provider webhooks to their payouts, each once.
+
+Two ways in, one effect: the `apply_webhook` actor consumes the inbox row's
+`provider.webhook.received` message (effectively once through the consumer inbox), and
+`payout-service inbox process` runs a pass over the rows no one has applied yet. Both lock the
+inbox row and skip it once it has a processed_at, so the two never apply a row twice; the row's
+result, the payout's change and its events commit together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from payout_service.application.apply_provider_status import (
+    ProviderStatusReport,
+    apply_provider_status,
+)
+from payout_service.application.consume import consume_once
+from payout_service.application.event_routes import WEBHOOK_APPLY, WEBHOOK_RECEIVED
+from payout_service.application.messages import Envelope
+from payout_service.application.metrics import NO_METRICS
+from payout_service.application.ports import Clock, Metrics, UnitOfWork, UnitOfWorkFactory
+from payout_service.domain.provider_report import ReportOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class InboxResult:
+    inbox_event_id: int
+    result: str
+    payout_id: str | None
+
+
+class ApplyWebhook:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, metrics: Metrics = NO_METRICS) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._metrics = metrics
+
+    async def __call__(self, envelope: Envelope) -> bool:
+        """The actor's entry: False when this message had already been applied."""
+        applied: list[InboxResult] = []
+
+        async def effect(uow: UnitOfWork, message: Envelope) -> None:
+            if message.event == WEBHOOK_RECEIVED:
+                result = await self._apply(
+                    uow, int(message.payload["inbox_event_id"]), message.headers, retry=False
+                )
+                applied.extend([result] if result else [])
+
+        consumed = await consume_once(self._uow, self._clock, WEBHOOK_APPLY.name, envelope, effect)
+        if consumed:
+            self._count(applied)
+        return consumed
+
+    async def process_pending(self, limit: int, retry_not_found: bool = False) -> list[InboxResult]:
+        """One pass over up to `limit` unapplied rows, oldest first, one transaction each.
+        With retry_not_found, rows whose payout was not found are tried again too."""
+        async with self._uow() as uow:
+            ids = await uow.webhooks.ids_to_process(limit, retry_not_found)
+        results = []
+        for inbox_id in ids:
+            async with self._uow() as uow:
+                result = await self._apply(uow, inbox_id, {}, retry=retry_not_found)
+                await uow.commit()
+            if result is not None:
+                results.append(result)
+        self._count(results)
+        return results
+
+    async def _apply(
+        self, uow: UnitOfWork, inbox_id: int, headers: dict[str, str], retry: bool
+    ) -> InboxResult | None:
+        event = await uow.webhooks.get_for_update(inbox_id)
+        if event is None or not _open(event.processed_at is None, event.result, retry):
+            return None
+        webhook = event.webhook
+        now = self._clock.now()
+        applied = await apply_provider_status(
+            uow,
+            ProviderStatusReport(
+                status=webhook.status,
+                occurred_at=webhook.occurred_at,
+                provider_payout_id=webhook.provider_payout_id,
+                external_reference=webhook.external_reference,
+                source=f"webhook {webhook.event_id}",
+            ),
+            now,
+            headers,
+        )
+        result = str(applied.outcome)
+        await uow.webhooks.mark_processed(inbox_id, result, applied.payout_id, applied.detail, now)
+        return InboxResult(inbox_id, result, applied.payout_id)
+
+    def _count(self, results: list[InboxResult]) -> None:
+        for result in results:
+            self._metrics.webhook_processed(result.result)
+
+
+def _open(unprocessed: bool, result: str, retry_not_found: bool) -> bool:
+    return unprocessed or (retry_not_found and result == ReportOutcome.PAYOUT_NOT_FOUND)

@@ -1,0 +1,44 @@
+"""Gauges read from the database when /metrics is scraped (not kept in memory: every process
+type changes these tables, so only the database knows the current value).
+
+Each query is an index range over the rows still in flight (pending or dead outbox rows, payouts
+not yet final), so a scrape stays cheap however much history the tables hold.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.outbox.status import outbox_status
+
+
+async def database_gauges(uow: SqlUnitOfWorkFactory, now: datetime) -> list[Metric]:
+    outbox = await outbox_status(uow, now)
+    async with uow() as tx:
+        holds = await tx.session.rows(
+            "SELECT COUNT(*) AS n FROM payouts WHERE status IN ('pending', 'processing')"
+        )
+    return [
+        GaugeMetricFamily(
+            "outbox_backlog", "Outbox rows committed and not yet published.", outbox.backlog
+        ),
+        GaugeMetricFamily(
+            "outbox_oldest_unpublished_age_seconds",
+            "Age of the oldest unpublished outbox row (0 when none).",
+            outbox.oldest_unpublished_age_seconds,
+        ),
+        GaugeMetricFamily(
+            "outbox_dead_messages",
+            "Outbox rows that exhausted their publish attempts (see `outbox retry-dead`).",
+            outbox.dead,
+        ),
+        GaugeMetricFamily(
+            "ledger_holds_open",
+            "Holds not yet settled: payouts still pending or processing.",
+            int(holds[0]["n"]),
+        ),
+    ]

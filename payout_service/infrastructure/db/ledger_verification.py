@@ -1,0 +1,148 @@
+"""`payout-service ledger verify`: the ledger's invariants, checked against the stored rows.
+
+For every user account (accounts open at zero; money arrives as deposit postings, so the opening
+balance is the first deposit's line):
+  balance = the sum of its posted lines (deposit and debit kinds, credit minus debit)
+  held    = the sum of its holds that no debit or release has settled
+  available = balance - held >= 0
+For the ledger as a whole: every posting is one user line and one clearing line of one currency
+whose debits equal its credits (so the sum of debits equals the sum of credits), and no hold is
+posted or voided twice, or settled for another amount than was held, or settled without a hold.
+
+Each check is one aggregate query that returns only the rows breaking it, so a clean ledger of
+any size comes back as a handful of empty results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from payout_service.infrastructure.db.repositories import SqlSession
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+
+_ACCOUNTS = """
+SELECT * FROM (
+  SELECT a.id, a.currency, a.balance_minor, a.held_minor,
+    COALESCE((SELECT SUM(CASE WHEN e.direction = 'credit' THEN e.amount_minor
+                              ELSE -e.amount_minor END)
+              FROM account_ledger_entries e
+              WHERE e.account_id = a.id AND e.kind IN ('deposit', 'debit')), 0) AS posted,
+    COALESCE((SELECT SUM(h.amount_minor) FROM account_ledger_entries h
+              WHERE h.account_id = a.id AND h.kind = 'hold'
+                AND NOT EXISTS (SELECT 1 FROM account_ledger_entries s
+                                WHERE s.account_id = a.id AND s.payout_id = h.payout_id
+                                  AND s.kind IN ('debit', 'release'))), 0) AS open_holds
+  FROM user_accounts a
+) t
+WHERE t.balance_minor <> t.posted OR t.held_minor <> t.open_holds
+   OR t.balance_minor < t.held_minor OR t.held_minor < 0
+ORDER BY t.id
+"""
+
+_UNBALANCED_POSTINGS = """
+SELECT posting_id,
+  SUM(CASE WHEN direction = 'debit' THEN amount_minor ELSE 0 END) AS debits,
+  SUM(CASE WHEN direction = 'credit' THEN amount_minor ELSE 0 END) AS credits,
+  SUM(CASE WHEN account_id IS NULL THEN 1 ELSE 0 END) AS clearing_lines,
+  COUNT(*) AS line_count, COUNT(DISTINCT currency) AS currencies
+FROM account_ledger_entries
+GROUP BY posting_id
+HAVING SUM(CASE WHEN direction = 'debit' THEN amount_minor ELSE 0 END)
+         <> SUM(CASE WHEN direction = 'credit' THEN amount_minor ELSE 0 END)
+    OR COUNT(*) <> 2 OR SUM(CASE WHEN account_id IS NULL THEN 1 ELSE 0 END) <> 1
+    OR COUNT(DISTINCT currency) <> 1
+ORDER BY posting_id
+"""
+
+_TOTALS = """
+SELECT COUNT(DISTINCT posting_id) AS postings,
+  COALESCE(SUM(CASE WHEN direction = 'debit' THEN amount_minor ELSE 0 END), 0) AS debits,
+  COALESCE(SUM(CASE WHEN direction = 'credit' THEN amount_minor ELSE 0 END), 0) AS credits
+FROM account_ledger_entries
+"""
+
+_SETTLED_TWICE = """
+SELECT payout_id, COUNT(*) AS settlements FROM account_ledger_entries
+WHERE account_id IS NOT NULL AND kind IN ('debit', 'release')
+GROUP BY payout_id HAVING COUNT(*) > 1 ORDER BY payout_id
+"""
+
+_HELD_TWICE = """
+SELECT payout_id, COUNT(*) AS holds FROM account_ledger_entries
+WHERE account_id IS NOT NULL AND kind = 'hold'
+GROUP BY payout_id HAVING COUNT(*) > 1 ORDER BY payout_id
+"""
+
+_SETTLED_WITHOUT_MATCHING_HOLD = """
+SELECT s.id, s.payout_id, s.kind, s.amount_minor FROM account_ledger_entries s
+WHERE s.account_id IS NOT NULL AND s.kind IN ('debit', 'release')
+  AND NOT EXISTS (SELECT 1 FROM account_ledger_entries h
+                  WHERE h.kind = 'hold' AND h.account_id = s.account_id
+                    AND h.payout_id = s.payout_id AND h.amount_minor = s.amount_minor)
+ORDER BY s.id
+"""
+
+_FOREIGN_CURRENCY = """
+SELECT e.id, e.currency, a.currency AS account_currency FROM account_ledger_entries e
+JOIN user_accounts a ON a.id = e.account_id
+WHERE e.currency <> a.currency ORDER BY e.id
+"""
+
+
+@dataclass
+class LedgerReport:
+    accounts: int = 0
+    postings: int = 0
+    total_debits_minor: int = 0
+    total_credits_minor: int = 0
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.violations
+
+
+async def verify_ledger(uow: SqlUnitOfWorkFactory) -> LedgerReport:
+    async with uow() as tx:
+        return await _verify(tx.session)
+
+
+async def _verify(s: SqlSession) -> LedgerReport:
+    report = LedgerReport()
+    (accounts,) = await s.rows("SELECT COUNT(*) AS n FROM user_accounts")
+    (totals,) = await s.rows(_TOTALS)
+    report.accounts = int(accounts["n"])
+    report.postings = int(totals["postings"])
+    report.total_debits_minor = int(totals["debits"])
+    report.total_credits_minor = int(totals["credits"])
+    v = report.violations
+    if report.total_debits_minor != report.total_credits_minor:
+        v.append(
+            f"the ledger's debits ({report.total_debits_minor}) differ from its credits"
+            f" ({report.total_credits_minor})"
+        )
+    for r in await s.rows(_ACCOUNTS):
+        v.append(
+            f"account {r['id']} ({r['currency']}): stored balance {r['balance_minor']} /"
+            f" held {r['held_minor']}, ledger says balance {int(r['posted'])} /"
+            f" held {int(r['open_holds'])}"
+            + (" (available below zero)" if r["balance_minor"] < r["held_minor"] else "")
+        )
+    for r in await s.rows(_UNBALANCED_POSTINGS):
+        v.append(
+            f"posting {r['posting_id']} is unbalanced: {int(r['line_count'])} lines,"
+            f" debits {int(r['debits'])}, credits {int(r['credits'])},"
+            f" {int(r['clearing_lines'])} clearing lines, {int(r['currencies'])} currencies"
+        )
+    for r in await s.rows(_HELD_TWICE):
+        v.append(f"payout {r['payout_id']} was held {int(r['holds'])} times")
+    for r in await s.rows(_SETTLED_TWICE):
+        v.append(f"the hold of payout {r['payout_id']} was settled {int(r['settlements'])} times")
+    for r in await s.rows(_SETTLED_WITHOUT_MATCHING_HOLD):
+        v.append(
+            f"line {r['id']}: {r['kind']} of {r['amount_minor']} for payout {r['payout_id']}"
+            " matches no hold of that amount"
+        )
+    for r in await s.rows(_FOREIGN_CURRENCY):
+        v.append(f"line {r['id']} is in {r['currency']} on a {r['account_currency']} account")
+    return report

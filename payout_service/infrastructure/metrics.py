@@ -1,0 +1,164 @@
+"""Prometheus metrics through prometheus-client: the Metrics port's adapter, the web process's
+HTTP request metrics, and the text exposition.
+
+One PrometheusMetrics per process, on a registry of its own. Where the numbers are served:
+- web: `GET /metrics`, this registry plus gauges read from the database at scrape time;
+- relay: prometheus-client's HTTP server on the relay's PORT;
+- Dramatiq workers: multiprocess mode (several worker processes share one port): the values live
+  in files under PROMETHEUS_MULTIPROC_DIR and Dramatiq's exposition server sums them (see
+  payout_service.infrastructure.worker_process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+__all__ = ["CONTENT_TYPE_LATEST", "PrometheusMetrics"]
+
+OUTCOMES = ("succeeded", "failed", "cancelled")
+PROVIDER_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+
+class PrometheusMetrics:
+    """Implements application.ports.Metrics, plus what only adapters count (HTTP requests,
+    published outbox rows).
+
+    registry: where the metrics are registered; a fresh CollectorRegistry per process or test,
+    so two instances never collide.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self._create_requests = Counter(
+            "payout_create_requests",
+            "Create-payout requests received (replays included).",
+            registry=r,
+        )
+        self._created = Counter(
+            "payouts_created",
+            "Payouts accepted: created with their hold (not replays).",
+            registry=r,
+        )
+        self._finished = {
+            outcome: Counter(f"payouts_{outcome}", f"Payouts that ended {outcome}.", registry=r)
+            for outcome in OUTCOMES
+        }
+        self._debited = Counter(
+            "user_account_debited", "Holds posted as debits of a user's balance.", registry=r
+        )
+        self._provider_requests = Counter(
+            "provider_requests",
+            "Requests to the payment provider by result.",
+            ["result"],
+            registry=r,
+        )
+        self._provider_seconds = Histogram(
+            "provider_request_duration_seconds",
+            "Time the payment provider took to answer.",
+            buckets=PROVIDER_BUCKETS,
+            registry=r,
+        )
+        self._webhooks_ingested = Counter(
+            "provider_webhook_ingested", "Provider webhooks verified and stored.", registry=r
+        )
+        self._webhooks_processed = Counter(
+            "provider_webhook_processed",
+            "Stored provider webhooks applied, by result.",
+            ["result"],
+            registry=r,
+        )
+        self._outbox_published = Counter(
+            "outbox_messages_published", "Outbox rows published to the broker.", registry=r
+        )
+        self._http_requests = Counter(
+            "http_requests",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self._http_in_progress = Gauge(
+            "http_requests_in_progress", "HTTP requests being served now.", registry=r
+        )
+        self._http_seconds = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency by route and method.",
+            ["route", "method"],
+            buckets=HTTP_BUCKETS,
+            registry=r,
+        )
+
+    @classmethod
+    def for_process(cls) -> PrometheusMetrics:
+        """With the process's CPU, memory, file descriptors and GC (single-process types)."""
+        metrics = cls()
+        ProcessCollector(registry=metrics.registry)
+        PlatformCollector(registry=metrics.registry)
+        GCCollector(registry=metrics.registry)
+        return metrics
+
+    def payout_create_requested(self) -> None:
+        self._create_requests.inc()
+
+    def payout_created(self) -> None:
+        self._created.inc()
+
+    def payout_finished(self, outcome: str) -> None:
+        counter = self._finished.get(outcome)
+        if counter is not None:
+            counter.inc()
+
+    def account_debited(self) -> None:
+        self._debited.inc()
+
+    def provider_request(self, result: str, seconds: float) -> None:
+        self._provider_requests.labels(result).inc()
+        self._provider_seconds.observe(seconds)
+
+    def webhook_ingested(self) -> None:
+        self._webhooks_ingested.inc()
+
+    def webhook_processed(self, result: str) -> None:
+        self._webhooks_processed.labels(result).inc()
+
+    def outbox_published(self, count: int) -> None:
+        if count:
+            self._outbox_published.inc(count)
+
+    def http_request_started(self) -> None:
+        self._http_in_progress.inc()
+
+    def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """A request announced by http_request_started has ended."""
+        self._http_in_progress.dec()
+        self._http_requests.labels(route, method, str(status)).inc()
+        self._http_seconds.labels(route, method).observe(seconds)
+
+    def exposition(self, scraped: Sequence[Metric] = ()) -> bytes:
+        """The text format: this registry, then metric families computed at scrape time."""
+        extra = CollectorRegistry()
+        extra.register(_Fixed(scraped))
+        return generate_latest(self.registry) + generate_latest(extra)
+
+
+class _Fixed(Collector):
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = list(families)
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._families)

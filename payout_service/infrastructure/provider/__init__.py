@@ -1,0 +1,1 @@
+"""The payment provider's HTTP API behind the ProviderClient port."""

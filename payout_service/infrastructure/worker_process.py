@@ -1,0 +1,56 @@
+"""Starting one Dramatiq worker instance (`payout-service worker`), metrics included.
+
+A `dramatiq` command is a parent, its worker processes and a forked exposition server. Metrics
+use prometheus-client's multiprocess mode: the worker processes count (Dramatiq's Prometheus
+middleware and the service's counters) into files, and the exposition server sums the files on
+every scrape. Each worker instance gets a directory of its own, <METRICS_DIR>/worker-<PORT>,
+emptied at start (files left by a previous run would add old counts), passed on through the
+variables the `dramatiq` command and prometheus-client read: dramatiq_prom_db, dramatiq_prom_port,
+dramatiq_prom_host and PROMETHEUS_MULTIPROC_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from payout_service.infrastructure.settings import Settings
+
+
+def worker_metrics_environment(settings: Settings, port: int) -> dict[str, str]:
+    directory = Path(settings.metrics_dir).resolve() / f"worker-{port}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return {
+        "PROMETHEUS_MULTIPROC_DIR": str(directory),
+        "dramatiq_prom_db": str(directory),
+        "dramatiq_prom_port": str(port),
+        "dramatiq_prom_host": settings.host,
+    }
+
+
+def dramatiq_command(
+    queues: list[str], processes: int, threads: int, shutdown_timeout_seconds: int
+) -> list[str]:
+    """Workers stop on SIGTERM/SIGINT: they take no new message, finish the ones in hand within
+    the timeout and hand back the ones they had prefetched (Dramatiq's own shutdown)."""
+    return [
+        "dramatiq",
+        "actors.worker",
+        "--queues",
+        *queues,
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--worker-shutdown-timeout",
+        str(shutdown_timeout_seconds * 1000),
+    ]
+
+
+def exec_worker(settings: Settings, command: list[str], port: int) -> None:
+    """Replaces this process with the `dramatiq` command (same pid: signals reach it directly)."""
+    env = {**os.environ, **worker_metrics_environment(settings, port)}
+    executable = shutil.which(command[0]) or command[0]
+    os.execve(executable, command, env)

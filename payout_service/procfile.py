@@ -1,0 +1,36 @@
+"""The Procfile's process types and the ports honcho gives them.
+
+honcho hands PORT to each process type in Procfile order: the base port, then +100 per type
+(+1 per extra instance of a type). `payout-service run` prints the resulting addresses; the README
+lists them for the default base port 8000.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROCFILE = Path(__file__).resolve().parents[1] / "Procfile"
+
+# What a process type serves on its PORT.
+SERVES = {
+    "web": "the API; GET /metrics, /ready",
+    "relay": "GET /metrics",
+    "events": "GET /metrics (Dramatiq workers)",
+    "inbox": "GET /metrics (Dramatiq workers)",
+    "provider-send": "GET /metrics (Dramatiq workers)",
+    "provider-mock": "the stand-in payment provider",
+    "dashboard": "the Dramatiq dashboard",
+}
+
+
+def process_types(procfile: Path = PROCFILE) -> list[str]:
+    names = []
+    for line in procfile.read_text().splitlines():
+        name, colon, _ = line.partition(":")
+        if colon and name.strip() and not name.lstrip().startswith("#"):
+            names.append(name.strip())
+    return names
+
+
+def honcho_ports(base_port: int, procfile: Path = PROCFILE) -> dict[str, int]:
+    return {name: base_port + 100 * i for i, name in enumerate(process_types(procfile))}

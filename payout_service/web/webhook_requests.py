@@ -1,0 +1,94 @@
+"""Reading a provider webhook: the raw body (the signature covers its bytes), then its fields."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from payout_service.application.ports import ProviderWebhook
+from payout_service.domain.provider_report import ProviderStatus
+from payout_service.web.problems import Problem, field_error, validation_problem
+
+MAX_ID = 128
+_ID_FIELDS = ("event_id", "provider_payout_id", "external_reference")
+
+
+async def raw_body(request: web.Request, max_bytes: int) -> bytes:
+    too_large = Problem(
+        413, "payload_too_large", "Payload too large", f"the body exceeds {max_bytes} bytes"
+    )
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise too_large
+    try:
+        return await request.read()  # the app's client_max_size bounds it
+    except web.HTTPRequestEntityTooLarge:
+        raise too_large from None
+
+
+def json_body(request: web.Request, raw: bytes) -> tuple[dict[str, Any], str]:
+    """The body as a JSON object, and as the UTF-8 text it was sent as."""
+    if request.content_type != "application/json":
+        raise Problem(
+            415, "unsupported_media_type", "Unsupported media type", "send application/json"
+        )
+    try:
+        text = raw.decode("utf-8")
+        body = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise Problem(
+            400, "malformed_json", "Malformed JSON", f"the body is not UTF-8 JSON: {exc}"
+        ) from None
+    if not isinstance(body, dict):
+        raise Problem(400, "malformed_json", "Malformed JSON", "the body must be a JSON object")
+    return body, text
+
+
+def provider_webhook(body: dict[str, Any]) -> ProviderWebhook:
+    """The contract's fields; others are ignored (a provider may add fields at any time).
+    event_id is required; of provider_payout_id and external_reference at least one."""
+    errors = []
+    for name in _ID_FIELDS:
+        errors += _id_errors(name, body.get(name), required=name == "event_id")
+    if not body.get("provider_payout_id") and not body.get("external_reference"):
+        errors.append(field_error("provider_payout_id", "or external_reference is required"))
+    status = body.get("status")
+    if not isinstance(status, str) or status not in tuple(ProviderStatus):
+        errors.append(field_error("status", f"must be one of {', '.join(ProviderStatus)}"))
+    occurred_at = _moment(body.get("occurred_at"))
+    if occurred_at is None:
+        errors.append(field_error("occurred_at", "must be an ISO-8601 time with a UTC offset or Z"))
+    if errors:
+        raise validation_problem(errors)
+    assert occurred_at is not None and isinstance(status, str)
+    return ProviderWebhook(
+        event_id=body["event_id"],
+        provider_payout_id=body.get("provider_payout_id") or None,
+        external_reference=body.get("external_reference") or None,
+        status=ProviderStatus(status),
+        occurred_at=occurred_at,
+    )
+
+
+def _id_errors(name: str, value: Any, required: bool) -> list[dict[str, str]]:
+    if value is None:
+        return [field_error(name, "is required")] if required else []
+    if not isinstance(value, str) or not value.strip():
+        return [field_error(name, "must be a non-empty string")]
+    if len(value) > MAX_ID:
+        return [field_error(name, f"must be at most {MAX_ID} characters")]
+    if not value.isprintable():
+        return [field_error(name, "must contain printable characters only")]
+    return []
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

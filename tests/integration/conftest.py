@@ -1,0 +1,11 @@
+"""Fixtures of the integration tests' support modules, made visible to every test module here
+(imported into a test module, a fixture would shadow its own parameter)."""
+
+from tests.integration.provider_support import (  # noqa: F401  (fixtures)
+    mock,
+    provider_api,
+    provider_services,
+    provider_settings,
+    relay,
+    worker,
+)

@@ -1,0 +1,106 @@
+"""Small shared steps of the API tests: request bodies, posting, problems and row counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
+
+from payout_service.infrastructure.clock import SystemClock
+from payout_service.infrastructure.db.seed import DEMO_USER_ID, add_api_key, open_account
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+
+# The tables a create-payout request writes to; a refused request leaves all four as they were.
+WRITTEN_TABLES = ("payouts", "outbox_messages", "account_ledger_entries", "idempotency_keys")
+
+
+def payout_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "user_id": DEMO_USER_ID,
+        "amount": "150.00",
+        "currency": "USD",
+        "wallet": "W1",
+        "external_reference": "ref-1",
+    }
+    body.update(changes)
+    return body
+
+
+async def post_payout(
+    api: TestClient, auth: dict[str, str], body: dict[str, Any], key: str = "key-1"
+) -> ClientResponse:
+    return await api.post("/api/payouts", json=body, headers={**auth, "Idempotency-Key": key})
+
+
+async def problem(response: ClientResponse, status: int) -> dict[str, Any]:
+    """Asserts an RFC 9457 problem with this status and returns its body."""
+    assert response.status == status, await response.text()
+    assert response.content_type == "application/problem+json"
+    body: dict[str, Any] = await response.json(content_type=None)
+    assert body["status"] == status
+    assert body["type"].startswith("/problems/")
+    assert body["title"] and body["detail"]
+    return body
+
+
+def error_fields(body: dict[str, Any]) -> set[str]:
+    return {error["field"] for error in body["errors"]}
+
+
+async def rows(db: SqlUnitOfWorkFactory, statement: str, *values: Any) -> list[dict[str, Any]]:
+    async with db() as tx:
+        return [dict(row) for row in await tx.session.rows(statement, *values)]
+
+
+async def written_rows(db: SqlUnitOfWorkFactory) -> dict[str, int]:
+    counts = {}
+    for table in WRITTEN_TABLES:
+        (row,) = await rows(db, f"SELECT COUNT(*) AS n FROM {table}")
+        counts[table] = int(row["n"])
+    return counts
+
+
+async def held_minor(db: SqlUnitOfWorkFactory, user_id: int = DEMO_USER_ID) -> int:
+    (row,) = await rows(
+        db,
+        "SELECT held_minor FROM user_accounts WHERE user_id = %s AND currency = %s",
+        user_id,
+        "USD",
+    )
+    return int(row["held_minor"])
+
+
+async def hold_entries(db: SqlUnitOfWorkFactory, user_id: int = DEMO_USER_ID) -> list[int]:
+    """The amounts of the 'hold' ledger entries on the user's USD account."""
+    entries = await rows(
+        db,
+        "SELECT e.amount_minor FROM account_ledger_entries e"
+        " JOIN user_accounts a ON a.id = e.account_id"
+        " WHERE a.user_id = %s AND a.currency = %s AND e.kind = %s",
+        user_id,
+        "USD",
+        "hold",
+    )
+    return [int(e["amount_minor"]) for e in entries]
+
+
+async def add_user(
+    db: SqlUnitOfWorkFactory, user_id: int, api_key: str, usd_minor: int = 1_000_000
+) -> dict[str, str]:
+    """A second user with an API key and a funded USD account; returns its auth header."""
+    now = SystemClock().now()
+    async with db() as tx:
+        await tx.session.execute(
+            "INSERT INTO users (id, name, created_at) VALUES (%s, %s, %s)",
+            user_id,
+            f"User {user_id}",
+            tx.session.dialect.to_db(now),
+        )
+        await add_api_key(tx.session, user_id, api_key, "test", now)
+        account = await open_account(tx.session, user_id, "USD", now)
+        deposit = account.deposit(usd_minor)
+        await tx.accounts.save_balances(account, now)
+        await tx.accounts.append_entry(deposit, now)
+        await tx.commit()
+    return {"Authorization": f"Bearer {api_key}"}

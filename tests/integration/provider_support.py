@@ -1,0 +1,199 @@
+"""What the provider tests share: the mock provider on loopback, settings with short timeouts and
+retries on a broker namespace of the test's own, the web app and the service's worker for real,
+and reads of what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from aiohttp.test_utils import TestClient, TestServer
+
+from payout_service.bootstrap import Services, build_relay, build_services
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.settings import Settings
+from payout_service.provider_mock.app import create_mock_app
+from payout_service.provider_mock.provider import MockConfig, MockMode, MockProvider
+from tests.integration.helpers import payout_body, rows
+from tests.integration.outbox_support import RunningProcess, eventually, running_worker
+from tests.processes import free_port, service_environment
+
+# Quick enough for tests, shaped like the defaults: a few attempts, doubling short delays.
+TEST_RETRIES = {
+    "provider_send_max_attempts": 3,
+    "provider_send_first_backoff_ms": 200,
+    "provider_send_max_backoff_ms": 1_000,
+    "provider_connect_timeout_ms": 500,
+    "provider_total_timeout_ms": 1_000,
+    "relay_poll_interval_ms": 50,
+}
+QUEUES = ["provider-send", "events"]
+
+
+@dataclass
+class MockServer:
+    provider: MockProvider
+    url: str
+
+
+@asynccontextmanager
+async def serving_mock(config: MockConfig) -> AsyncIterator[MockServer]:
+    """The mock provider's app on 127.0.0.1 (a free port), in this test's event loop."""
+    provider = MockProvider(config)
+    server = TestServer(create_mock_app(provider), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield MockServer(provider, str(server.make_url("")).rstrip("/"))
+    finally:
+        await server.close()
+
+
+def quiet_mock(**changes: Any) -> MockConfig:
+    """A mock that sends no webhooks and moves its payouts along quickly."""
+    base = MockConfig(mode=MockMode.SUCCESS, step_delay=0.05, stall=3.0)
+    return replace(base, **changes)
+
+
+@pytest.fixture
+async def mock() -> AsyncIterator[MockServer]:
+    async with serving_mock(quiet_mock()) as server:
+        yield server
+
+
+@pytest.fixture
+def provider_settings(settings: Settings, mock: MockServer, redis_url: str) -> Iterator[Settings]:
+    """The test's settings, pointed at the mock, on a broker namespace no other run uses."""
+    namespace = f"test-provider-{uuid.uuid4().hex[:10]}"
+    yield replace(
+        settings,
+        redis_url=redis_url,
+        broker_namespace=namespace,
+        provider_base_url=mock.url,
+        **TEST_RETRIES,
+    )
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{namespace}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def provider_services(provider_settings: Settings, db: SqlUnitOfWorkFactory) -> Services:
+    return build_services(provider_settings)
+
+
+@pytest.fixture
+async def provider_api(provider_services: Services, aiohttp_client: Any) -> TestClient:
+    """The real web app (its fast path publishes to the test's namespace)."""
+    from payout_service.web.app import create_app
+
+    client: TestClient = await aiohttp_client(create_app(provider_services))
+    return client
+
+
+@pytest.fixture
+async def relay(provider_settings: Settings, db: SqlUnitOfWorkFactory) -> AsyncIterator[None]:
+    """The relay on this loop: publishes what the workers write (acceptance, failure)."""
+    stop, wake = asyncio.Event(), asyncio.Event()
+    running = asyncio.create_task(build_relay(provider_settings, db).run(stop, 0.05, wake))
+    yield
+    stop.set()
+    await running
+
+
+def worker_environment(settings: Settings, scratch: Path) -> dict[str, str]:
+    """Every setting as the variable the worker reads it from, as in production."""
+    values = {f.name.upper(): str(getattr(settings, f.name)) for f in fields(settings)}
+    values.update(PORT=str(free_port()), METRICS_DIR=str(scratch / "metrics"), LOG_LEVEL="INFO")
+    environment = service_environment()
+    environment.update(values)
+    return environment
+
+
+@asynccontextmanager
+async def provider_worker(settings: Settings, scratch: Path) -> AsyncIterator[RunningProcess]:
+    """The service's Dramatiq worker on the provider-send and events queues."""
+    async with running_worker(worker_environment(settings, scratch), QUEUES) as worker:
+        yield worker
+
+
+@pytest.fixture
+async def worker(
+    provider_settings: Settings, tmp_path: Path, relay: None
+) -> AsyncIterator[RunningProcess]:
+    async with provider_worker(provider_settings, tmp_path) as running:
+        yield running
+
+
+async def create_payout(api: TestClient, auth: dict[str, str], **changes: Any) -> dict[str, Any]:
+    reference = changes.pop("external_reference", f"ref-{uuid.uuid4().hex[:12]}")
+    response = await api.post(
+        "/api/payouts",
+        json=payout_body(external_reference=reference, **changes),
+        headers={**auth, "Idempotency-Key": reference},
+    )
+    assert response.status == 201, await response.text()
+    created: dict[str, Any] = await response.json()
+    return created
+
+
+async def payout_row(db: SqlUnitOfWorkFactory, payout_id: str) -> dict[str, Any]:
+    (row,) = await rows(db, "SELECT * FROM payouts WHERE id = %s", payout_id)
+    return row
+
+
+async def settled(
+    db: SqlUnitOfWorkFactory, payout_id: str, timeout: float = 30.0
+) -> dict[str, Any]:
+    """The payout once the send is over: accepted by the provider, or finished."""
+    return await eventually(
+        lambda: payout_row(db, payout_id),
+        lambda p: p["provider_payout_id"] is not None or p["status"] in FINAL,
+        timeout=timeout,
+        what=f"payout {payout_id} to be accepted or finished",
+    )
+
+
+FINAL = ("success", "failed", "cancelled")
+
+
+async def attempts(db: SqlUnitOfWorkFactory, payout_id: str) -> list[dict[str, Any]]:
+    return await rows(
+        db,
+        "SELECT attempt, result, http_status, error_type, provider_payout_id, started_at,"
+        " finished_at FROM payout_send_attempts WHERE payout_id = %s ORDER BY attempt",
+        payout_id,
+    )
+
+
+async def events_of(db: SqlUnitOfWorkFactory, payout_id: str) -> list[str]:
+    found = await rows(
+        db,
+        "SELECT event_name FROM outbox_messages WHERE aggregate_id = %s ORDER BY id",
+        payout_id,
+    )
+    return [r["event_name"] for r in found]
+
+
+def send_key(payout_id: str) -> str:
+    from payout_service.application.send_payout import provider_idempotency_key
+
+    return provider_idempotency_key(payout_id)
+
+
+def queue_drained(settings: Settings, queue: str = "provider-send") -> bool:
+    """Nothing waiting, delayed, or in a worker's hands on the queue."""
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        prefix = f"{settings.broker_namespace}:{queue}"
+        return client.hlen(f"{prefix}.msgs") == 0 and client.hlen(f"{prefix}.DQ.msgs") == 0
+    finally:
+        client.close()

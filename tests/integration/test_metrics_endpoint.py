@@ -1,0 +1,113 @@
+"""GET /metrics: the service's counters, HTTP metrics and the database gauges, in text format."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from payout_service.bootstrap import Services, build_relay, build_services
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.settings import Settings
+from tests.integration.helpers import payout_body, post_payout
+
+SERVICE_METRICS = (
+    "payout_create_requests",
+    "payouts_created",
+    "payouts_succeeded",
+    "payouts_failed",
+    "payouts_cancelled",
+    "provider_requests",
+    "provider_request_duration_seconds",
+    "provider_webhook_ingested",
+    "provider_webhook_processed",
+    "outbox_messages_published",
+    "outbox_backlog",
+    "outbox_oldest_unpublished_age_seconds",
+    "outbox_dead_messages",
+    "user_account_debited",
+    "ledger_holds_open",
+    "http_requests",
+    "http_request_duration_seconds",
+    "http_requests_in_progress",
+)
+
+
+@pytest.fixture
+def services(settings: Settings, db: SqlUnitOfWorkFactory) -> Services:
+    """Without the fast path: outbox rows wait for the relay these tests run themselves."""
+    return build_services(replace(settings, redis_url=""))
+
+
+async def scrape(api: Any) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+    response = await api.get("/metrics")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    samples: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    for family in text_string_to_metric_families(await response.text()):
+        samples.setdefault(family.name, {})
+        for sample in family.samples:
+            samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return samples
+
+
+async def test_every_named_metric_is_exposed(api: Any) -> None:
+    # When the metrics are scraped on a fresh service
+    samples = await scrape(api)
+    # Then every metric the operators were promised is there
+    missing = [name for name in SERVICE_METRICS if name not in samples]
+    assert missing == []
+
+
+async def test_a_created_payout_is_counted_and_shows_in_the_gauges(
+    api: Any, auth: Any, services: Services
+) -> None:
+    # Given one payout created and one replay of it
+    for _ in range(2):
+        assert (await post_payout(api, auth, payout_body(), key="m-1")).status == 201
+    # When the metrics are scraped
+    samples = await scrape(api)
+    # Then both requests are counted, the payout once, with its HTTP route and its open hold
+    assert samples["payout_create_requests_total"][()] == 2
+    assert samples["payouts_created_total"][()] == 1
+    route = (("method", "POST"), ("route", "/api/payouts"), ("status", "201"))
+    assert samples["http_requests_total"][route] == 2
+    latency = (("le", "+Inf"), ("method", "POST"), ("route", "/api/payouts"))
+    assert samples["http_request_duration_seconds_bucket"][latency] == 2
+    assert samples["ledger_holds_open"][()] == 1
+    # and its outbox row waits, unpublished, with its age
+    assert samples["outbox_backlog"][()] == 1
+    assert samples["outbox_oldest_unpublished_age_seconds"][()] > 0
+    assert samples["outbox_messages_published_total"][()] == 0
+    assert samples["outbox_dead_messages"][()] == 0
+
+
+async def test_a_relay_pass_moves_the_backlog_to_the_published_counter(
+    api: Any, auth: Any, services: Services, db: SqlUnitOfWorkFactory, redis_url: str
+) -> None:
+    # Given a committed payout whose outbox row waits
+    assert (await post_payout(api, auth, payout_body(), key="m-2")).status == 201
+    # When a relay counting into the web process's metrics publishes it
+    relay = build_relay(replace(services.settings, redis_url=redis_url), db, services.metrics)
+    assert await relay.publish_pending() == 1
+    # Then the gauge drops and the counter rises
+    samples = await scrape(api)
+    assert samples["outbox_backlog"][()] == 0
+    assert samples["outbox_oldest_unpublished_age_seconds"][()] == 0
+    assert samples["outbox_messages_published_total"][()] == 1
+
+
+async def test_unknown_paths_share_one_route_label(api: Any) -> None:
+    # When two different unknown paths are requested
+    for path in ("/nope-1", "/nope-2"):
+        assert (await api.get(path)).status == 404
+    # Then they are counted under one label value, not one per path
+    samples = await scrape(api)
+    assert (
+        samples["http_requests_total"][
+            (("method", "GET"), ("route", "unmatched"), ("status", "404"))
+        ]
+        == 2
+    )

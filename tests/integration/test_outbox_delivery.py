@@ -1,0 +1,165 @@
+"""An event committed with its state change reaches each of its consumers once in effect; a
+rolled-back transaction publishes nothing. Real MariaDB/SQLite, Redis and `dramatiq` worker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis
+from aiohttp.test_utils import TestClient
+
+from payout_service.bootstrap import Services, build_services
+from payout_service.domain import events
+from payout_service.infrastructure.clock import SystemClock
+from payout_service.infrastructure.db.dialect import dialect_for_url
+from payout_service.infrastructure.db.seed import DEMO_USER_ID
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.outbox.fast_path import OutboxFastPath
+from payout_service.infrastructure.settings import Settings
+from tests.integration.helpers import payout_body, post_payout
+from tests.integration.outbox_support import (  # noqa: F401  (fixtures)
+    drained,
+    effects,
+    environment,
+    eventually,
+    outbox_counts,
+    outbox_redis_url,
+    outbox_settings,
+    queued,
+    queued_bodies,
+    redis_client,
+    relay_in_process,
+    running_worker,
+    scalar,
+)
+
+
+@pytest.fixture
+async def outbox_services(
+    outbox_settings: Settings, db: SqlUnitOfWorkFactory
+) -> AsyncIterator[Services]:
+    yield build_services(outbox_settings)
+
+
+@pytest.fixture
+async def outbox_api(outbox_services: Services, aiohttp_client):  # type: ignore[no-untyped-def]
+    """The real app with its outbox fast path publishing to this test's Redis database."""
+    from payout_service.web.app import create_app
+
+    return await aiohttp_client(create_app(outbox_services))
+
+
+async def finish_payout(db: SqlUnitOfWorkFactory, payout_id: str) -> None:
+    """The provider reported success: the state change and its event in one transaction."""
+    now = SystemClock().now()
+    async with db() as tx:
+        payout = await tx.payouts.get_for_update(payout_id)
+        assert payout is not None
+        payout.start_processing(now)
+        payout.succeed(now)
+        await tx.payouts.update(payout)
+        for event in payout.events:
+            await tx.outbox.add(event, {"request_id": "req-finish"}, now)
+        await tx.commit()
+
+
+async def balances(db: SqlUnitOfWorkFactory) -> tuple[int, int]:
+    async with db() as tx:
+        rows = await tx.session.rows(
+            "SELECT balance_minor, held_minor FROM user_accounts"
+            " WHERE user_id = %s AND currency = 'USD'",
+            DEMO_USER_ID,
+        )
+    return int(rows[0]["balance_minor"]), int(rows[0]["held_minor"])
+
+
+async def test_committed_event_reaches_each_consumer_once_even_when_delivered_again(
+    outbox_api: TestClient,
+    outbox_services: Services,
+    outbox_settings: Settings,
+    db: SqlUnitOfWorkFactory,
+    auth: dict[str, str],
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> None:
+    # Given a payout created through the API (payout.created, for the audit log, published by
+    # the web process's fast path) and then finished (payout.succeeded, for the audit log and
+    # the ledger, published by the relay)
+    created = await post_payout(outbox_api, auth, payout_body(amount="150.00"))
+    assert created.status == 201, await created.text()
+    payout_id = (await created.json())["id"]
+    await eventually(lambda: outbox_counts(db), lambda c: c == {"published": 1})
+    balance_before, held_before = await balances(db)
+    await finish_payout(db, payout_id)  # the test's unit of work has no fast path: the relay
+    assert await relay_in_process(db, outbox_settings).publish_pending() == 1
+    assert await outbox_counts(db) == {"published": 2}
+
+    # When a real worker consumes the events queue
+    env = environment(outbox_settings, tmp_path)
+    async with running_worker(env, ["events"]):
+        applied = await eventually(
+            lambda: effects(db),
+            lambda e: e.get("record_audit") == 2 and e.get("settle_ledger") == 1,
+            what="both events applied by their consumers",
+        )
+        await eventually(lambda: drained(redis_client), what="the events queue drained")
+
+        # And every row is delivered once more (a relay that died before marking them)
+        async with db() as tx:
+            await tx.session.execute("UPDATE outbox_messages SET status = 'pending'")
+            await tx.commit()
+        assert await relay_in_process(db, outbox_settings).publish_pending() == 2
+        await eventually(lambda: drained(redis_client), what="the redelivery consumed")
+
+    # Then each consumer applied each message once: two audit rows, one settlement
+    assert applied == {"record_audit": 2, "settle_ledger": 1, "audit_logs": 2}
+    assert await effects(db) == applied
+    assert await balances(db) == (balance_before - 15000, held_before - 15000)
+    assert (
+        await scalar(
+            db,
+            "SELECT COUNT(*) AS n FROM account_ledger_entries WHERE payout_id = %s"
+            " AND kind = 'debit'",
+            payout_id,
+        )
+        == 1
+    )
+
+
+async def test_rolled_back_transaction_publishes_nothing(
+    outbox_settings: Settings,
+    db: SqlUnitOfWorkFactory,
+    redis_client: redis.Redis,
+) -> None:
+    # Given a unit of work whose commits the fast path publishes, wired as the web process's
+    fast_path = OutboxFastPath(relay_in_process(db, outbox_settings), max_batch=50)
+    uow = SqlUnitOfWorkFactory(dialect_for_url(outbox_settings.database_url))
+    uow.on_commit = fast_path.committed
+    fast_path.start()
+    now = SystemClock().now()
+
+    # When a transaction writes an event and then fails
+    with pytest.raises(RuntimeError, match="after the outbox write"):
+        async with uow() as tx:
+            await tx.outbox.add(
+                events.DomainEvent(events.PAYOUT_CREATED, "payout", "p-rolled-back"), {}, now
+            )
+            raise RuntimeError("after the outbox write")
+    # And a committed one follows it, which the fast path publishes at once
+    async with uow() as tx:
+        await tx.outbox.add(
+            events.DomainEvent(events.PAYOUT_CREATED, "payout", "p-committed"), {}, now
+        )
+        await tx.commit()
+    await eventually(lambda: outbox_counts(db), lambda c: c == {"published": 1})
+    await fast_path.stop()
+
+    # Then only the committed event was stored and published, and the relay finds nothing more
+    assert [b["kwargs"]["envelope"]["aggregate_id"] for b in queued_bodies(redis_client)] == [
+        "p-committed"
+    ]
+    assert await relay_in_process(db, outbox_settings).publish_pending() == 0
+    assert queued(redis_client) == 1
+

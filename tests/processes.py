@@ -1,0 +1,110 @@
+"""Running the service's own commands as real processes in tests: free ports, a clean
+environment, and waiting for what a process says instead of sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def service_environment(**overrides: str) -> dict[str, str]:
+    """This environment without anything that would redirect the service (a multiprocess
+    metrics directory, a settings variable of the developer's), plus the overrides."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.upper().startswith(("PROMETHEUS_MULTIPROC", "DRAMATIQ_PROM"))
+    }
+    env.update(PYTHONUNBUFFERED="1", HOST="127.0.0.1", **overrides)
+    return env
+
+
+async def start_command(
+    *args: str, env: Mapping[str, str], new_session: bool = False
+) -> asyncio.subprocess.Process:
+    """`payout-service <args>` with this interpreter; its stderr is a pipe to read from."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "payout_service.cli",
+        *args,
+        env=dict(env),
+        cwd=PROJECT_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=new_session,
+    )
+
+
+class Output:
+    """Collects a process's output lines in the background; `wait_for` awaits a line."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.lines: list[str] = []
+        self._changed = asyncio.Condition()
+        self._task = asyncio.create_task(self._read(process))
+
+    async def _read(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            async with self._changed:
+                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+                self._changed.notify_all()
+        async with self._changed:
+            self.lines.append("<eof>")
+            self._changed.notify_all()
+
+    async def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        async def found() -> str:
+            async with self._changed:
+                while True:
+                    for line in self.lines:
+                        if text in line:
+                            return line
+                    if self.lines and self.lines[-1] == "<eof>":
+                        raise AssertionError(f"exited before {text!r}:\n" + self.text())
+                    await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(found(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"no {text!r} within {timeout} s:\n" + self.text()) from None
+
+    def text(self) -> str:
+        return "\n".join(self.lines[-200:])
+
+    async def closed(self) -> None:
+        await self._task
+
+
+@asynccontextmanager
+async def command_running(
+    *args: str, env: Mapping[str, str], new_session: bool = False
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, Output]]:
+    """The command and its output; killed (its whole session when it has one) if the test
+    leaves it running, so a failing test leaves no process behind."""
+    process = await start_command(*args, env=env, new_session=new_session)
+    output = Output(process)
+    try:
+        yield process, output
+    finally:
+        if process.returncode is None:
+            if new_session:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+            await process.wait()

@@ -1,0 +1,173 @@
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from payout_service.domain.errors import IllegalTransition
+from payout_service.domain.money import Money, currency
+from payout_service.domain.payout import Payout, PayoutStatus
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+LATER = T0 + timedelta(minutes=5)
+
+Action = Callable[[Payout], None]
+
+ACTIONS: dict[str, Action] = {
+    "start_processing": lambda p: p.start_processing(LATER),
+    "provider_accepts": lambda p: p.record_provider_acceptance("prov-2", LATER),
+    "succeed": lambda p: p.succeed(LATER),
+    "fail": lambda p: p.fail("declined", LATER),
+    "cancel": lambda p: p.cancel(LATER),
+}
+
+
+def new_payout() -> Payout:
+    return Payout.create(
+        payout_id="p-1",
+        user_id=123,
+        amount=Money(15000, currency("USD")),
+        wallet="W1",
+        external_reference="ref-1",
+        now=T0,
+    )
+
+
+def payout_in(state: str) -> Payout:
+    """A payout brought to `state` through legal transitions, its events cleared."""
+    payout = new_payout()
+    if state != "pending":
+        payout.start_processing(T0)
+    if state in {"accepted", "success", "failed"}:
+        payout.record_provider_acceptance("prov-1", T0)
+    if state == "success":
+        payout.succeed(T0)
+    elif state == "failed":
+        payout.fail("declined", T0)
+    elif state == "cancelled":
+        payout.cancel(T0)
+    payout.events.clear()
+    return payout
+
+
+def test_a_new_payout_is_pending_and_announces_its_creation():
+    # When a payout is created
+    payout = new_payout()
+    # Then it is pending with untouched provider fields, and one payout.created event exists
+    assert payout.status is PayoutStatus.PENDING
+    assert (payout.provider_payout_id, payout.send_attempts, payout.completed_at) == (None, 0, None)
+    assert [e.name for e in payout.events] == ["payout.created"]
+    event = payout.events[0]
+    assert (event.aggregate_type, event.aggregate_id) == ("payout", "p-1")
+    assert event.payload["amount_minor"] == 15000
+    assert event.payload["currency"] == "USD"
+    assert event.payload["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "status", "events"),
+    [
+        ("pending", "start_processing", "processing", []),
+        ("pending", "cancel", "cancelled", ["payout.cancelled"]),
+        ("processing", "provider_accepts", "processing", ["payout.provider_accepted"]),
+        ("processing", "cancel", "cancelled", ["payout.cancelled"]),
+        ("processing", "succeed", "success", ["payout.succeeded"]),
+        ("processing", "fail", "failed", ["payout.failed"]),
+        ("accepted", "succeed", "success", ["payout.succeeded"]),
+        ("accepted", "fail", "failed", ["payout.failed"]),
+    ],
+)
+def test_allowed_transitions_move_the_payout_and_emit_their_event(state, action, status, events):
+    # Given a payout in `state`
+    payout = payout_in(state)
+    # When the action is applied
+    ACTIONS[action](payout)
+    # Then it reaches the new status, stamped, with exactly the expected events
+    assert payout.status == status
+    assert payout.updated_at == LATER
+    assert [e.name for e in payout.events] == events
+
+
+FORBIDDEN = [
+    ("pending", "provider_accepts"),
+    ("pending", "succeed"),
+    ("pending", "fail"),
+    ("processing", "start_processing"),
+    ("accepted", "start_processing"),
+    ("accepted", "cancel"),
+] + [
+    (final, action)
+    for final in ("success", "failed", "cancelled")
+    for action in ("start_processing", "provider_accepts", "succeed", "fail", "cancel")
+]
+
+
+@pytest.mark.parametrize(("state", "action"), FORBIDDEN)
+def test_forbidden_transitions_raise_and_change_nothing(state, action):
+    # Given a payout in `state`
+    payout = payout_in(state)
+    before = (payout.status, payout.updated_at, payout.provider_payout_id, payout.last_error)
+    # When a transition the state machine does not allow is asked for
+    with pytest.raises(IllegalTransition) as raised:
+        ACTIONS[action](payout)
+    # Then the error names the payout, and the payout is exactly as it was, with no event
+    assert raised.value.payout_id == "p-1"
+    after = (payout.status, payout.updated_at, payout.provider_payout_id, payout.last_error)
+    assert after == before
+    assert payout.events == []
+
+
+def test_a_late_success_does_not_overwrite_a_failure():
+    # Given a failed payout (the original service let a later success overwrite it)
+    payout = payout_in("failed")
+    # When the provider reports success afterwards
+    with pytest.raises(IllegalTransition):
+        payout.succeed(LATER)
+    # Then it stays failed, with its failure reason
+    assert payout.status is PayoutStatus.FAILED
+    assert payout.last_error == "declined"
+
+
+def test_cancel_is_allowed_while_processing_only_until_the_provider_accepts():
+    # Given two processing payouts, one of them accepted by the provider
+    unsent, accepted = payout_in("processing"), payout_in("accepted")
+    # Then only the one the provider has not accepted can be cancelled
+    assert unsent.is_cancellable
+    assert not accepted.is_cancellable
+    unsent.cancel(LATER)
+    assert unsent.status is PayoutStatus.CANCELLED
+    with pytest.raises(IllegalTransition):
+        accepted.cancel(LATER)
+
+
+@pytest.mark.parametrize("status", list(PayoutStatus))
+def test_success_failed_and_cancelled_are_the_final_statuses(status):
+    assert status.is_final == (status in {"success", "failed", "cancelled"})
+
+
+@pytest.mark.parametrize(("action", "status"), [("succeed", "success"), ("fail", "failed")])
+def test_outcomes_record_their_completion_time(action, status):
+    payout = payout_in("accepted")
+    ACTIONS[action](payout)
+    assert payout.status == status
+    assert payout.completed_at == LATER
+
+
+def test_failure_keeps_its_reason_in_the_event_and_on_the_payout():
+    payout = payout_in("processing")
+    payout.fail("wallet closed", LATER)
+    assert payout.last_error == "wallet closed"
+    assert payout.events[0].payload["error"] == "wallet closed"
+    assert payout.events[0].payload["status"] == "failed"
+
+
+def test_provider_acceptance_records_the_provider_id_and_clears_the_retry():
+    # Given a processing payout whose first send failed temporarily
+    payout = payout_in("processing")
+    payout.record_send_failure("timeout", LATER, T0)
+    # When the provider accepts it
+    payout.record_provider_acceptance("prov-9", LATER)
+    # Then the provider's id is kept and the pending retry is gone
+    assert payout.provider_payout_id == "prov-9"
+    assert (payout.last_error, payout.next_retry_at) == (None, None)
+    assert payout.send_attempts == 1
+    assert payout.events[0].payload["provider_payout_id"] == "prov-9"
