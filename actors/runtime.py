@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from payout_service.bootstrap import WorkerServices, build_worker_services
-from payout_service.infrastructure.db.database import open_database
+from payout_service.infrastructure.db.database import close_database, open_database
 from payout_service.infrastructure.logs import log_context
 from payout_service.infrastructure.settings import Settings
 
@@ -43,6 +43,16 @@ async def services() -> WorkerServices:
                 await open_database(_settings)
                 _services = build_worker_services(_settings)
     return _services
+
+
+async def close() -> None:
+    """Closes the database and the provider's HTTP session if services() opened them (see
+    actors.database_lifetime)."""
+    global _services
+    if _services is not None:
+        await _services.provider.close()
+        await close_database()
+        _services = None
 
 
 Envelope = dict[str, Any]

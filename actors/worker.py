@@ -2,7 +2,9 @@
 Procfile and payout_service.infrastructure.worker_process)."""
 
 import os
+import signal
 
+from dramatiq.middleware import AsyncIO
 from dramatiq.middleware.prometheus import DB_PATH, Prometheus
 
 # prometheus-client picks where values live when it is first imported: the files Dramatiq's
@@ -10,6 +12,8 @@ from dramatiq.middleware.prometheus import DB_PATH, Prometheus
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = DB_PATH
 
 from actors import runtime
+from actors.database_lifetime import CloseDatabaseOnShutdown
+from actors.stop_signals import first_stop_signal_only
 from payout_service.infrastructure.broker import setup_broker
 from payout_service.infrastructure.logs import configure_logging
 from payout_service.infrastructure.settings import Settings
@@ -18,7 +22,9 @@ settings = Settings.from_env()
 configure_logging(settings)
 broker = setup_broker(settings)
 broker.add_middleware(Prometheus())
+broker.add_middleware(CloseDatabaseOnShutdown(), after=AsyncIO)
 runtime.configure(settings)
+first_stop_signal_only(signal.SIGTERM, signal.SIGHUP)
 
 from actors import events, inbox, provider_send  # noqa: E402  (actors bind to the broker above)
 

@@ -66,6 +66,7 @@ class WorkerServices:
     apply_webhook: ApplyWebhook
     send_payout: SendPayout
     give_up_sending: GiveUpSending
+    provider: AiohttpProviderClient  # one HTTP session per worker process; close() it at exit
 
 
 def build_worker_services(settings: Settings) -> WorkerServices:
@@ -74,20 +75,16 @@ def build_worker_services(settings: Settings) -> WorkerServices:
     uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
     clock = SystemClock()
     metrics = PrometheusMetrics()
+    provider = AiohttpProviderClient.from_settings(settings)
     return WorkerServices(
         settings=settings,
         record_audit=RecordAudit(uow, clock),
         settle_ledger=SettleLedger(uow, clock, metrics),
         metrics=metrics,
         apply_webhook=ApplyWebhook(uow, clock, metrics),
-        send_payout=SendPayout(
-            uow,
-            clock,
-            AiohttpProviderClient.from_settings(settings),  # one session per worker process
-            send_retry_policy(settings),
-            metrics,
-        ),
+        send_payout=SendPayout(uow, clock, provider, send_retry_policy(settings), metrics),
         give_up_sending=GiveUpSending(uow, clock),
+        provider=provider,
     )
 
 
@@ -123,6 +120,7 @@ def build_relay(
         max_attempts=settings.relay_max_attempts,
         lease=timedelta(seconds=settings.relay_lease_seconds),
         owner=relay_owner(),
+        min_age=timedelta(milliseconds=settings.relay_min_age_ms),
     )
     counted = metrics.outbox_published if metrics is not None else (lambda n: None)
     return OutboxRelay(uow, publisher.publish, SystemClock(), policy, on_published=counted)

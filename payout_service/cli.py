@@ -401,12 +401,21 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
             cwd=PROJECT_ROOT,
         )
         # Ctrl-C reaches honcho through the terminal's process group; SIGTERM is passed on.
-        signal.signal(signal.SIGTERM, lambda *_: honcho.terminate())
+        # Either way the stop was asked for, so it is a success however the processes ended.
+        stopped = False
+
+        def stop(*_: object) -> None:
+            nonlocal stopped
+            stopped = True
+            honcho.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
         while True:
             try:
-                return honcho.wait()
+                code = honcho.wait()
+                return 0 if stopped else code
             except KeyboardInterrupt:
-                continue
+                stopped = True
 
 
 def _provider_addresses(settings: Settings, env: dict[str, str]) -> dict[str, str]:
@@ -425,10 +434,11 @@ def _provider_addresses(settings: Settings, env: dict[str, str]) -> dict[str, st
 
 
 def _print_addresses(settings: Settings) -> None:
-    from payout_service.procfile import SERVES, honcho_ports
+    from payout_service.procfile import SERVES, honcho_ports, serves_http
 
     for name, port in honcho_ports(settings.port).items():
-        print(f"{name:<14} http://{settings.host}:{port}/  {SERVES.get(name, '')}")
+        where = f"http://{settings.host}:{port}/" if serves_http(name) else ""
+        print(f"{name:<14} {where:<24} {SERVES.get(name, '')}")
 
 
 class _Given:

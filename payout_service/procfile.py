@@ -11,7 +11,7 @@ from pathlib import Path
 
 PROCFILE = Path(__file__).resolve().parents[1] / "Procfile"
 
-# What a process type serves on its PORT.
+# What a process type serves on its PORT (honcho gives every type one, used or not).
 SERVES = {
     "web": "the API; GET /metrics, /ready",
     "relay": "GET /metrics",
@@ -19,6 +19,7 @@ SERVES = {
     "inbox": "GET /metrics (Dramatiq workers)",
     "provider-send": "GET /metrics (Dramatiq workers)",
     "provider-mock": "the stand-in payment provider",
+    "reconciler": "no port: asks the provider about late payouts",
     "dashboard": "the Dramatiq dashboard",
 }
 
@@ -34,3 +35,7 @@ def process_types(procfile: Path = PROCFILE) -> list[str]:
 
 def honcho_ports(base_port: int, procfile: Path = PROCFILE) -> dict[str, int]:
     return {name: base_port + 100 * i for i, name in enumerate(process_types(procfile))}
+
+
+def serves_http(name: str) -> bool:
+    return not SERVES.get(name, "").startswith("no port")

@@ -108,3 +108,43 @@ async def command_running(
             else:
                 process.kill()
             await process.wait()
+
+
+def process_tree(root: int) -> dict[int, str]:
+    """`root` and all its descendants now, each pid with its /proc stat start time (so that a
+    pid reused later is not mistaken for a survivor). Linux /proc."""
+    children: dict[int, list[int]] = {}
+    started: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parent, start_time = int(fields[1]), fields[19]
+        children.setdefault(parent, []).append(int(entry.name))
+        started[int(entry.name)] = start_time
+    tree: dict[int, str] = {}
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        if pid in started:
+            tree[pid] = started[pid]
+            pending.extend(children.get(pid, []))
+    return tree
+
+
+def survivors(tree: dict[int, str]) -> list[str]:
+    """The processes of a process_tree() snapshot still running (zombies count as ended)."""
+    alive = []
+    for pid, start_time in tree.items():
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[19] == start_time and fields[0] != "Z":
+            alive.append(stat[: stat.rindex(")") + 1])
+    return alive

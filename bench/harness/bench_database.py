@@ -102,6 +102,17 @@ async def _seed(url: str, users: int) -> None:
         await close_database()
 
 
+async def pending_outbox_rows(url: str) -> int:
+    connection = await ConnectionParams.from_url(url).connect()
+    try:
+        async with connection.cursor() as cursor:
+            await cursor.execute("SELECT COUNT(*) FROM outbox_messages WHERE status = 'pending'")
+            ((count,),) = await cursor.fetchall()
+            return int(count)
+    finally:
+        connection.close()
+
+
 async def _drop(params: ConnectionParams) -> None:
     connection = await params.connect(with_database=False)
     try:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    """`figure` and `limit` share `unit`; `target` is the least figure/limit ratio we aim for.
+    """`figure` and `limit` share `unit`; `target` is the least figure/limit ratio we aim for,
+    or, when `lower_is_better` (a latency against its ceiling), the greatest.
 
     A benchmark reports a Figure whether or not it meets the target: timing is never asserted.
     """
@@ -19,6 +20,7 @@ class Figure:
     unit: str
     target: float
     note: str = ""
+    lower_is_better: bool = False
 
     @property
     def ratio(self) -> float:
@@ -26,6 +28,8 @@ class Figure:
 
     @property
     def meets_target(self) -> bool:
+        if self.lower_is_better:
+            return self.ratio <= self.target
         return self.ratio >= self.target
 
 
@@ -38,7 +42,7 @@ def markdown_table(figures: Sequence[Figure]) -> str:
         verdict = "met" if f.meets_target else "**missed**"
         lines.append(
             f"| {f.what} | {f.figure:,.0f} {f.unit} | {f.limit:,.0f} {f.unit} "
-            f"| {f.ratio:.0%} | ≥ {f.target:.0%} ({verdict}) |"
+            f"| {f.ratio:.0%} | {'≤' if f.lower_is_better else '≥'} {f.target:.0%} ({verdict}) |"
         )
     notes = [f"- {f.what}: {f.note}" for f in figures if f.note]
     return "\n".join([*lines, "", *notes] if notes else lines) + "\n"

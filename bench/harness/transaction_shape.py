@@ -19,6 +19,7 @@ from bench.harness.bench_database import BALANCE_MINOR, CURRENCY
 from payout_service.application.create_payout import CreatePayout, CreatePayoutCommand
 from payout_service.infrastructure.clock import SystemClock, UuidGenerator
 from payout_service.infrastructure.db import repositories as repo
+from payout_service.infrastructure.db import statements as sql
 from payout_service.infrastructure.db.dialect import MYSQL
 
 Statement = tuple[str, int]  # the SQL text and how many values are bound to it
@@ -46,7 +47,7 @@ async def check_raw_matches_service() -> list[Statement]:
 async def service_transaction() -> list[Statement]:
     log: list[Statement] = []
     create = CreatePayout(
-        lambda: _RecordingUnitOfWork(log),  # type: ignore[arg-type, return-value]
+        lambda: _RecordingUnitOfWork(log),  # type: ignore[arg-type]
         SystemClock(),
         UuidGenerator(),
         max_amount=1_000_000,
@@ -79,7 +80,7 @@ def _lines(statements: list[Statement]) -> list[str]:
 
 def _answer(statement: str) -> list[dict[str, Any]]:
     """The idempotency key is new; the account exists, rich and unheld."""
-    if statement.startswith(raw_create_payout.sql.LOCK_ACCOUNT):
+    if statement.startswith(sql.LOCK_ACCOUNT):
         return [{**_ACCOUNT, "held_minor": 0}]
     return []
 

@@ -35,9 +35,9 @@ class AppliedReport:
 async def apply_provider_status(
     uow: UnitOfWork, report: ProviderStatusReport, now: datetime, headers: dict[str, str]
 ) -> AppliedReport:
-    payout, not_found = await _find_for_update(uow, report)
-    if payout is None:
-        return AppliedReport(not_found, None, _not_found_detail(report, not_found))
+    payout = await _find_for_update(uow, report)
+    if isinstance(payout, ReportOutcome):
+        return AppliedReport(payout, None, _not_found_detail(report, payout))
     outcome = apply_report(
         payout,
         report.status,
@@ -54,21 +54,18 @@ async def apply_provider_status(
     return AppliedReport(outcome, payout.id, None)
 
 
-async def _find_for_update(
-    uow: UnitOfWork, report: ProviderStatusReport
-) -> tuple[Payout | None, ReportOutcome]:
+async def _find_for_update(uow: UnitOfWork, report: ProviderStatusReport) -> Payout | ReportOutcome:
+    """The payout the report names, locked; or why there is none to apply it to."""
     payout_id = None
     if report.provider_payout_id:
         payout_id = await uow.payouts.id_for_provider_payout_id(report.provider_payout_id)
     if payout_id is None and report.external_reference:
         candidates = await uow.payouts.ids_for_external_reference(report.external_reference)
         if len(candidates) > 1:
-            return None, ReportOutcome.PAYOUT_AMBIGUOUS
+            return ReportOutcome.PAYOUT_AMBIGUOUS
         payout_id = candidates[0] if candidates else None
-    if payout_id is None:
-        return None, ReportOutcome.PAYOUT_NOT_FOUND
-    payout = await uow.payouts.get_for_update(payout_id)
-    return payout, ReportOutcome.PAYOUT_NOT_FOUND
+    payout = await uow.payouts.get_for_update(payout_id) if payout_id else None
+    return payout if payout is not None else ReportOutcome.PAYOUT_NOT_FOUND
 
 
 def _not_found_detail(report: ProviderStatusReport, outcome: ReportOutcome) -> str:

@@ -322,7 +322,10 @@ class Metrics(Protocol):
     payout_finished's outcome is "succeeded", "failed" or "cancelled"; the ledger consumer counts
     it when it settles the payout's hold, so a use case that ends a payout does not count it again.
     provider_request's result is "accepted", "rejected", "temporary_error" or "timeout";
-    webhook_processed's result is "applied", "duplicate", "ignored" or "rejected".
+    webhook_processed's result is, at the endpoint, "rejected" (bad signature), "duplicate" or
+    "payload_conflict" (an event_id reused with another payload); once applied, the outcome of
+    domain.provider_report.ReportOutcome ("applied", "stale", "unchanged", "conflict",
+    "payout_not_found", "payout_ambiguous").
     """
 
     def payout_create_requested(self) -> None: ...

@@ -22,9 +22,7 @@ OUTCOMES = {
 
 
 class SettleLedger:
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, metrics: Metrics = NO_METRICS
-    ) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, metrics: Metrics = NO_METRICS) -> None:
         self._uow = uow
         self._clock = clock
         self._metrics = metrics

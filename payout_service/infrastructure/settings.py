@@ -38,6 +38,9 @@ class Settings:
     relay_poll_interval_ms: int = 200
     relay_max_attempts: int = 10
     relay_lease_seconds: int = 30
+    # The relay leaves rows younger than this to the web process's fast path, which publishes
+    # them on commit; racing it for them would only add lock waits to both.
+    relay_min_age_ms: int = 1_000
     outbox_retention_hours: int = 72
     processed_message_retention_days: int = 7
     # Comma-separated; every one verifies, the first signs (`payout-service webhook sign`).
@@ -62,11 +65,12 @@ class Settings:
     reconcile_interval_seconds: int = 60
     reconcile_batch_size: int = 100
     # The mock provider (`payout-service provider-mock`): its mode (success, rate_limit,
-    # server_error, timeout, permanent_error, random), where it posts its webhooks (empty: none),
-    # the share of payouts that succeed, the delay between a payout's statuses, and how long the
-    # timeout mode keeps a request waiting (past the client's total timeout).
+    # server_error, timeout, permanent_error, random), where it posts its webhooks (unset: none;
+    # `payout-service run` points it at the web process), the share of payouts that succeed, the
+    # delay between a payout's statuses, and how long the timeout mode keeps a request waiting
+    # (past the client's total timeout).
     mock_provider_mode: str = "success"
-    mock_provider_webhook_url: str = "http://127.0.0.1:8000/api/webhooks/provider"
+    mock_provider_webhook_url: str = ""
     mock_provider_success_percent: int = 90
     mock_provider_step_delay_ms: int = 1_000
     mock_provider_stall_ms: int = 15_000

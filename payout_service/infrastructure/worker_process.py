@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from payout_service.infrastructure.settings import Settings
@@ -36,6 +37,8 @@ def dramatiq_command(
     """Workers stop on SIGTERM/SIGINT: they take no new message, finish the ones in hand within
     the timeout and hand back the ones they had prefetched (Dramatiq's own shutdown)."""
     return [
+        sys.executable,
+        "-m",
         "dramatiq",
         "actors.worker",
         "--queues",
@@ -52,5 +55,4 @@ def dramatiq_command(
 def exec_worker(settings: Settings, command: list[str], port: int) -> None:
     """Replaces this process with the `dramatiq` command (same pid: signals reach it directly)."""
     env = {**os.environ, **worker_metrics_environment(settings, port)}
-    executable = shutil.which(command[0]) or command[0]
-    os.execve(executable, command, env)
+    os.execve(command[0], command, env)

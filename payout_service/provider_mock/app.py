@@ -45,14 +45,11 @@ def create_mock_app(provider: MockProvider) -> web.Application:
 
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     provider = app[PROVIDER]
-    sender = None
-    if provider.config.webhook_url:
-        sender = WebhookSender(provider.config.webhook_url, provider.config.webhook_secrets)
-        provider.on_status.append(sender.status_changed)
+    sender = WebhookSender(provider)
+    provider.on_status.append(sender.status_changed)
     yield
     await provider.stop()
-    if sender is not None:
-        await sender.stop()
+    await sender.stop()
 
 
 async def create_payout(request: web.Request) -> web.Response:
@@ -122,4 +119,5 @@ def _error(
 
 
 def run_mock(config: MockConfig, host: str, port: int) -> None:
-    web.run_app(create_mock_app(MockProvider(config)), host=host, port=port, print=None)
+    app = create_mock_app(MockProvider(config))
+    web.run_app(app, host=host, port=port, access_log=None, print=None)

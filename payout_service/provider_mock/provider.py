@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from payout_service.infrastructure.settings import Settings
+from payout_service.infrastructure.settings import Settings, SettingsError
 
 
 class MockMode(StrEnum):
@@ -66,6 +66,11 @@ class MockConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockConfig:
+        if settings.mock_provider_mode not in set(MockMode):
+            raise SettingsError(
+                f"MOCK_PROVIDER_MODE must be one of {', '.join(MockMode)},"
+                f" not {settings.mock_provider_mode!r}"
+            )
         return cls(
             mode=MockMode(settings.mock_provider_mode),
             webhook_url=settings.mock_provider_webhook_url,

@@ -18,7 +18,7 @@ import uuid
 import aiohttp
 
 from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER, signature_header
-from payout_service.provider_mock.provider import MockPayout
+from payout_service.provider_mock.provider import MockPayout, MockProvider
 
 log = logging.getLogger("payout_service.provider_mock")
 
@@ -38,20 +38,24 @@ def webhook_body(payout: MockPayout) -> bytes:
 
 
 class WebhookSender:
-    """url: the service's webhook endpoint. secrets: the first signs; none: sent unsigned (the
-    service refuses them unless its verification is off)."""
+    """Delivers to the provider's configured webhook_url, read at each status change (empty:
+    nothing is sent), signed with the first of its webhook_secrets (none: sent unsigned, which
+    the service refuses unless its verification is off)."""
 
-    def __init__(self, url: str, secrets: tuple[str, ...]) -> None:
-        self._url = url
-        self._secrets = secrets[:1]
+    def __init__(self, provider: MockProvider) -> None:
+        self._provider = provider
         self._session: aiohttp.ClientSession | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
-        self.delivered: list[bytes] = []
 
     def status_changed(self, payout: MockPayout) -> None:
         """Starts delivering the webhook for the payout's new status (the payout's status is
         `processing`, `success` or `failed`)."""
-        delivery = asyncio.create_task(self._deliver(webhook_body(payout)))
+        config = self._provider.config
+        if not config.webhook_url:
+            return
+        delivery = asyncio.create_task(
+            self._deliver(config.webhook_url, config.webhook_secrets[:1], webhook_body(payout))
+        )
         self._deliveries.add(delivery)
         delivery.add_done_callback(self._deliveries.discard)
 
@@ -62,18 +66,17 @@ class WebhookSender:
         if self._session is not None:
             await self._session.close()
 
-    async def _deliver(self, body: bytes) -> None:
+    async def _deliver(self, url: str, secrets: tuple[str, ...], body: bytes) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         backoff = FIRST_BACKOFF_SECONDS
         while True:
             headers = {"Content-Type": "application/json"}
-            if self._secrets:
-                headers[SIGNATURE_HEADER] = signature_header(body, self._secrets, int(time.time()))
+            if secrets:
+                headers[SIGNATURE_HEADER] = signature_header(body, secrets, int(time.time()))
             try:
-                async with self._session.post(self._url, data=body, headers=headers) as response:
+                async with self._session.post(url, data=body, headers=headers) as response:
                     if 200 <= response.status < 300:
-                        self.delivered.append(body)
                         return
                     reason = f"HTTP {response.status}"
             except (aiohttp.ClientError, TimeoutError) as exc:

@@ -4,25 +4,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
+import os
 import shutil
 import signal
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import pytest
 import redis
 
 from payout_service.domain.events import DomainEvent
-from payout_service.infrastructure.broker import NAMESPACE
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.claims import ClaimPolicy
@@ -33,67 +35,113 @@ from tests.processes import PROJECT_ROOT, Output, free_port, service_environment
 
 T = TypeVar("T")
 
-# The outbox tests' own Redis database on the shared test server, flushed around each test.
-REDIS_DB = 11
 # An event whose only consumer is the audit log: one message per outbox row on `events`.
 AUDITED_ONLY = "payout.provider_accepted"
 
 
 @pytest.fixture
-def outbox_redis_url(redis_url: str) -> Iterator[str]:
-    url = f"{redis_url.rsplit('/', 1)[0]}/{REDIS_DB}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture
-def redis_client(outbox_redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(outbox_redis_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def outbox_settings(settings: Settings, outbox_redis_url: str) -> Settings:
-    """Fast retries and short polls, so waits are short; everything else is the default."""
-    return replace(
+def outbox_settings(settings: Settings, redis_url: str) -> Iterator[Settings]:
+    """The test's database, a broker namespace on the real Redis that no other run uses (its
+    keys are deleted after), fast retries and short polls so that waits are short."""
+    namespace = f"test-outbox-{uuid.uuid4().hex[:10]}"
+    yield replace(
         settings,
-        redis_url=outbox_redis_url,
+        redis_url=redis_url,
+        broker_namespace=namespace,
         relay_poll_interval_ms=50,
+        relay_min_age_ms=0,  # no fast path races the relays of these tests (unless one says so)
         actor_min_backoff_ms=100,
         actor_max_backoff_ms=1_000,
         actor_max_retries=3,
     )
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{namespace}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def broker_keys(outbox_settings: Settings) -> Iterator[BrokerKeys]:
+    """Reads the test's queues in Redis."""
+    keys = BrokerKeys(redis.Redis.from_url(outbox_settings.redis_url), outbox_settings)
+    yield keys
+    keys.client.close()
+
+
+@dataclass
+class BrokerKeys:
+    client: redis.Redis
+    settings: Settings
+
+    def key(self, suffix: str) -> str:
+        return f"{self.settings.broker_namespace}:{suffix}"
+
+    def queued(self, queue: str = "events") -> int:
+        """Messages enqueued on `queue` and not yet acknowledged (each enqueue counts once)."""
+        return int(self.client.hlen(self.key(f"{queue}.msgs")))
+
+    def bodies(self, queue: str = "events") -> list[dict[str, Any]]:
+        """The queue's waiting messages, oldest first."""
+        ids = self.client.lrange(self.key(queue), 0, -1)
+        raw = self.client.hmget(self.key(f"{queue}.msgs"), ids) if ids else []
+        return [json.loads(data) for data in raw if data is not None]
+
+    def drained(self, queue: str = "events") -> bool:
+        """Nothing waiting, delayed or in a worker's hands on `queue`."""
+        return self.queued(queue) == 0 and self.queued(f"{queue}.DQ") == 0
+
+    def dead(self, queue: str) -> int:
+        return int(self.client.zcard(self.key(f"{queue}.XQ")))
+
+
+@overload
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    accept: Callable[[T], bool] = ...,
+    timeout: float = ...,
+    what: str = ...,
+    max_pause: float = ...,
+) -> T: ...
+
+
+@overload
+async def eventually(
+    probe: Callable[[], T],
+    accept: Callable[[T], bool] = ...,
+    timeout: float = ...,
+    what: str = ...,
+    max_pause: float = ...,
+) -> T: ...
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T] | T],
-    accept: Callable[[T], bool] = bool,
+    probe: Callable[[], Any],
+    accept: Callable[[Any], bool] = bool,
     timeout: float = 30.0,
     what: str = "the condition",
-) -> T:
+    max_pause: float = 0.2,
+) -> Any:
     """Polls `probe` (sync or async) until `accept` holds for its value; fails with the last
-    value after `timeout` seconds. The waits between polls grow from 10 ms to 200 ms."""
+    value after `timeout` seconds. The waits between polls grow from 1 ms to `max_pause`."""
     deadline = time.monotonic() + timeout
-    pause = 0.01
+    pause = 0.001
     while True:
         outcome = probe()
-        value: T = await outcome if inspect.isawaitable(outcome) else outcome  # type: ignore[assignment]
+        value = await outcome if inspect.isawaitable(outcome) else outcome
         if accept(value):
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not hold within {timeout} s; last: {value!r}")
         await asyncio.sleep(pause)
-        pause = min(pause * 2, 0.2)
+        pause = min(pause * 2, max_pause)
 
 
 async def scalar(db: SqlUnitOfWorkFactory, statement: str, *values: Any) -> int:
     async with db() as tx:
         rows = await tx.session.rows(statement, *values)
-    return int(next(iter(rows[0].values())))
+    row = rows[0]
+    return int(row[next(iter(row.keys()))])
 
 
 async def effects(db: SqlUnitOfWorkFactory) -> dict[str, int]:
@@ -156,86 +204,99 @@ def relay_in_process(
         max_attempts=settings.relay_max_attempts,
         lease=timedelta(seconds=settings.relay_lease_seconds),
         owner=owner,
+        min_age=timedelta(milliseconds=settings.relay_min_age_ms),
     )
     publish = publisher or DramatiqPublisher(build_broker(settings))
     return OutboxRelay(db, publish.publish, clock or SystemClock(), policy)
 
 
-def queued(client: redis.Redis, queue: str = "events") -> int:
-    """Messages enqueued on `queue` and not yet acknowledged (each enqueue counts once)."""
-    return int(client.hlen(f"{NAMESPACE}:{queue}.msgs"))
-
-
-def queued_bodies(client: redis.Redis, queue: str = "events") -> list[dict[str, Any]]:
-    """The queue's waiting messages, oldest first."""
-    ids = client.lrange(f"{NAMESPACE}:{queue}", 0, -1)
-    raw = client.hmget(f"{NAMESPACE}:{queue}.msgs", ids) if ids else []
-    return [json.loads(data) for data in raw if data is not None]
-
-
-def drained(client: redis.Redis, queue: str = "events") -> bool:
-    """Nothing waiting, delayed or in a worker's hands on `queue`."""
-    return queued(client, queue) == 0 and queued(client, f"{queue}.DQ") == 0
-
-
-def dead_lettered(client: redis.Redis, queue: str) -> int:
-    return int(client.zcard(f"{NAMESPACE}:{queue}.XQ"))
+async def publish_all(relay: OutboxRelay, max_passes: int = 100) -> int:
+    """Relay passes until one publishes nothing (a pass takes only the oldest unpublished row
+    of each aggregate); returns how many rows were published in all."""
+    total = 0
+    for _ in range(max_passes):
+        published = await relay.publish_pending()
+        if not published:
+            return total
+        total += published
+    raise AssertionError(f"still publishing after {max_passes} passes")
 
 
 def environment(settings: Settings, scratch: Path, **overrides: str) -> dict[str, str]:
-    """The service's processes configured by their environment only, as in production."""
-    return service_environment(
-        DATABASE_URL=settings.database_url,
-        REDIS_URL=settings.redis_url,
-        PORT=str(free_port()),
-        METRICS_DIR=str(scratch / "metrics"),
-        LOG_LEVEL="INFO",
-        RELAY_POLL_INTERVAL_MS=str(settings.relay_poll_interval_ms),
-        RELAY_BATCH_SIZE=str(settings.relay_batch_size),
-        ACTOR_MIN_BACKOFF_MS=str(settings.actor_min_backoff_ms),
-        ACTOR_MAX_BACKOFF_MS=str(settings.actor_max_backoff_ms),
-        ACTOR_MAX_RETRIES=str(settings.actor_max_retries),
-        **overrides,
-    )
+    """The service's processes configured by their environment only, as in production;
+    `overrides` are further variables (or replace these)."""
+    variables = {
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "BROKER_NAMESPACE": settings.broker_namespace,
+        "PORT": str(free_port()),
+        "METRICS_DIR": str(scratch / "metrics"),
+        "LOG_LEVEL": "INFO",
+        "RELAY_POLL_INTERVAL_MS": str(settings.relay_poll_interval_ms),
+        "RELAY_BATCH_SIZE": str(settings.relay_batch_size),
+        "RELAY_MIN_AGE_MS": str(settings.relay_min_age_ms),
+        "ACTOR_MIN_BACKOFF_MS": str(settings.actor_min_backoff_ms),
+        "ACTOR_MAX_BACKOFF_MS": str(settings.actor_max_backoff_ms),
+        "ACTOR_MAX_RETRIES": str(settings.actor_max_retries),
+    }
+    return service_environment(**{**variables, **overrides})
 
 
 @dataclass
 class RunningProcess:
+    """A service process started in a session of its own, so that whatever it forked can be
+    killed with it and no test leaves a process behind."""
+
     process: asyncio.subprocess.Process
     output: Output
     name: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     async def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
-        """Sends `sig` and waits for the exit; kills it if it outlives `timeout`."""
+        """Sends `sig` to the process and waits for it and its output to end; after `timeout`
+        seconds its whole session is killed and the test fails."""
         if self.process.returncode is None:
             self.process.send_signal(sig)
-            try:
-                await asyncio.wait_for(self.process.wait(), timeout)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-                raise AssertionError(
-                    f"{self.name} ignored {signal.Signals(sig).name} for {timeout} s:\n"
-                    + self.output.text()
-                ) from None
-        await self.output.closed()
+        try:
+            await asyncio.wait_for(self._ended(), timeout)
+        except TimeoutError:
+            self.kill_all()
+            raise AssertionError(
+                f"{self.name} did not end within {timeout} s of {signal.Signals(sig).name}:\n"
+                + self.output.text()
+            ) from None
         return int(self.process.returncode or 0)
+
+    def kill_all(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    async def _ended(self) -> None:
+        await self.process.wait()
+        await self.output.closed()
+
+    async def finish(self) -> None:
+        """Leaves nothing running, whatever the test did."""
+        if self.process.returncode is None:
+            try:
+                await self.stop()
+            finally:
+                self.kill_all()
+        else:
+            self.kill_all()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.output.closed(), 10)
 
 
 @asynccontextmanager
 async def running_relay(env: dict[str, str]) -> AsyncIterator[RunningProcess]:
     """`payout-service relay`, up once it says so; stopped with SIGTERM on leaving."""
-    process = await start_command("relay", env=env)
+    process = await start_command("relay", env=env, new_session=True)
     relay = RunningProcess(process, Output(process), "relay")
     try:
         await relay.output.wait_for("relay started")
         yield relay
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await relay.output.closed()
+        await relay.finish()
 
 
 @asynccontextmanager
@@ -263,14 +324,14 @@ async def running_worker(
             cwd=PROJECT_ROOT,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
         )
         worker = RunningProcess(process, Output(process), f"worker {module}")
         try:
             await worker.output.wait_for("Worker process is ready for action")
             yield worker
         finally:
-            if process.returncode is None:
-                await worker.stop()
+            await worker.finish()
 
 
 async def run_command(env: dict[str, str], *args: str, timeout: float = 60.0) -> str:

@@ -34,7 +34,8 @@ TEST_RETRIES = {
     "provider_total_timeout_ms": 1_000,
     "relay_poll_interval_ms": 50,
 }
-QUEUES = ["provider-send", "events"]
+QUEUES = ["provider-send", "events", "inbox"]
+WEBHOOK_SECRET = "whsec_provider_tests"
 
 
 @dataclass
@@ -56,8 +57,8 @@ async def serving_mock(config: MockConfig) -> AsyncIterator[MockServer]:
 
 
 def quiet_mock(**changes: Any) -> MockConfig:
-    """A mock that sends no webhooks and moves its payouts along quickly."""
-    base = MockConfig(mode=MockMode.SUCCESS, step_delay=0.05, stall=3.0)
+    """A mock that sends no webhooks, moves its payouts along quickly, and pays them all out."""
+    base = MockConfig(mode=MockMode.SUCCESS, step_delay=0.05, stall=3.0, success_percent=100)
     return replace(base, **changes)
 
 
@@ -76,6 +77,7 @@ def provider_settings(settings: Settings, mock: MockServer, redis_url: str) -> I
         redis_url=redis_url,
         broker_namespace=namespace,
         provider_base_url=mock.url,
+        provider_webhook_secrets=WEBHOOK_SECRET,
         **TEST_RETRIES,
     )
     client = redis.Redis.from_url(redis_url)
@@ -120,7 +122,7 @@ def worker_environment(settings: Settings, scratch: Path) -> dict[str, str]:
 
 @asynccontextmanager
 async def provider_worker(settings: Settings, scratch: Path) -> AsyncIterator[RunningProcess]:
-    """The service's Dramatiq worker on the provider-send and events queues."""
+    """The service's Dramatiq worker on the provider-send, events and inbox queues."""
     async with running_worker(worker_environment(settings, scratch), QUEUES) as worker:
         yield worker
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import redis
 from aiohttp.test_utils import TestClient
 
 from payout_service.bootstrap import Services, build_services
@@ -19,17 +19,13 @@ from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.fast_path import OutboxFastPath
 from payout_service.infrastructure.settings import Settings
 from tests.integration.helpers import payout_body, post_payout
-from tests.integration.outbox_support import (  # noqa: F401  (fixtures)
-    drained,
+from tests.integration.outbox_support import (
+    BrokerKeys,
     effects,
     environment,
     eventually,
     outbox_counts,
-    outbox_redis_url,
-    outbox_settings,
-    queued,
-    queued_bodies,
-    redis_client,
+    publish_all,
     relay_in_process,
     running_worker,
     scalar,
@@ -44,11 +40,15 @@ async def outbox_services(
 
 
 @pytest.fixture
-async def outbox_api(outbox_services: Services, aiohttp_client):  # type: ignore[no-untyped-def]
+async def outbox_api(outbox_services: Services, aiohttp_client: Any) -> TestClient[Any, Any]:
     """The real app with its outbox fast path publishing to this test's Redis database."""
     from payout_service.web.app import create_app
 
-    return await aiohttp_client(create_app(outbox_services))
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(outbox_services))
+    return client
+
+
+LEDGER_ROWS = "SELECT COUNT(*) AS n FROM account_ledger_entries"
 
 
 async def finish_payout(db: SqlUnitOfWorkFactory, payout_id: str) -> None:
@@ -76,12 +76,12 @@ async def balances(db: SqlUnitOfWorkFactory) -> tuple[int, int]:
 
 
 async def test_committed_event_reaches_each_consumer_once_even_when_delivered_again(
-    outbox_api: TestClient,
+    outbox_api: TestClient[Any, Any],
     outbox_services: Services,
     outbox_settings: Settings,
     db: SqlUnitOfWorkFactory,
     auth: dict[str, str],
-    redis_client: redis.Redis,
+    broker_keys: BrokerKeys,
     tmp_path: Path,
 ) -> None:
     # Given a payout created through the API (payout.created, for the audit log, published by
@@ -104,34 +104,27 @@ async def test_committed_event_reaches_each_consumer_once_even_when_delivered_ag
             lambda e: e.get("record_audit") == 2 and e.get("settle_ledger") == 1,
             what="both events applied by their consumers",
         )
-        await eventually(lambda: drained(redis_client), what="the events queue drained")
+        await eventually(lambda: broker_keys.drained(), what="the events queue drained")
+        ledger_rows_after_first_delivery = await scalar(db, LEDGER_ROWS)
 
         # And every row is delivered once more (a relay that died before marking them)
         async with db() as tx:
             await tx.session.execute("UPDATE outbox_messages SET status = 'pending'")
             await tx.commit()
-        assert await relay_in_process(db, outbox_settings).publish_pending() == 2
-        await eventually(lambda: drained(redis_client), what="the redelivery consumed")
+        assert await publish_all(relay_in_process(db, outbox_settings)) == 2
+        await eventually(lambda: broker_keys.drained(), what="the redelivery consumed")
 
     # Then each consumer applied each message once: two audit rows, one settlement
     assert applied == {"record_audit": 2, "settle_ledger": 1, "audit_logs": 2}
     assert await effects(db) == applied
     assert await balances(db) == (balance_before - 15000, held_before - 15000)
-    assert (
-        await scalar(
-            db,
-            "SELECT COUNT(*) AS n FROM account_ledger_entries WHERE payout_id = %s"
-            " AND kind = 'debit'",
-            payout_id,
-        )
-        == 1
-    )
+    assert await scalar(db, LEDGER_ROWS) == ledger_rows_after_first_delivery
 
 
 async def test_rolled_back_transaction_publishes_nothing(
     outbox_settings: Settings,
     db: SqlUnitOfWorkFactory,
-    redis_client: redis.Redis,
+    broker_keys: BrokerKeys,
 ) -> None:
     # Given a unit of work whose commits the fast path publishes, wired as the web process's
     fast_path = OutboxFastPath(relay_in_process(db, outbox_settings), max_batch=50)
@@ -157,9 +150,8 @@ async def test_rolled_back_transaction_publishes_nothing(
     await fast_path.stop()
 
     # Then only the committed event was stored and published, and the relay finds nothing more
-    assert [b["kwargs"]["envelope"]["aggregate_id"] for b in queued_bodies(redis_client)] == [
+    assert [b["kwargs"]["envelope"]["aggregate_id"] for b in broker_keys.bodies()] == [
         "p-committed"
     ]
     assert await relay_in_process(db, outbox_settings).publish_pending() == 0
-    assert queued(redis_client) == 1
-
+    assert broker_keys.queued() == 1

@@ -30,7 +30,7 @@ def client_of(url: str, total: float = 1.0) -> AiohttpProviderClient:
 
 @pytest.fixture
 async def slow_mock() -> AsyncIterator[MockServer]:
-    async with serving_mock(quiet_mock(stall=2.0, success_percent=100)) as server:
+    async with serving_mock(quiet_mock(stall=2.0)) as server:
         yield server
 
 

@@ -127,7 +127,7 @@ async def test_random_mode_mixes_the_answers(aiohttp_client: Any) -> None:
 
 
 async def test_a_payout_moves_to_its_outcome_and_get_shows_it(aiohttp_client: Any) -> None:
-    client, _ = await mock_client(aiohttp_client, success_percent=100)
+    client, _ = await mock_client(aiohttp_client)
     accepted = await (await post(client, "key-1")).json()
     path = f"/provider/payouts/{accepted['provider_payout_id']}"
 

@@ -6,7 +6,10 @@ on 127.0.0.1, and the outcome lands in MariaDB/SQLite. Each mock mode, with retr
 from __future__ import annotations
 
 import json
+import random
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import dramatiq
 from aiohttp.test_utils import TestClient
@@ -245,3 +248,68 @@ def _seconds_between(earlier: datetime | str, later: datetime | str) -> float:
         return datetime.fromisoformat(value) if isinstance(value, str) else value
 
     return (moment(later) - moment(earlier)).total_seconds()
+
+
+async def test_retries_running_out_after_an_unanswered_attempt_leave_the_payout_to_an_operator(
+    provider_api: TestClient,
+    auth: dict[str, str],
+    db: SqlUnitOfWorkFactory,
+    mock: MockServer,
+    worker: RunningProcess,
+) -> None:
+    # Given a provider that takes the payout without answering in time, then fails twice
+    mock.provider.script(MockMode.TIMEOUT, MockMode.SERVER_ERROR, MockMode.SERVER_ERROR)
+    # When the payout's retries run out
+    created = await create_payout(provider_api, auth)
+    payout = await eventually(
+        lambda: payout_row(db, created["id"]),
+        lambda p: (p["last_error"] or "").startswith("gave up"),
+        what="the send given up",
+    )
+    # Then it is not failed: the provider holds it, so the money stays held for an operator
+    assert mock.provider.payout_for_key(send_key(created["id"])) is not None
+    assert (payout["status"], payout["provider_payout_id"]) == ("processing", None)
+    assert "may hold the payout" in payout["last_error"] and payout["next_retry_at"] is None
+    assert [a["result"] for a in await attempts(db, created["id"])] == [
+        "no_answer",
+        "temporary_error",
+        "temporary_error",
+    ]
+    assert events.PAYOUT_FAILED not in await events_of(db, created["id"])
+    assert await held_minor(db) == 15000
+
+
+async def test_random_mode_never_fails_a_payout_the_provider_holds_nor_pays_one_twice(
+    provider_api: TestClient,
+    auth: dict[str, str],
+    db: SqlUnitOfWorkFactory,
+    mock: MockServer,
+    worker: RunningProcess,
+) -> None:
+    # Given a provider answering at random: mostly accepting, sometimes 429, 503, too late, 400
+    mock.provider.config = replace(mock.provider.config, mode=MockMode.RANDOM)
+    mock.provider.rng = random.Random(3)
+    # When a dozen payouts are sent
+    created = [await create_payout(provider_api, auth, amount="1.00") for _ in range(12)]
+
+    def done(p: dict[str, Any]) -> bool:
+        given_up = (p["last_error"] or "").startswith("gave up")
+        return p["provider_payout_id"] is not None or p["status"] == "failed" or given_up
+
+    finished = [
+        await eventually(lambda i=c["id"]: payout_row(db, i), done, what="the send over")
+        for c in created
+    ]
+    # Then each is accepted under the provider's one payout for it, or failed while the
+    # provider holds nothing, or left held for an operator when the provider may hold it
+    for payout in finished:
+        key = send_key(payout["id"])
+        held = mock.provider.payout_for_key(key)
+        results = [a["result"] for a in await attempts(db, payout["id"])]
+        if payout["provider_payout_id"] is not None:
+            assert held is not None and held.provider_payout_id == payout["provider_payout_id"]
+        elif payout["status"] == "failed":
+            assert held is None, (payout, results)
+        else:
+            assert "no_answer" in results, (payout, results)
+        assert sum(p.idempotency_key == key for p in mock.provider.payouts.values()) <= 1

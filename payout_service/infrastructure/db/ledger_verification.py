@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from payout_service.infrastructure.db.repositories import SqlSession
+from payout_service.infrastructure.db.session import SqlSession
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 
 _ACCOUNTS = """

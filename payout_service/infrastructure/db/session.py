@@ -2,7 +2,7 @@
 
 On MySQL/MariaDB a statement goes straight to the transaction's asyncmy connection. Tortoise's
 execute_query would wrap every statement in an asyncio lock, a translating decorator, a debug-log
-call and a dict built per row: on the create-payout path (eight statements per request) that cost
+call and a dict built per row: on the create-payout path (seven statements per request) that cost
 a large share of the web process's CPU (bench/create_payout.py measures it). SQLite keeps
 Tortoise's path: it needs the dialect's `?` placeholders and aiosqlite's own connection handling.
 
@@ -50,11 +50,12 @@ class SqlSession:
     async def rows(self, statement: str, *values: Any) -> list[Row]:
         if self._driver is None:
             _, rows = await self.connection.execute_query(self.dialect.sql(statement), list(values))
-            return rows
+            return rows  # type: ignore[return-value]
         try:
             async with self._driver.cursor(DictCursor) as cursor:
                 await cursor.execute(statement, values)
-                return list(await cursor.fetchall())
+                found: list[Row] = list(await cursor.fetchall())
+                return found
         except driver.IntegrityError as exc:
             raise IntegrityError(exc) from exc
         except _OPERATIONAL as exc:
@@ -69,8 +70,7 @@ class SqlSession:
                 )
                 return count
             async with self._driver.cursor() as cursor:
-                await cursor.execute(statement, values)
-                return int(cursor.rowcount)
+                return await cursor.execute(statement, values)  # the affected rows
         except (IntegrityError, driver.IntegrityError) as exc:
             raise UniqueViolation(str(exc)) from exc
         except _OPERATIONAL as exc:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from payout_service.application.ports import InboxEvent, ProviderWebhook
+from payout_service.application.receive_webhook import RECEIVED
 from payout_service.domain.provider_report import ProviderStatus, ReportOutcome
-from payout_service.infrastructure.db.repositories import Row, SqlSession
+from payout_service.infrastructure.db.session import Row, SqlSession
 
-RECEIVED = "received"
 _COLUMNS = (
     "id, event_id, provider_payout_id, external_reference, status, occurred_at, payload_hash,"
     " received_at, processed_at, result"

@@ -22,7 +22,7 @@ from payout_service.infrastructure.outbox.rows import COLUMNS, OutboxRow
 
 # An earlier unpublished row of the same aggregate holds back the later ones; a dead one too,
 # until an operator retries it (`outbox retry-dead`), or its aggregate's events would go out of
-# order.
+# order. So one pass takes at most one row of an aggregate: the relay goes again at once.
 _IN_ORDER = (
     " AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.aggregate_id = o.aggregate_id"
     " AND e.status IN ('pending', 'dead') AND e.id < o.id)"
@@ -37,10 +37,14 @@ class Outcome:
 
 @dataclass(frozen=True)
 class ClaimPolicy:
+    """`min_age`: a pass over the whole outbox skips rows younger than this (the fast path's);
+    a claim of named rows (the fast path's own) takes them at once."""
+
     batch_size: int
     max_attempts: int
     lease: timedelta
     owner: str
+    min_age: timedelta = timedelta(0)
 
 
 def _selection(message_ids: Sequence[str] | None) -> tuple[str, list[Any]]:
@@ -58,12 +62,13 @@ async def claim_rows(
 ) -> AsyncIterator[tuple[list[OutboxRow], Outcome]]:
     """Yields the claimed rows and an Outcome to fill; settles the rows on leaving."""
     outcome = Outcome()
+    ready_by = now if ids else now - policy.min_age
     async with uow() as tx:
         if tx.session.dialect.is_sqlite:
-            rows = await _lease(tx.session, policy, now, ids)
+            rows = await _lease(tx.session, policy, now, ready_by, ids)
             await tx.commit()
         else:
-            rows = await _lock(tx.session, policy, now, ids)
+            rows = await _lock(tx.session, policy, ready_by, ids)
             if not rows:
                 yield [], outcome
                 return
@@ -81,14 +86,14 @@ async def claim_rows(
 
 
 async def _lock(
-    s: SqlSession, policy: ClaimPolicy, now: datetime, ids: Sequence[str] | None
+    s: SqlSession, policy: ClaimPolicy, ready_by: datetime, ids: Sequence[str] | None
 ) -> list[OutboxRow]:
     only, values = _selection(ids)
     found = await s.rows(
         f"SELECT {_prefixed(COLUMNS)} FROM outbox_messages o WHERE o.status = 'pending'"
         f" AND o.available_at <= %s{only}{_IN_ORDER} ORDER BY o.id LIMIT %s"
         " FOR UPDATE SKIP LOCKED",
-        s.dialect.to_db(now),
+        s.dialect.to_db(ready_by),
         *values,
         policy.batch_size,
     )
@@ -96,7 +101,11 @@ async def _lock(
 
 
 async def _lease(
-    s: SqlSession, policy: ClaimPolicy, now: datetime, ids: Sequence[str] | None
+    s: SqlSession,
+    policy: ClaimPolicy,
+    now: datetime,
+    ready_by: datetime,
+    ids: Sequence[str] | None,
 ) -> list[OutboxRow]:
     only, values = _selection(ids)
     moment = s.dialect.to_db(now)
@@ -108,7 +117,7 @@ async def _lease(
         " ORDER BY o.id LIMIT %s)",
         policy.owner,
         until,
-        moment,
+        s.dialect.to_db(ready_by),
         moment,
         *values,
         policy.batch_size,

@@ -9,7 +9,10 @@ from typing import Any
 
 from payout_service.infrastructure.db.dialect import Dialect
 
-COLUMNS = "id, message_id, event_name, aggregate_type, aggregate_id, payload, headers, attempts, created_at"
+COLUMNS = (
+    "id, message_id, event_name, aggregate_type, aggregate_id, payload, headers, attempts,"
+    " created_at"
+)
 
 
 @dataclass(frozen=True, slots=True)

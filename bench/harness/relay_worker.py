@@ -1,0 +1,26 @@
+"""A worker whose `record_audit` actor does nothing but count, for bench.relay's throughput runs.
+
+    dramatiq bench.harness.relay_worker --queues events
+
+It takes the real actor's name and queue, so the relay's messages (routed by the service's own
+table) and the raw messages the bench enqueues itself land on the same no-op work: the two rates
+differ only in how the messages got into Redis. The count is `<namespace>:bench:done`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+
+from payout_service.application.event_routes import AUDIT
+from payout_service.infrastructure.broker import setup_broker
+from payout_service.infrastructure.settings import Settings
+
+broker = setup_broker(Settings.from_env())
+DONE = f"{broker.namespace}:bench:done"
+
+
+@dramatiq.actor(actor_name=AUDIT.name, queue_name=AUDIT.queue)  # type: ignore[arg-type]
+def record_audit(envelope: dict[str, Any]) -> None:
+    broker.client.incr(DONE)

@@ -1,0 +1,366 @@
+"""The outbox relay beside Dramatiq itself, and commit → actor-start latency under steady load.
+
+On MariaDB (a throwaway database) and a private Redis, in one run:
+
+1. Raw Dramatiq: this process enqueues N no-op `record_audit` messages while one worker process
+   (8 threads, bench.harness.relay_worker) consumes them: N / (first enqueue → last consumed).
+2. Relay: N outbox rows committed beforehand; `payout-service relay` publishes them (the real
+   routing table, message ids and claims) to the same worker: N / (relay up → last consumed).
+   Target: at least 50 % of the raw rate.
+3. Latency: the real API (fast path on) under a steady create load, the real worker with a probe
+   (bench.harness.latency_worker) and the relay as safety net; for every payout.created, the
+   time from its transaction to the audit actor's start. Targets: p50 ≤ 10 ms, p99 ≤ 100 ms.
+
+Figures only; nothing is asserted, every wait is bounded.
+
+    eval "$(scripts/test-services)" && .venv/bin/python -m bench.relay
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import aiohttp
+import dramatiq
+import redis
+
+from bench.harness.api_process import running_api
+from bench.harness.bench_database import CURRENCY, bench_api_key, bench_database
+from bench.harness.figures import Figure, markdown_table
+from bench.harness.private_redis import private_redis
+from payout_service.application.event_routes import AUDIT
+from payout_service.domain.events import PAYOUT_PROVIDER_ACCEPTED, DomainEvent
+from payout_service.infrastructure.broker import NAMESPACE, build_broker
+from payout_service.infrastructure.clock import SystemClock
+from payout_service.infrastructure.db.database import close_database, open_database
+from payout_service.infrastructure.db.dialect import dialect_for_url
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.embedded_redis import free_loopback_port
+from payout_service.infrastructure.settings import Settings
+
+THROUGHPUT_TARGET = 0.50
+P50_LIMIT_MS, P99_LIMIT_MS = 10.0, 100.0
+ACCOUNTS = 100
+START_TIMEOUT_SECONDS = 30.0
+DRAIN_TIMEOUT_SECONDS = 120.0
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> list[Figure]:
+    args = _parser().parse_args(argv)
+    server_url = os.environ.get("BENCH_MYSQL_URL") or os.environ.get("TEST_MYSQL_URL")
+    if not server_url:
+        raise SystemExit("set BENCH_MYSQL_URL or TEST_MYSQL_URL (scripts/test-services)")
+    print(
+        f"relay: {args.messages:,} messages per throughput run, worker 1 process x"
+        f" {args.threads} threads, relay batch {args.batch}; latency at {args.rate:g} creates/s"
+        f" for {args.seconds:g} s over {ACCOUNTS} accounts",
+        flush=True,
+    )
+    with private_redis() as redis_url:
+        figures = asyncio.run(_measure(server_url, redis_url, args))
+    print()
+    print(markdown_table(figures))
+    return figures
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bench.relay", description=__doc__)
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=500, help="RELAY_BATCH_SIZE")
+    parser.add_argument("--rate", type=float, default=200.0, help="creates per second")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    return parser
+
+
+async def _measure(server_url: str, redis_url: str, args: argparse.Namespace) -> list[Figure]:
+    async with bench_database(server_url, ACCOUNTS) as database_url:
+        settings = Settings(
+            database_url=database_url, redis_url=redis_url, relay_batch_size=args.batch
+        )
+        raw, relayed = await _throughput(settings, args)
+        print(f"  raw Dramatiq {raw:,.0f} msg/s, relay {relayed:,.0f} msg/s", flush=True)
+        latencies, created = await _latency(settings, args)
+    p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
+    print(
+        f"  commit → actor start: p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        f" ({len(latencies):,} of {created:,} payouts)",
+        flush=True,
+    )
+    scale = f"{len(latencies):,} payout.created at {args.rate:g}/s, MariaDB, fast path on"
+    return [
+        Figure(
+            what=f"outbox → actor, relay process (batch {args.batch}) vs raw Dramatiq",
+            figure=relayed,
+            limit=raw,
+            unit="msg/s",
+            target=THROUGHPUT_TARGET,
+            note=f"{args.messages:,} messages each; no-op actor, 1 worker x {args.threads}",
+        ),
+        Figure(
+            what="commit → actor start, p50",
+            figure=p50,
+            limit=P50_LIMIT_MS,
+            unit="ms",
+            target=1.0,
+            note=scale,
+            lower_is_better=True,
+        ),
+        Figure(
+            what="commit → actor start, p99",
+            figure=p99,
+            limit=P99_LIMIT_MS,
+            unit="ms",
+            target=1.0,
+            note=scale,
+            lower_is_better=True,
+        ),
+    ]
+
+
+async def _throughput(settings: Settings, args: argparse.Namespace) -> tuple[float, float]:
+    """(raw, relayed) messages per second through the same no-op worker."""
+    client = redis.Redis.from_url(settings.redis_url)
+    done = f"{NAMESPACE}:bench:done"
+    try:
+        with _process(
+            _dramatiq("bench.harness.relay_worker", args.threads), settings, "worker"
+        ) as worker:
+            worker.wait_for("Worker process is ready for action")
+            client.delete(done)
+            started = time.perf_counter()
+            await asyncio.to_thread(_enqueue_raw, settings, args.messages)
+            raw = args.messages / (await _counted(client, done, args.messages) - started)
+
+            await _write_backlog(settings, args.messages)
+            client.delete(done)
+            with _process(_payout_service("relay"), settings, "relay") as relay:
+                relay.wait_for("relay started")
+                started = time.perf_counter()
+                relayed = args.messages / (await _counted(client, done, args.messages) - started)
+    finally:
+        client.close()
+    return raw, relayed
+
+
+def _enqueue_raw(settings: Settings, count: int) -> None:
+    """What the relay's publisher sends, minus the outbox: one message per event."""
+    broker = build_broker(settings)
+    now = datetime.now(UTC).isoformat()
+    for n in range(count):
+        broker.enqueue(
+            dramatiq.Message(
+                queue_name=AUDIT.queue,
+                actor_name=AUDIT.name,
+                args=(),
+                kwargs={"envelope": _envelope(str(uuid.uuid4()), f"raw-{n}", now)},
+                options={},
+            )
+        )
+    broker.close()
+
+
+def _envelope(message_id: str, aggregate_id: str, occurred_at: str) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "event": PAYOUT_PROVIDER_ACCEPTED,
+        "aggregate_type": "payout",
+        "aggregate_id": aggregate_id,
+        "payload": {"payout_id": aggregate_id, "provider_payout_id": "bench"},
+        "headers": {"request_id": "bench"},
+        "occurred_at": occurred_at,
+    }
+
+
+async def _write_backlog(settings: Settings, count: int) -> None:
+    """Committed outbox rows routed to the audit consumer only, one aggregate each."""
+    await open_database(settings)
+    try:
+        uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
+        for start in range(0, count, 1000):
+            async with uow() as tx:
+                now = SystemClock().now()
+                for n in range(start, min(start + 1000, count)):
+                    event = DomainEvent(PAYOUT_PROVIDER_ACCEPTED, "payout", f"relay-{n}", {})
+                    await tx.outbox.add(event, {"request_id": "bench"}, now)
+                await tx.commit()
+    finally:
+        await close_database()
+
+
+async def _counted(client: redis.Redis, key: str, expected: int) -> float:
+    """The moment (perf_counter) the count reached `expected`; polls every 2 ms, bounded."""
+    deadline = time.perf_counter() + DRAIN_TIMEOUT_SECONDS
+    while time.perf_counter() < deadline:
+        if int(client.get(key) or 0) >= expected:
+            return time.perf_counter()
+        await asyncio.sleep(0.002)
+    raise RuntimeError(f"only {int(client.get(key) or 0)} of {expected} consumed in time")
+
+
+async def _latency(settings: Settings, args: argparse.Namespace) -> tuple[list[float], int]:
+    """Commit → actor-start latencies (ms) of the payouts created during the measured window,
+    and how many payouts were created then."""
+    client = redis.Redis.from_url(settings.redis_url)
+    latencies = f"{NAMESPACE}:bench:latency"
+    try:
+        with (
+            _process(
+                _dramatiq("bench.harness.latency_worker", args.threads), settings, "worker"
+            ) as worker,
+            _process(_payout_service("relay"), settings, "relay") as relay,
+            running_api(settings.database_url, settings.redis_url) as base_url,
+        ):
+            worker.wait_for("Worker process is ready for action")
+            relay.wait_for("relay started")
+            async with aiohttp.ClientSession() as session:
+                await _steady_load(session, base_url, args.rate, args.warmup)
+                window_start = time.time()
+                created = await _steady_load(session, base_url, args.rate, args.seconds)
+
+            def measured() -> list[list[str]]:
+                lines = [v.decode().split() for v in client.lrange(latencies, 0, -1)]
+                return [fields for fields in lines if float(fields[2]) >= window_start]
+
+            deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+            while len(measured()) < created and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            pairs = measured()
+    finally:
+        client.close()
+    to_broker = [float(p[1]) * 1000 for p in pairs]
+    print(
+        f"  of which commit → in Redis: p50 {_percentile(to_broker, 50):.1f} ms,"
+        f" p99 {_percentile(to_broker, 99):.1f} ms",
+        flush=True,
+    )
+    return [float(p[0]) * 1000 for p in pairs], created
+
+
+async def _steady_load(
+    session: aiohttp.ClientSession, base_url: str, rate: float, seconds: float
+) -> int:
+    """POSTs payouts at `rate` per second for `seconds` (each on its own schedule, not waiting
+    for the previous answer); returns how many were created (201)."""
+    total = int(rate * seconds)
+    start = time.perf_counter()
+
+    async def one(n: int) -> bool:
+        await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
+        user = 1 + n % ACCOUNTS
+        body = {
+            "user_id": user,
+            "amount": "1.00",
+            "currency": CURRENCY,
+            "wallet": "W1",
+            "external_reference": uuid.uuid4().hex,
+        }
+        headers = {
+            "Authorization": f"Bearer {bench_api_key(user)}",
+            "Idempotency-Key": uuid.uuid4().hex,
+        }
+        async with session.post(f"{base_url}/api/payouts", json=body, headers=headers) as r:
+            await r.read()
+            return r.status == 201
+
+    results = await asyncio.gather(*(one(n) for n in range(total)))
+    return sum(results)
+
+
+def _percentile(values: list[float], percent: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
+
+
+def _dramatiq(module: str, threads: int) -> list[str]:
+    queues = ["--queues", AUDIT.queue]
+    sizes = ["--processes", "1", "--threads", str(threads)]
+    return [sys.executable, "-m", "dramatiq", module, *queues, *sizes]
+
+
+def _payout_service(*args: str) -> list[str]:
+    return [sys.executable, "-m", "payout_service.cli", *args]
+
+
+class _Running:
+    def __init__(self, process: subprocess.Popen[bytes], log: IO[str], name: str) -> None:
+        self.process, self._log, self._name = process, log, name
+
+    def wait_for(self, text: str) -> None:
+        """Polls the process's log for `text` (bounded); fails if it exits first."""
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            self._log.seek(0)
+            output = self._log.read()
+            if text in output:
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self._name} exited:\n{output[-3000:]}")
+            time.sleep(0.01)
+        raise RuntimeError(f"{self._name} did not say {text!r} in {START_TIMEOUT_SECONDS} s")
+
+
+@contextmanager
+def _process(command: list[str], settings: Settings, name: str) -> Iterator[_Running]:
+    """Runs a service process configured by its environment; SIGTERM (then SIGKILL) after."""
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-relay-") as scratch,
+        tempfile.TemporaryFile("w+") as log,
+    ):
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.upper().startswith(("PROMETHEUS_MULTIPROC", "DRAMATIQ_PROM"))
+        }
+        env.update(
+            DATABASE_URL=settings.database_url,
+            REDIS_URL=settings.redis_url,
+            RELAY_BATCH_SIZE=str(settings.relay_batch_size),
+            PORT=str(free_loopback_port()),
+            METRICS_DIR=scratch,
+            dramatiq_prom_db=scratch,
+            dramatiq_prom_port=str(free_loopback_port()),
+            LOG_LEVEL="INFO",
+            PYTHONUNBUFFERED="1",
+        )
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield _Running(process, log, name)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # whatever it forked and left behind
+
+
+if __name__ == "__main__":
+    main()

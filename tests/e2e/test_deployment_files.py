@@ -1,0 +1,91 @@
+"""The files an operator starts from agree with the code: docker-compose.yml (valid for
+docker-compose v1), .env.example, the Procfile and the README."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import fields
+
+import pytest
+
+from payout_service.cli import _parser
+from payout_service.infrastructure.settings import Settings
+from payout_service.procfile import honcho_ports, process_types
+from tests.processes import PROJECT_ROOT
+
+README = (PROJECT_ROOT / "README.md").read_text()
+PROCESS_TYPES = ("web", "relay", "events", "inbox", "provider-send", "provider-mock", "dashboard")
+
+
+def _docker_compose() -> str:
+    found = shutil.which("docker-compose")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("docker-compose is missing: scripts/test-services installs it with apt")
+        pytest.skip("docker-compose not installed (scripts/test-services installs it with apt)")
+    return found
+
+
+def _compose(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [_docker_compose(), "-f", "docker-compose.yml", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_docker_compose_file_is_valid_for_docker_compose_v1() -> None:
+    result = _compose("config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_runs_every_procfile_process_type_beside_its_stores() -> None:
+    result = _compose("config", "--services")
+    assert result.returncode == 0, result.stderr
+    services = set(result.stdout.split())
+    assert set(process_types()) | {"mysql", "redis", "migrate"} <= services
+
+
+def test_the_procfile_has_every_process_type() -> None:
+    assert set(PROCESS_TYPES) <= set(process_types())
+
+
+def test_env_example_documents_every_setting() -> None:
+    documented = set(
+        re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", (PROJECT_ROOT / ".env.example").read_text(), re.M)
+    )
+    missing = [f.name.upper() for f in fields(Settings) if f.name.upper() not in documented]
+    assert missing == []
+
+
+def test_readme_configuration_table_names_every_setting() -> None:
+    missing = [f.name.upper() for f in fields(Settings) if f"| `{f.name.upper()}` |" not in README]
+    assert missing == []
+
+
+def test_readme_quick_start_is_the_two_commands() -> None:
+    quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", quick_start, re.S)
+    assert block is not None
+    assert block.group(1).split("\n")[:-1] == ["make run", "make test"]
+    assert "psk_demo_user123_local_only" in quick_start
+
+
+def test_readme_gives_each_process_type_its_make_run_port() -> None:
+    for name, port in honcho_ports(8000).items():
+        row = next((line for line in README.splitlines() if line.startswith(f"| `{name}` |")), "")
+        assert row, f"no row for {name}"
+        if name != "reconciler":
+            assert f"127.0.0.1:{port}/" in row, row
+
+
+def test_readme_lists_every_operator_command() -> None:
+    commands = _parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    missing = [name for name in commands if f"| `{name}" not in README]
+    assert missing == []

@@ -1,0 +1,216 @@
+"""What the webhook and ledger tests share: signed deliveries, a payout the provider accepted,
+the consumers run on committed outbox rows, and reads of the money.
+
+`dispatch_outbox` hands each committed outbox row, once, to the real consumers the routing table
+names (audit, ledger, webhook inbox) through their real use cases: everything but the Redis hop,
+which tests/integration/test_webhook_processes.py covers with the running processes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
+
+from payout_service.application.event_routes import AUDIT, LEDGER, WEBHOOK_APPLY, consumers_of
+from payout_service.application.messages import Envelope
+from payout_service.bootstrap import Services, WorkerServices, build_services, build_worker_services
+from payout_service.infrastructure.clock import SystemClock
+from payout_service.infrastructure.db.seed import DEMO_USER_ID
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.outbox.publisher import message_body
+from payout_service.infrastructure.outbox.rows import COLUMNS, OutboxRow
+from payout_service.infrastructure.settings import Settings
+from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER, signature_header
+from tests.integration.helpers import payout_body, post_payout, rows
+
+SECRET = "whsec_current_0123456789"
+OLD_SECRET = "whsec_previous_9876543210"
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+WEBHOOK_PATH = "/api/webhooks/provider"
+
+
+@pytest.fixture
+def webhook_settings(settings: Settings) -> Settings:
+    """Signed webhooks with SECRET; no Redis, so committed outbox rows wait for dispatch_outbox."""
+    return replace(settings, redis_url="", provider_webhook_secrets=SECRET)
+
+
+@pytest.fixture
+async def webhook_services(
+    webhook_settings: Settings, db: SqlUnitOfWorkFactory
+) -> AsyncIterator[Services]:
+    yield build_services(webhook_settings)
+
+
+@pytest.fixture
+async def webhook_api(webhook_services: Services, aiohttp_client):  # type: ignore[no-untyped-def]
+    from payout_service.web.app import create_app
+
+    return await aiohttp_client(create_app(webhook_services))
+
+
+@pytest.fixture
+def consumers(webhook_settings: Settings, db: SqlUnitOfWorkFactory) -> WorkerServices:
+    return build_worker_services(webhook_settings)
+
+
+def webhook(event_id: str = "evt-1", **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event_id": event_id,
+        "provider_payout_id": "prov-1",
+        "external_reference": "ref-1",
+        "status": "success",
+        "occurred_at": T0.isoformat(),
+    }
+    body.update(changes)
+    return body
+
+
+def at(minutes: int) -> str:
+    return (T0 + timedelta(minutes=minutes)).isoformat()
+
+
+def raw(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def signed(data: bytes, *secrets: str, timestamp: int | None = None) -> dict[str, str]:
+    moment = int(time.time()) if timestamp is None else timestamp
+    return {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: signature_header(data, secrets or (SECRET,), moment),
+    }
+
+
+async def post_webhook(
+    api: TestClient, body: dict[str, Any] | bytes, headers: dict[str, str] | None = None
+) -> ClientResponse:
+    """Posts the body signed with SECRET unless `headers` says otherwise."""
+    data = body if isinstance(body, bytes) else raw(body)
+    return await api.post(
+        WEBHOOK_PATH, data=data, headers=signed(data) if headers is None else headers
+    )
+
+
+async def accepted_payout(
+    api: TestClient,
+    auth: dict[str, str],
+    db: SqlUnitOfWorkFactory,
+    reference: str = "ref-1",
+    provider_payout_id: str | None = "prov-1",
+    amount: str = "150.00",
+    user_id: int = DEMO_USER_ID,
+) -> str:
+    """Created through the API, then sent and accepted by the provider as the provider-send
+    actor records it (processing, provider_payout_id, payout.provider_accepted)."""
+    created = await post_payout(
+        api,
+        auth,
+        payout_body(external_reference=reference, amount=amount, user_id=user_id),
+        key=reference,
+    )
+    assert created.status == 201, await created.text()
+    payout_id = str((await created.json())["id"])
+    now = SystemClock().now()
+    async with db() as tx:
+        payout = await tx.payouts.get_for_update(payout_id)
+        assert payout is not None
+        payout.start_processing(now)
+        if provider_payout_id is not None:
+            payout.record_provider_acceptance(provider_payout_id, now)
+        await tx.payouts.update(payout)
+        for event in payout.events:
+            await tx.outbox.add(event, {"request_id": f"accept-{reference}"}, now)
+        await tx.commit()
+    return payout_id
+
+
+class OutboxDispatcher:
+    """Hands every committed outbox row, once and in write order, to its audit, ledger and
+    inbox consumers (the provider-send consumer is the provider tests' business)."""
+
+    def __init__(self, db: SqlUnitOfWorkFactory, consumers: WorkerServices) -> None:
+        self._db = db
+        self._consumers = consumers
+        self._last_id = 0
+
+    async def __call__(self) -> list[str]:
+        """Dispatches until no new rows appear; returns the events dispatched."""
+        dispatched: list[str] = []
+        while batch := await self._new_rows():
+            for row in batch:
+                envelope = Envelope.from_dict(message_body(row))
+                for consumer in consumers_of(row.event_name):
+                    if consumer == AUDIT:
+                        await self._consumers.record_audit(envelope)
+                    elif consumer == LEDGER:
+                        await self._consumers.settle_ledger(envelope)
+                    elif consumer == WEBHOOK_APPLY:
+                        await self._consumers.apply_webhook(envelope)
+                dispatched.append(row.event_name)
+                self._last_id = row.id
+        return dispatched
+
+    async def envelopes(self, event: str) -> list[Envelope]:
+        """Every committed row of `event`, as its consumers receive it."""
+        found = await rows(
+            self._db,
+            f"SELECT {COLUMNS} FROM outbox_messages WHERE event_name = %s ORDER BY id",
+            event,
+        )
+        async with self._db() as tx:
+            dialect = tx.session.dialect
+        return [Envelope.from_dict(message_body(OutboxRow.from_db(r, dialect))) for r in found]
+
+    async def _new_rows(self) -> list[OutboxRow]:
+        found = await rows(
+            self._db,
+            f"SELECT {COLUMNS} FROM outbox_messages WHERE id > %s ORDER BY id",
+            self._last_id,
+        )
+        async with self._db() as tx:
+            dialect = tx.session.dialect
+        return [OutboxRow.from_db(r, dialect) for r in found]
+
+
+@pytest.fixture
+def dispatch_outbox(db: SqlUnitOfWorkFactory, consumers: WorkerServices) -> OutboxDispatcher:
+    return OutboxDispatcher(db, consumers)
+
+
+async def money(api: TestClient, auth: dict[str, str], currency: str = "USD") -> dict[str, str]:
+    """The account as GET /api/accounts shows it."""
+    response = await api.get("/api/accounts", headers=auth)
+    assert response.status == 200, await response.text()
+    return next(a for a in (await response.json())["data"] if a["currency"] == currency)
+
+
+async def payout_of(api: TestClient, auth: dict[str, str], payout_id: str) -> dict[str, Any]:
+    response = await api.get(f"/api/payouts/{payout_id}", headers=auth)
+    assert response.status == 200, await response.text()
+    body: dict[str, Any] = await response.json()
+    return body
+
+
+async def ledger_kinds(db: SqlUnitOfWorkFactory, payout_id: str) -> list[tuple[str, str]]:
+    """(kind, direction) of the user's lines for the payout, in order."""
+    found = await rows(
+        db,
+        "SELECT kind, direction FROM account_ledger_entries WHERE payout_id = %s"
+        " AND account_id IS NOT NULL ORDER BY id",
+        payout_id,
+    )
+    return [(r["kind"], r["direction"]) for r in found]
+
+
+async def count(db: SqlUnitOfWorkFactory, table: str, where: str = "1 = 1", *values: Any) -> int:
+    (row,) = await rows(db, f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", *values)
+    return int(row["n"])
