@@ -172,9 +172,9 @@ def _parser() -> argparse.ArgumentParser:
         help="spread (1000 accounts), hot (1 account); default: both",
     )
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured run")
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each measured run")
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--rounds", type=int, default=1, help="API/raw rounds; medians reported")
+    parser.add_argument("--rounds", type=int, default=3, help="API/raw rounds; medians reported")
     return parser
 
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.database import close_database, open_database
@@ -21,6 +21,9 @@ from payout_service.infrastructure.db.dialect import dialect_for_url
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.logs import configure_logging
 from payout_service.infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from payout_service.application.reconcile_payouts import ReconcilePayouts, ReconcileReport
 
 T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -295,40 +298,43 @@ def _provider_mock(settings: Settings, _: argparse.Namespace) -> None:
 
 
 def _reconcile(settings: Settings, args: argparse.Namespace) -> None:
-    """One pass; with --repeat, one pass per interval until SIGTERM/SIGINT."""
+    """One pass; with --repeat, one pass per RECONCILE_INTERVAL_SECONDS until SIGTERM/SIGINT."""
     from payout_service.bootstrap import build_reconciler
-
-    log = logging.getLogger("payout_service.reconciliation")
 
     async def work(uow: SqlUnitOfWorkFactory) -> None:
         reconcile, provider = build_reconciler(settings, uow)
-        stop = asyncio.Event()
-        if args.repeat:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         try:
-            while not stop.is_set():
-                try:
-                    report = await reconcile()
-                except Exception:
-                    if not args.repeat:
-                        raise
-                    log.exception("reconciliation pass failed; trying again next interval")
-                else:
-                    outcomes = ", ".join(f"{k}: {n}" for k, n in sorted(report.outcomes.items()))
-                    summary = (
-                        f"payouts checked: {report.checked}  {outcomes or 'nothing applied'}"
-                        f"  provider errors: {report.provider_errors}"
-                    )
-                    print(summary) if not args.repeat else log.info(summary)
-                if not args.repeat:
-                    return
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.reconcile_interval_seconds)
+            if args.repeat:
+                await _reconcile_repeatedly(reconcile, settings.reconcile_interval_seconds)
+            else:
+                print(_reconciled(await reconcile()))
         finally:
             await provider.close()
 
     _with_database(settings, work)
+
+
+async def _reconcile_repeatedly(reconcile: ReconcilePayouts, interval_seconds: int) -> None:
+    """A failed pass (the database away, say) is logged, and the next one tried."""
+    log = logging.getLogger("payout_service.reconciliation")
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    while not stop.is_set():
+        try:
+            log.info(_reconciled(await reconcile()))
+        except Exception:
+            log.exception("reconciliation pass failed; trying again next interval")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_seconds)
+
+
+def _reconciled(report: ReconcileReport) -> str:
+    outcomes = ", ".join(f"{k}: {n}" for k, n in sorted(report.outcomes.items()))
+    return (
+        f"payouts checked: {report.checked}  {outcomes or 'nothing applied'}"
+        f"  provider errors: {report.provider_errors}"
+    )
 
 
 def _web(settings: Settings, _: argparse.Namespace) -> None:

@@ -21,6 +21,6 @@ broker = setup_broker(Settings.from_env())
 DONE = f"{broker.namespace}:bench:done"
 
 
-@dramatiq.actor(actor_name=AUDIT.name, queue_name=AUDIT.queue)  # type: ignore[arg-type]
+@dramatiq.actor(actor_name=AUDIT.name, queue_name=AUDIT.queue)
 def record_audit(envelope: dict[str, Any]) -> None:
     broker.client.incr(DONE)

@@ -1,1 +1,3 @@
-"""Pure payout rules: money, the payout state machine, accounts and their holds. No framework here."""
+"""Pure payout rules: money, the payout state machine, accounts and their holds.
+
+No framework is imported here."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from payout_service.domain.errors import InvalidAmount, UnknownCurrency
 
@@ -54,17 +53,15 @@ class Money:
 
     @classmethod
     def parse(cls, text: str, code: str, max_minor: int) -> Money:
-        """Read a decimal string such as "150.00"; refuse anything that is not exact and positive."""
+        """Read a decimal string such as "150.00"; refuse anything inexact or not positive."""
         cur = currency(code)
         if not isinstance(text, str) or not _DECIMAL_TEXT.fullmatch(text):
             raise InvalidAmount('amount must be a decimal string such as "150.00"')
         whole, _, fraction = text.partition(".")
         if len(fraction) > cur.exponent:
             raise InvalidAmount(f"{cur.code} allows at most {cur.exponent} decimal places")
-        try:
-            minor = int(Decimal(text).scaleb(cur.exponent))
-        except InvalidOperation:
-            raise InvalidAmount("amount is not a number") from None
+        # Exact integer arithmetic on the digits: nothing rounds, whatever the length.
+        minor = int(whole + fraction.ljust(cur.exponent, "0"))
         if minor <= 0:
             raise InvalidAmount("amount must be greater than zero")
         if minor > max_minor:

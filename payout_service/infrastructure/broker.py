@@ -19,6 +19,7 @@ from dramatiq_abort import Abortable
 from dramatiq_abort.backends import RedisBackend
 
 from payout_service.infrastructure.dead_letters import DeadLetterErrors
+from payout_service.infrastructure.prompt_broker import PromptRedisBroker
 from payout_service.infrastructure.settings import Settings
 
 NAMESPACE = "payouts"
@@ -29,7 +30,14 @@ def build_broker(settings: Settings) -> RedisBroker:
         raise RuntimeError("REDIS_URL is not set: the broker needs a real Redis")
     client = redis.Redis.from_url(settings.redis_url)
     namespace = settings.broker_namespace or NAMESPACE
-    broker = RedisBroker(client=client, namespace=namespace, middleware=[])
+    broker = PromptRedisBroker(
+        idle_poll_ms=settings.worker_idle_poll_ms,
+        client=client,
+        namespace=namespace,
+        middleware=[],
+        heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
+        maintenance_chance=settings.broker_maintenance_chance,
+    )
     for middleware in (
         AgeLimit(),
         TimeLimit(time_limit=settings.actor_time_limit_ms),

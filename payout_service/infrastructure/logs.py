@@ -7,7 +7,7 @@ so `grep <payout_id>` tells one payout's whole story across processes.
 
 Secrets never reach a line: a field whose name says it holds a credential (authorization, api
 key, secret, signature, password, token) is replaced by "[redacted]", and so is anything in the
-message that looks like one of the service's API keys.
+message that looks like one of the service's API keys or like a password in a URL.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from payout_service.infrastructure.settings import Settings
 REDACTED = "[redacted]"
 _SECRET_NAME = re.compile(r"authorization|api_?key|secret|signature|password|passwd|token", re.I)
 _API_KEY = re.compile(r"\bpsk_[A-Za-z0-9_\-]+")
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+):[^@\s]+@")  # mysql://user:secret@host
 _CONTEXT: ContextVar[dict[str, str]] = ContextVar("log_context", default={})  # noqa: B039
 # The attributes every LogRecord has; anything else on a record came from `extra=`.
 _RECORD_ATTRIBUTES = frozenset(
@@ -57,14 +58,14 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": _API_KEY.sub(REDACTED, record.getMessage()),
+            "message": _scrubbed(record.getMessage()),
         }
         entry.update(_CONTEXT.get())
         for key, value in vars(record).items():
             if key not in _RECORD_ATTRIBUTES:
                 entry[key] = _safe(key, value)
         if record.exc_info:
-            entry["exc"] = _API_KEY.sub(REDACTED, self.formatException(record.exc_info))
+            entry["exc"] = _scrubbed(self.formatException(record.exc_info))
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
@@ -72,10 +73,14 @@ def _safe(key: str, value: Any) -> Any:
     if _SECRET_NAME.search(key):
         return REDACTED
     if isinstance(value, str):
-        return _API_KEY.sub(REDACTED, value)
+        return _scrubbed(value)
     if isinstance(value, dict):
         return {str(k): _safe(str(k), v) for k, v in value.items()}
     return value
+
+
+def _scrubbed(text: str) -> str:
+    return _URL_PASSWORD.sub(rf"\1:{REDACTED}@", _API_KEY.sub(REDACTED, text))
 
 
 def configure_logging(settings: Settings) -> None:

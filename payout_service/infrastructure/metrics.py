@@ -31,6 +31,7 @@ __all__ = ["CONTENT_TYPE_LATEST", "PrometheusMetrics"]
 
 OUTCOMES = ("succeeded", "failed", "cancelled")
 PROVIDER_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
 
@@ -47,7 +48,7 @@ class PrometheusMetrics:
         r = self.registry
         self._create_requests = Counter(
             "payout_create_requests",
-            "Create-payout requests received (replays included).",
+            "Create-payout requests past request validation (replays and refusals included).",
             registry=r,
         )
         self._created = Counter(
@@ -95,6 +96,7 @@ class PrometheusMetrics:
         self._http_in_progress = Gauge(
             "http_requests_in_progress", "HTTP requests being served now.", registry=r
         )
+        self._http_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self._http_seconds = Histogram(
             "http_request_duration_seconds",
             "HTTP request latency by route and method.",
@@ -144,10 +146,20 @@ class PrometheusMetrics:
         self._http_in_progress.inc()
 
     def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        """A request announced by http_request_started has ended."""
+        """A request announced by http_request_started has ended. `route` is the route's
+        template (a bounded set); a method outside the standard ones counts as "other"."""
         self._http_in_progress.dec()
-        self._http_requests.labels(route, method, str(status)).inc()
-        self._http_seconds.labels(route, method).observe(seconds)
+        if method not in HTTP_METHODS:
+            method = "other"
+        key = (route, method, status)
+        children = self._http_children.get(key)
+        if children is None:  # labels() takes a lock and builds a key: once per combination
+            children = self._http_children[key] = (
+                self._http_requests.labels(route, method, str(status)),
+                self._http_seconds.labels(route, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def exposition(self, scraped: Sequence[Metric] = ()) -> bytes:
         """The text format: this registry, then metric families computed at scrape time."""

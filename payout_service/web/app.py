@@ -11,6 +11,7 @@ from payout_service.web import (
     account_routes,
     health_routes,
     metrics_routes,
+    openapi,
     payout_routes,
     webhook_routes,
 )
@@ -49,4 +50,5 @@ def create_app(services: Services) -> web.Application:
     payout_routes.add_routes(app)
     account_routes.add_routes(app)
     webhook_routes.add_routes(app)
+    openapi.add_routes(app)
     return app

@@ -1,7 +1,8 @@
 """GET /metrics (Prometheus text format) and the middleware that counts every HTTP request.
 
-The per-request cost is two in-memory metric updates; the database is read only when /metrics is
-scraped, for the gauges it alone knows (outbox backlog, dead rows, open holds).
+A request costs a few in-memory metric updates (about 5 us with the create-payout counters); the
+database is read only when /metrics is scraped, for the gauges it alone knows (outbox backlog,
+dead rows, open holds).
 """
 
 from __future__ import annotations

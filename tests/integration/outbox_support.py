@@ -15,7 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +24,8 @@ from typing import Any, TypeVar, overload
 import pytest
 import redis
 
-from payout_service.domain.events import DomainEvent
+from payout_service.domain.events import PAYOUT_PROVIDER_ACCEPTED, DomainEvent
+from payout_service.infrastructure.broker import build_broker
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.claims import ClaimPolicy
@@ -36,7 +37,7 @@ from tests.processes import PROJECT_ROOT, Output, free_port, service_environment
 T = TypeVar("T")
 
 # An event whose only consumer is the audit log: one message per outbox row on `events`.
-AUDITED_ONLY = "payout.provider_accepted"
+AUDITED_ONLY = PAYOUT_PROVIDER_ACCEPTED
 
 
 @pytest.fixture
@@ -179,13 +180,11 @@ async def write_events(
     return ids
 
 
-def audited_events(count: int, aggregates: int | None = None) -> list[DomainEvent]:
-    """`count` audit-only events spread round-robin over `aggregates` aggregates (default: one
-    aggregate per event)."""
-    spread = aggregates or count
+def audited_events(count: int) -> list[DomainEvent]:
+    """`count` audit-only events, each of an aggregate of its own."""
     return [
-        DomainEvent(AUDITED_ONLY, "payout", f"agg-{i % spread}", {"n": i, "payout_id": f"agg-{i}"})
-        for i in range(count)
+        DomainEvent(AUDITED_ONLY, "payout", f"agg-{n}", {"n": n, "payout_id": f"agg-{n}"})
+        for n in range(count)
     ]
 
 
@@ -197,8 +196,6 @@ def relay_in_process(
     publisher: DramatiqPublisher | None = None,
 ) -> OutboxRelay:
     """The real OutboxRelay on this test's loop, with the real Dramatiq publisher."""
-    from payout_service.infrastructure.broker import build_broker
-
     policy = ClaimPolicy(
         batch_size=settings.relay_batch_size,
         max_attempts=settings.relay_max_attempts,
@@ -396,12 +393,6 @@ async def _answers(client: redis.Redis) -> bool:
         return bool(client.ping())
     except redis.ConnectionError:
         return False
-
-
-@contextmanager
-def scratch_folder() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="outbox-test-") as folder:
-        yield Path(folder)
 
 
 def _now() -> Any:

@@ -87,7 +87,7 @@ async def test_sigterm_under_load_loses_no_payout_and_no_event(
     assert [r for r in rows if r["status"] != "published"] == []
 
     # and a relay run afterwards finds nothing left, while each message is queued exactly once
-    relay = build_relay(replace(settings, redis_url=isolated_redis), db)
+    relay = build_relay(replace(settings, redis_url=isolated_redis, relay_min_age_ms=0), db)
     assert await relay.publish_pending() == 0
     queued = _queued_message_ids(isolated_redis)
     expected = [

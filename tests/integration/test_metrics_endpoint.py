@@ -90,7 +90,8 @@ async def test_a_relay_pass_moves_the_backlog_to_the_published_counter(
     # Given a committed payout whose outbox row waits
     assert (await post_payout(api, auth, payout_body(), key="m-2")).status == 201
     # When a relay counting into the web process's metrics publishes it
-    relay = build_relay(replace(services.settings, redis_url=redis_url), db, services.metrics)
+    relay_settings = replace(services.settings, redis_url=redis_url, relay_min_age_ms=0)
+    relay = build_relay(relay_settings, db, services.metrics)
     assert await relay.publish_pending() == 1
     # Then the gauge drops and the counter rises
     samples = await scrape(api)
@@ -111,3 +112,13 @@ async def test_unknown_paths_share_one_route_label(api: Any) -> None:
         ]
         == 2
     )
+
+
+async def test_a_nonstandard_method_counts_as_other(api: Any) -> None:
+    # When a client sends methods outside the standard ones (WebDAV's pass the HTTP parser)
+    for method in ("PROPFIND", "MKCOL"):
+        assert (await api.request(method, "/up")).status == 405
+    # Then they share one label value: clients cannot grow the label set
+    samples = await scrape(api)
+    methods = {dict(labels)["method"] for labels in samples["http_requests_total"]}
+    assert "other" in methods and not methods & {"PROPFIND", "MKCOL"}

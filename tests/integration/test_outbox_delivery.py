@@ -41,7 +41,7 @@ async def outbox_services(
 
 @pytest.fixture
 async def outbox_api(outbox_services: Services, aiohttp_client: Any) -> TestClient[Any, Any]:
-    """The real app with its outbox fast path publishing to this test's Redis database."""
+    """The real app, its outbox fast path publishing to this test's broker namespace."""
     from payout_service.web.app import create_app
 
     client: TestClient[Any, Any] = await aiohttp_client(create_app(outbox_services))

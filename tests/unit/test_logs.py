@@ -68,15 +68,17 @@ def test_secrets_are_never_written(lines: Lines) -> None:
             "webhook_secret": "whsec",
             "headers": {"X-Signature": "v1=abc", "X-Request-ID": "r"},
             "note": f"key was {key}",
+            "database": "mysql://payouts:hunter2@db:3306/payouts",
         },
     )
     # Then none of them reaches the line, and the harmless fields do
     line = lines.lines[0]
-    for secret in (key, "abc", "whsec"):
+    for secret in (key, "abc", "whsec", "hunter2"):
         assert secret not in line
     entry = json.loads(line)
     assert entry["authorization"] == "[redacted]" and entry["signature"] == "[redacted]"
     assert entry["headers"]["X-Request-ID"] == "r"
+    assert entry["database"] == "mysql://payouts:[redacted]@db:3306/payouts"
 
 
 async def test_an_actor_logs_with_the_request_payout_and_message_of_its_envelope(

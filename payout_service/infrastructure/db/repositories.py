@@ -308,7 +308,8 @@ class SqlConsumerInbox:
 
     async def remember(self, consumer: str, message_id: str, now: datetime) -> None:
         await self._s.execute(
-            "INSERT INTO processed_messages (consumer, message_id, processed_at) VALUES (%s, %s, %s)",
+            "INSERT INTO processed_messages (consumer, message_id, processed_at)"
+            " VALUES (%s, %s, %s)",
             consumer,
             message_id,
             self._s.dialect.to_db(now),

@@ -1,0 +1,415 @@
+"""The OpenAPI 3.1 document of the HTTP API, served open at GET /openapi.json.
+
+Kept true by tests: tests/integration/test_openapi.py checks that every route of the app is in
+it and every operation in it is a route, and tests/integration/test_api_fuzz.py runs schemathesis
+against the live service on MariaDB, checking that every response conforms to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from payout_service.domain.accounts import Direction, EntryKind
+from payout_service.domain.money import CURRENCIES
+from payout_service.domain.payout import PayoutStatus
+from payout_service.domain.provider_report import ProviderStatus
+from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER
+from payout_service.web.problems import PROBLEM_JSON
+from payout_service.web.requests import MAX_IDEMPOTENCY_KEY, MAX_PAGE
+
+Schema = dict[str, Any]
+OPENAPI_PATH = "/openapi.json"
+
+
+def add_routes(app: web.Application) -> None:
+    document = openapi_document()
+
+    async def serve(_: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app.router.add_get(OPENAPI_PATH, serve)
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: Schema, description: str, headers: Schema | None = None) -> Schema:
+    response: Schema = {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _all_required(properties: Schema) -> Schema:
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+def _problems(*statuses: int) -> Schema:
+    """Error answers: every one an RFC 9457 problem."""
+    return {
+        str(status): {
+            "description": _PROBLEM_TEXT[status],
+            "content": {PROBLEM_JSON: {"schema": _ref("Problem")}},
+        }
+        for status in statuses
+    }
+
+
+_PROBLEM_TEXT = {
+    400: "malformed JSON, a missing or invalid Idempotency-Key",
+    401: "no valid API key (or, for webhooks, no valid signature)",
+    403: "the body's user_id is not the API key's user",
+    404: "no such resource for this caller (another user's is reported the same way)",
+    405: "method not allowed on this path",
+    409: "conflict: reference used, key in flight, or the payout is past cancelling",
+    413: "the body is larger than MAX_BODY_BYTES",
+    415: "the body is not application/json",
+    422: "validation failed, insufficient funds, or an Idempotency-Key reused with another body",
+}
+
+_NULLABLE_STRING: Schema = {"type": ["string", "null"]}
+_NULLABLE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
+_AMOUNT: Schema = {"type": "string", "description": 'decimal string, e.g. "150.00"'}
+
+
+def _schemas() -> Schema:
+    return {
+        "Problem": {
+            "type": "object",
+            "required": ["type", "title", "status", "detail", "code", "instance"],
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "detail": {"type": "string"},
+                "code": {"type": "string"},
+                "instance": {"type": "string"},
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "message"],
+                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                },
+            },
+        },
+        "NewPayout": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["user_id", "amount", "currency", "wallet", "external_reference"],
+            "properties": {
+                "user_id": {"type": "integer", "minimum": 1},
+                "amount": {**_AMOUNT, "minLength": 1, "maxLength": 64},
+                "currency": {"type": "string", "enum": list(CURRENCIES)},
+                "wallet": {"type": "string", "minLength": 1, "maxLength": 255},
+                "external_reference": {"type": "string", "minLength": 1, "maxLength": 128},
+            },
+        },
+        "Payout": _all_required(
+            {
+                "id": {"type": "string", "format": "uuid"},
+                "user_id": {"type": "integer"},
+                "amount": _AMOUNT,
+                "amount_minor": {"type": "integer", "minimum": 0},
+                "currency": {"type": "string"},
+                "wallet": {"type": "string"},
+                "external_reference": {"type": "string"},
+                "status": {"type": "string", "enum": [str(s) for s in PayoutStatus]},
+                "provider_payout_id": _NULLABLE_STRING,
+                "provider_status": _NULLABLE_STRING,
+                "send_attempts": {"type": "integer", "minimum": 0},
+                "last_error": _NULLABLE_STRING,
+                "next_retry_at": _NULLABLE_TIME,
+                "completed_at": _NULLABLE_TIME,
+                "created_at": {"type": "string", "format": "date-time"},
+                "updated_at": {"type": "string", "format": "date-time"},
+            }
+        ),
+        "PayoutPage": {
+            "type": "object",
+            "required": ["data", "next_cursor"],
+            "properties": {
+                "data": {"type": "array", "items": _ref("Payout")},
+                "next_cursor": _NULLABLE_STRING,
+            },
+        },
+        "Account": {
+            "type": "object",
+            "required": ["currency", "balance", "held", "available"],
+            "properties": {
+                "currency": {"type": "string"},
+                "balance": _AMOUNT,
+                "held": _AMOUNT,
+                "available": _AMOUNT,
+            },
+        },
+        "LedgerLine": _all_required(
+            {
+                "id": {"type": "integer"},
+                "amount": _AMOUNT,
+                "currency": {"type": "string"},
+                "direction": {"type": "string", "enum": [str(d) for d in Direction]},
+                "reason": {"type": "string", "enum": [str(k) for k in EntryKind]},
+                "payout_id": _NULLABLE_STRING,
+                "created_at": {"type": "string", "format": "date-time"},
+            }
+        ),
+        "ProviderWebhook": {
+            "type": "object",
+            "description": "fields beyond these are accepted and ignored",
+            "required": ["event_id", "status", "occurred_at"],
+            "properties": {
+                "event_id": _ID,
+                "provider_payout_id": _ID,
+                "external_reference": _ID,
+                "status": {"type": "string", "enum": [str(s) for s in ProviderStatus]},
+                "occurred_at": {"type": "string", "format": "date-time"},
+            },
+        },
+    }
+
+
+_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 128}
+_LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 20},
+}
+_CURSOR = {
+    "name": "cursor",
+    "in": "query",
+    "required": False,
+    "description": "the next_cursor of the previous page",
+    "schema": {"type": "string"},
+}
+_PAYOUT_ID = {"name": "payout_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _paths() -> Schema:
+    replayed = {
+        "Idempotent-Replayed": {
+            "description": "true when this is the stored answer to an earlier request",
+            "schema": {"type": "string", "enum": ["true"]},
+        }
+    }
+    return {
+        "/up": {"get": _open("liveness", {"200": _json(_status_body(), "the process is up")})},
+        "/ready": {
+            "get": _open(
+                "readiness: the database and Redis answer",
+                {
+                    "200": _json(_readiness(), "ready"),
+                    "503": _json(_readiness(), "not ready; checks says why"),
+                },
+            )
+        },
+        "/metrics": {
+            "get": _open(
+                "Prometheus metrics (text exposition format)",
+                {
+                    "200": {
+                        "description": "metrics",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            )
+        },
+        OPENAPI_PATH: {
+            "get": _open("this document", {"200": _json({"type": "object"}, "OpenAPI 3.1")})
+        },
+        "/api/payouts": {
+            "post": {
+                "summary": "create a payout and hold its amount (idempotent)",
+                "operationId": "createPayout",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": True,
+                        "schema": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": MAX_IDEMPOTENCY_KEY,
+                            "pattern": "^[ -~]+$",
+                        },
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("NewPayout")}},
+                },
+                "responses": {
+                    "201": _json(_ref("Payout"), "created (or its replay)", replayed),
+                    **_problems(400, 401, 403, 409, 413, 415, 422),
+                },
+            },
+            "get": {
+                "summary": "the caller's payouts, newest first",
+                "operationId": "listPayouts",
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": [str(s) for s in PayoutStatus]},
+                    },
+                    _LIMIT,
+                    _CURSOR,
+                ],
+                "responses": {"200": _json(_ref("PayoutPage"), "a page"), **_problems(401, 422)},
+            },
+        },
+        "/api/payouts/{payout_id}": {
+            "get": {
+                "summary": "one of the caller's payouts",
+                "operationId": "getPayout",
+                "parameters": [_PAYOUT_ID],
+                "responses": {"200": _json(_ref("Payout"), "the payout"), **_problems(401, 404)},
+            }
+        },
+        "/api/payouts/{payout_id}/cancel": {
+            "post": {
+                "summary": "cancel a payout the provider has not accepted (idempotent)",
+                "operationId": "cancelPayout",
+                "parameters": [_PAYOUT_ID],
+                "responses": {
+                    "200": _json(_ref("Payout"), "cancelled"),
+                    **_problems(401, 404, 409),
+                },
+            }
+        },
+        "/api/accounts": {
+            "get": {
+                "summary": "the caller's balances per currency",
+                "operationId": "listAccounts",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["data"],
+                            "properties": {"data": {"type": "array", "items": _ref("Account")}},
+                        },
+                        "accounts",
+                    ),
+                    **_problems(401),
+                },
+            }
+        },
+        "/api/accounts/{currency}/ledger": {
+            "get": {
+                "summary": "an account's ledger lines, newest first",
+                "operationId": "accountLedger",
+                "parameters": [
+                    {
+                        "name": "currency",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                    _LIMIT,
+                    {**_CURSOR, "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"}},
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["account", "data", "next_cursor"],
+                            "properties": {
+                                "account": _ref("Account"),
+                                "data": {"type": "array", "items": _ref("LedgerLine")},
+                                "next_cursor": _NULLABLE_STRING,
+                            },
+                        },
+                        "a page",
+                    ),
+                    **_problems(401, 404, 422),
+                },
+            }
+        },
+        "/api/webhooks/provider": {
+            "post": {
+                "summary": "a provider's signed status report; stored, applied later once",
+                "operationId": "receiveProviderWebhook",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": SIGNATURE_HEADER,
+                        "in": "header",
+                        "required": True,
+                        "description": 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">',
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("ProviderWebhook")}},
+                },
+                "responses": {
+                    "202": _json(
+                        {
+                            "type": "object",
+                            "required": ["inbox_event_id", "duplicate", "result"],
+                            "properties": {
+                                "inbox_event_id": {"type": "integer"},
+                                "duplicate": {"type": "boolean"},
+                                "result": {"type": "string"},
+                            },
+                        },
+                        "stored (or a duplicate of a stored event)",
+                    ),
+                    **_problems(400, 401, 413, 415, 422),
+                },
+            }
+        },
+    }
+
+
+def _open(summary: str, responses: Schema) -> Schema:
+    return {"summary": summary, "security": [], "responses": responses}
+
+
+def _status_body() -> Schema:
+    return {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
+
+
+def _readiness() -> Schema:
+    return {
+        "type": "object",
+        "required": ["status", "checks"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ready", "not_ready"]},
+            "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
+
+
+def openapi_document() -> Schema:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "payout-service",
+            "version": "0.1.0",
+            "description": "Payouts with idempotent creation, funds holds and signed webhooks. "
+            "Every error is an RFC 9457 application/problem+json document.",
+        },
+        "security": [{"apiKey": []}],
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Authorization: Bearer <API key>",
+                }
+            },
+        },
+    }

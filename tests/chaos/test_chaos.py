@@ -1,0 +1,379 @@
+"""Chaos: N payouts driven through every process type (web, relay, events, inbox, provider-send,
+provider-mock in `random` mode) while a random process type is SIGKILLed at random moments and
+restarted, and Redis and MariaDB (private ones, started here) are each stopped and restarted once.
+
+Then, once the system is quiet: every payout final or reconcilable, every outbox row published,
+`payout-service ledger verify` clean, no double debit, each webhook applied once, one audit row per
+event. Small by default (CHAOS_PAYOUTS=30, CHAOS_SECONDS=20); larger with e.g.
+`CHAOS_PAYOUTS=500 CHAOS_SECONDS=120 pytest tests/chaos`. CHAOS_SEED repeats a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncmy
+import pytest
+import redis.asyncio as aioredis
+
+from payout_service.application.event_routes import ROUTES
+from payout_service.infrastructure.broker import NAMESPACE
+from payout_service.infrastructure.db.seed import DEMO_API_KEY, DEMO_USER_ID
+from tests.chaos.cluster import PROCESS_TYPES, Cluster
+from tests.chaos.private_servers import PrivateMariaDB, PrivateRedis
+from tests.processes import Output, free_port, service_environment, start_command
+
+PAYOUTS = int(os.environ.get("CHAOS_PAYOUTS", "30"))
+SECONDS = float(os.environ.get("CHAOS_SECONDS", "20"))
+SEED = int(os.environ.get("CHAOS_SEED", str(random.randrange(1_000_000))))
+OUTAGE_SECONDS = 2.0
+CREATE_GIVE_UP_SECONDS = 60.0
+SETTLE_TIMEOUT_SECONDS = 90.0
+SECRET = "whsec_chaos_0123456789"
+AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
+QUEUES = sorted({c.queue for consumers in ROUTES.values() for c in consumers})
+FINAL = ("success", "failed", "cancelled")
+# provider-send's deliberate stop when an attempt's outcome is unknown (a timeout): the payout
+# stays processing for an operator to check with the provider, never failed on a guess.
+GAVE_UP = "(last_error LIKE 'gave up after %% attempts, but the provider never answered%%')"
+
+
+@dataclass
+class Drive:
+    created: dict[str, str] = field(default_factory=dict)  # external_reference -> payout id
+    gave_up: list[str] = field(default_factory=list)
+    retries: int = 0
+    cancels: int = 0
+
+
+@dataclass
+class World:
+    cluster: Cluster
+    redis: PrivateRedis
+    mariadb: PrivateMariaDB
+    database_url: str
+    environment: dict[str, str]
+    base_url: str
+
+
+def servers_installed() -> None:
+    """Like the other real services: skipped locally without them, a failure in CI."""
+    missing = [name for name in ("redis-server", "mariadbd", "mariadb-install-db")
+               if not shutil.which(name) and not Path("/usr/sbin", name).exists()]  # fmt: skip
+    if missing:
+        message = f"{', '.join(missing)} not installed (scripts/test-services installs them)"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    servers_installed()
+    redis_server, mariadb = PrivateRedis(tmp_path), PrivateMariaDB(tmp_path)
+    await asyncio.gather(redis_server.start(), mariadb.initialise())
+    web_port, mock_port = free_port(), free_port()
+    database_url = mariadb.url("payouts_chaos")
+    environment = service_environment(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_server.url,
+        PROVIDER_WEBHOOK_SECRETS=SECRET,
+        PROVIDER_BASE_URL=f"http://127.0.0.1:{mock_port}",
+        PROVIDER_CONNECT_TIMEOUT_MS="500",
+        PROVIDER_TOTAL_TIMEOUT_MS="1000",
+        PROVIDER_SEND_MAX_ATTEMPTS="8",
+        PROVIDER_SEND_FIRST_BACKOFF_MS="200",
+        PROVIDER_SEND_MAX_BACKOFF_MS="1000",
+        MOCK_PROVIDER_MODE="random",
+        MOCK_PROVIDER_STALL_MS="1500",
+        MOCK_PROVIDER_STEP_DELAY_MS="100",
+        MOCK_PROVIDER_WEBHOOK_URL=f"http://127.0.0.1:{web_port}/api/webhooks/provider",
+        ACTOR_MAX_RETRIES="30",
+        ACTOR_MIN_BACKOFF_MS="200",
+        ACTOR_MAX_BACKOFF_MS="2000",
+        RELAY_POLL_INTERVAL_MS="100",
+        RELAY_MIN_AGE_MS="500",
+        RELAY_LEASE_SECONDS="5",
+        BROKER_HEARTBEAT_TIMEOUT_MS="3000",
+        BROKER_MAINTENANCE_CHANCE="200000",
+        RECONCILE_AFTER_SECONDS="0",
+        SHUTDOWN_TIMEOUT_SECONDS="5",
+        DATABASE_POOL_SIZE="5",
+        METRICS_DIR=str(tmp_path / "metrics"),
+        LOG_LEVEL="INFO",
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    )
+    for command in (("migrate",), ("seed",)):
+        code, text = await run_cli(*command, env=environment)
+        assert code == 0, text
+    cluster = Cluster(environment, web_port, mock_port)
+    try:
+        await cluster.start()
+        yield World(
+            cluster,
+            redis_server,
+            mariadb,
+            database_url,
+            environment,
+            f"http://127.0.0.1:{web_port}",
+        )
+    finally:
+        await cluster.stop()
+        await asyncio.gather(redis_server.stop(), mariadb.stop())
+
+
+async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    process = await start_command(*args, env=env)
+    output = Output(process)
+    await asyncio.wait_for(process.wait(), 120)
+    await output.closed()
+    return int(process.returncode or 0), output.text()
+
+
+async def create_until_answered(
+    session: aiohttp.ClientSession, base_url: str, n: int, drive: Drive
+) -> None:
+    """As a careful client would: the same Idempotency-Key until a definite answer."""
+    reference = f"chaos-{n}"
+    body = {
+        "user_id": DEMO_USER_ID,
+        "amount": "1.00",
+        "currency": "USD",
+        "wallet": f"W{n}",
+        "external_reference": reference,
+    }
+    headers = {**AUTH, "Idempotency-Key": reference}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CREATE_GIVE_UP_SECONDS
+    while loop.time() < deadline:
+        try:
+            async with session.post(
+                f"{base_url}/api/payouts", json=body, headers=headers
+            ) as response:
+                if response.status == 201:
+                    drive.created[reference] = (await response.json())["id"]
+                    break
+                text = await response.text()
+                retryable = response.status >= 500 or "idempotency_key_in_flight" in text
+                assert retryable, f"create {reference}: {response.status} {text}"
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        drive.retries += 1
+        await asyncio.sleep(0.2)  # back off before the retry, as a client does
+    else:
+        drive.gave_up.append(reference)
+        return
+    if n % 7 == 3:  # some are cancelled at once: 200 before the send, 409 after acceptance
+        await cancel_once(session, base_url, drive.created[reference], drive)
+
+
+async def cancel_once(
+    session: aiohttp.ClientSession, base_url: str, payout_id: str, drive: Drive
+) -> None:
+    for _ in range(50):
+        try:
+            async with session.post(
+                f"{base_url}/api/payouts/{payout_id}/cancel", headers=AUTH
+            ) as response:
+                if response.status in (200, 409):
+                    drive.cancels += response.status == 200
+                    return
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        await asyncio.sleep(0.2)
+
+
+async def drive_payouts(world: World, drive: Drive) -> None:
+    """PAYOUTS creations spread evenly over SECONDS."""
+    timeout = aiohttp.ClientTimeout(total=5)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        tasks = []
+        for n in range(PAYOUTS):
+            await asyncio.sleep(max(0.0, started + n * SECONDS / PAYOUTS - loop.time()))
+            tasks.append(
+                asyncio.create_task(create_until_answered(session, world.base_url, n, drive))
+            )
+        await asyncio.gather(*tasks)
+
+
+async def unleash_chaos(world: World, rng: random.Random) -> None:
+    """SIGKILLs a random process type every 0.5-2 s; Redis and MariaDB go away once each."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    outages: list[tuple[float, Any]] = [(0.3, world.redis), (0.6, world.mariadb)]
+    while loop.time() - started < SECONDS:
+        await asyncio.sleep(rng.uniform(0.5, 2.0))
+        if outages and loop.time() - started >= outages[0][0] * SECONDS:
+            _, server = outages.pop(0)
+            await server.stop()
+            await asyncio.sleep(OUTAGE_SECONDS)  # the outage itself
+            await server.start()
+            server.restarts += 1
+        else:
+            world.cluster.kill(rng.choice(PROCESS_TYPES).name)
+    for _, server in outages:  # a short run still has both outages
+        await server.restart()
+
+
+async def query(world: World, statement: str) -> list[tuple[Any, ...]]:
+    connection = await asyncmy.connect(
+        host="127.0.0.1",
+        port=world.mariadb.port,
+        user=world.mariadb.user,
+        password=world.mariadb.password,
+        db="payouts_chaos",
+    )
+    try:
+        async with connection.cursor() as cursor:
+            await cursor.execute(statement)
+            return list(await cursor.fetchall())
+    finally:
+        connection.close()
+
+
+async def queued_messages(world: World) -> int:
+    client = aioredis.Redis.from_url(world.redis.url)
+    try:
+        total = 0
+        for queue in QUEUES:
+            for suffix in ("", ".DQ"):
+                total += await client.hlen(f"{NAMESPACE}:{queue}{suffix}.msgs")
+        return total
+    finally:
+        await client.close()
+
+
+async def redis_state(world: World) -> dict[str, int]:
+    """Every key of the broker with its size: where unconsumed messages sit."""
+    client = aioredis.Redis.from_url(world.redis.url)
+    try:
+        sizes = {}
+        async for key in client.scan_iter(f"{NAMESPACE}:*"):
+            kind = (await client.type(key)).decode()
+            size = {"hash": client.hlen, "list": client.llen, "set": client.scard,
+                    "zset": client.zcard}.get(kind)  # fmt: skip
+            sizes[key.decode()] = await size(key) if size else -1
+        return sizes
+    finally:
+        await client.close()
+
+
+async def unsettled(world: World) -> dict[str, int]:
+    """What is still moving: non-zero counts mean wait."""
+    (counts,) = await query(
+        world,
+        "SELECT"
+        " (SELECT COUNT(*) FROM outbox_messages WHERE status <> 'published'),"
+        " (SELECT COUNT(*) FROM payouts WHERE status = 'pending'"
+        "   OR (status = 'processing' AND provider_payout_id IS NULL AND NOT " + GAVE_UP + ")),"
+        " (SELECT COUNT(*) FROM provider_webhook_events WHERE processed_at IS NULL)",
+    )
+    moving = dict(zip(("outbox", "payouts", "inbox"), map(int, counts), strict=True))
+    moving["queued"] = await queued_messages(world)
+    return {k: v for k, v in moving.items() if v}
+
+
+async def until_quiet(world: World, timeout: float) -> dict[str, int]:
+    """Polls until nothing moves (nothing announces it) or the timeout; what still moves."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    moving = await unsettled(world)
+    while moving and loop.time() < deadline:
+        await asyncio.sleep(0.5)
+        moving = await unsettled(world)
+    return moving
+
+
+async def first_rows(world: World, statement: str) -> list[tuple[Any, ...]]:
+    return (await query(world, statement))[:5]
+
+
+INVARIANTS: dict[str, str] = {
+    "payouts with a ledger line doubled": "SELECT payout_id, kind, COUNT(*) FROM"
+    " account_ledger_entries WHERE account_id IS NOT NULL AND payout_id IS NOT NULL"
+    " GROUP BY payout_id, kind HAVING COUNT(*) > 1",
+    "payouts both debited and released": "SELECT payout_id FROM account_ledger_entries"
+    " WHERE account_id IS NOT NULL AND kind IN ('debit', 'release')"
+    " GROUP BY payout_id HAVING COUNT(DISTINCT kind) > 1",
+    "final payouts whose hold is not settled as their status says": "SELECT p.id, p.status"
+    " FROM payouts p WHERE p.status IN ('success', 'failed', 'cancelled') AND NOT EXISTS ("
+    " SELECT 1 FROM account_ledger_entries e WHERE e.payout_id = p.id AND e.account_id IS NOT NULL"
+    " AND e.kind = IF(p.status = 'success', 'debit', 'release'))",
+    "payouts with more than one outcome event": "SELECT aggregate_id FROM outbox_messages"
+    " WHERE event_name IN ('payout.succeeded', 'payout.failed', 'payout.cancelled')"
+    " GROUP BY aggregate_id HAVING COUNT(*) > 1",
+    "webhook outcomes applied more than once": "SELECT payout_id, status FROM"
+    " provider_webhook_events WHERE result = 'applied' AND status IN ('success', 'failed')"
+    " GROUP BY payout_id, status HAVING COUNT(*) > 1",
+    "outbox rows not published": "SELECT id, event_name, status FROM outbox_messages"
+    " WHERE status <> 'published'",
+    "events without exactly one audit row": "SELECT o.id, o.event_name, COUNT(a.id) FROM"
+    " outbox_messages o LEFT JOIN audit_logs a ON a.aggregate_id = o.aggregate_id"
+    " AND a.event_name = o.event_name GROUP BY o.id, o.event_name HAVING COUNT(a.id) <> 1",
+}
+
+
+DOUBLING = (
+    "payouts with a ledger line doubled",
+    "payouts with more than one outcome event",
+    "webhook outcomes applied more than once",
+)
+
+
+async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world: World) -> None:
+    rng = random.Random(SEED)
+    drive = Drive()
+    # When payouts are driven through the service while processes and servers die
+    await asyncio.gather(drive_payouts(world, drive), unleash_chaos(world, rng))
+    await world.cluster.all_ready()
+    # and, once quiet, the reconciler has asked the provider about what it accepted
+    still_moving = await until_quiet(world, SETTLE_TIMEOUT_SECONDS)
+    code, text = await run_cli("reconcile", env=world.environment)
+    assert code == 0, text
+    still_moving = await until_quiet(world, SETTLE_TIMEOUT_SECONDS / 3)
+
+    statuses = dict(await query(world, "SELECT status, COUNT(*) FROM payouts GROUP BY status"))
+    stored = dict(await query(world, "SELECT external_reference, id FROM payouts"))
+    lost = [r for r, pid in drive.created.items() if stored.get(r) != pid] + drive.gave_up
+    reconcilable = int(statuses.get("processing", 0))
+    (operator,) = await query(world, "SELECT COUNT(*) FROM payouts WHERE " + GAVE_UP)
+    broken = {name: await first_rows(world, sql) for name, sql in INVARIANTS.items()}
+    doubled = sum([len(await query(world, INVARIANTS[name])) for name in DOUBLING])
+    ledger_code, ledger_text = await run_cli("ledger", "verify", env=world.environment)
+    ledger_verdict = next((line for line in ledger_text.splitlines() if "ledger" in line), "?")
+    kills, restarts = world.cluster.kills, world.cluster.restarts
+    print(
+        f"\nchaos (seed {SEED}): payouts {len(drive.created)} of {PAYOUTS} in {SECONDS:g} s"
+        f" ({dict(sorted(statuses.items()))}, reconcilable {reconcilable}"
+        f" (for an operator: {operator[0]}),"
+        f" cancelled at once {drive.cancels}, client retries {drive.retries});"
+        f" kills {sum(kills.values())} {dict(kills)}; restarts {sum(restarts.values())}"
+        f" {dict(restarts)} + redis {world.redis.restarts} + mariadb {world.mariadb.restarts};"
+        f" lost = {len(lost)}, doubled = {doubled}; ledger verify: {ledger_verdict}"
+    )
+
+    # Then nothing was lost, nothing doubled, and everything settled
+    assert lost == [], lost
+    assert doubled == 0
+    stuck = await query(
+        world,
+        "SELECT id, status, provider_payout_id, send_attempts, last_error FROM payouts"
+        " WHERE status = 'pending' OR (status = 'processing' AND provider_payout_id IS NULL)",
+    )
+    assert still_moving == {}, (
+        f"never settled: {still_moving}\nstuck payouts: {stuck}\n"
+        f"redis: {await redis_state(world)}\n{world.cluster.log_tail()}"
+    )
+    assert {k: v for k, v in broken.items() if v} == {}
+    assert ledger_code == 0, ledger_text
+    assert sum(kills.values()) >= 3 and world.redis.restarts == world.mariadb.restarts == 1
+    assert set(statuses) <= {*FINAL, "processing"}
