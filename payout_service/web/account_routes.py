@@ -10,7 +10,7 @@ from payout_service.domain.accounts import Account
 from payout_service.domain.money import CURRENCIES, format_minor
 from payout_service.web.payout_routes import SERVICES
 from payout_service.web.problems import Problem, field_error, validation_problem
-from payout_service.web.requests import DEFAULT_PAGE, MAX_PAGE
+from payout_service.web.requests import page_limit
 
 
 def add_routes(app: web.Application) -> None:
@@ -70,13 +70,7 @@ def _page(request: web.Request) -> tuple[int, int | None]:
         for name in query
         if name not in {"limit", "cursor"}
     ]
-    limit = DEFAULT_PAGE
-    if "limit" in query:
-        text = query["limit"]
-        if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-            errors.append(field_error("limit", f"must be an integer from 1 to {MAX_PAGE}"))
-        else:
-            limit = int(text)
+    limit = page_limit(query, errors)
     before_id = None
     if "cursor" in query:
         text = query["cursor"]

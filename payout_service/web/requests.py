@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -109,6 +110,17 @@ def _text_errors(name: str, value: str) -> list[dict[str, str]]:
     return []
 
 
+def page_limit(query: Mapping[str, str], errors: list[dict[str, str]]) -> int:
+    """The `limit` query parameter of a listing, or the default; a bad one adds to `errors`."""
+    if "limit" not in query:
+        return DEFAULT_PAGE
+    text = query["limit"]
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        errors.append(field_error("limit", f"must be an integer from 1 to {MAX_PAGE}"))
+        return DEFAULT_PAGE
+    return int(text)
+
+
 def page_query(request: web.Request) -> tuple[PayoutStatus | None, int, PageCursor | None]:
     query = request.query
     errors = [
@@ -122,13 +134,7 @@ def page_query(request: web.Request) -> tuple[PayoutStatus | None, int, PageCurs
             status = PayoutStatus(query["status"])
         except ValueError:
             errors.append(field_error("status", f"must be one of {', '.join(PayoutStatus)}"))
-    limit = DEFAULT_PAGE
-    if "limit" in query:
-        text = query["limit"]
-        if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-            errors.append(field_error("limit", f"must be an integer from 1 to {MAX_PAGE}"))
-        else:
-            limit = int(text)
+    limit = page_limit(query, errors)
     cursor = None
     if "cursor" in query:
         cursor = decode_cursor(query["cursor"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from payout_service.infrastructure.db.maintenance import delete_before
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 
 
@@ -43,23 +44,17 @@ async def retry_dead(uow: SqlUnitOfWorkFactory, now: datetime, message_id: str |
 
 
 async def purge_published(uow: SqlUnitOfWorkFactory, older_than: datetime) -> int:
-    async with uow() as tx:
-        count = await tx.session.execute(
-            "DELETE FROM outbox_messages WHERE status = 'published' AND published_at < %s",
-            tx.session.dialect.to_db(older_than),
-        )
-        await tx.commit()
-    return count
+    return await delete_before(
+        uow,
+        "DELETE FROM outbox_messages WHERE status = 'published' AND published_at < %s",
+        older_than,
+    )
 
 
 async def purge_processed_messages(uow: SqlUnitOfWorkFactory, older_than: datetime) -> int:
-    async with uow() as tx:
-        count = await tx.session.execute(
-            "DELETE FROM processed_messages WHERE processed_at < %s",
-            tx.session.dialect.to_db(older_than),
-        )
-        await tx.commit()
-    return count
+    return await delete_before(
+        uow, "DELETE FROM processed_messages WHERE processed_at < %s", older_than
+    )
 
 
 def retention(hours: int = 0, days: int = 0) -> timedelta:
