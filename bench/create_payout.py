@@ -1,13 +1,15 @@
 """POST /api/payouts through the real API on MariaDB, beside the raw limit of its transaction.
 
 For each scenario (payouts spread over 1000 accounts; all on one hot account), in a fresh
-database: start `payout-service web` (one process), drive it with wrk at the given concurrency
-(unique Idempotency-Key and external_reference per request), then run the service's own
-create-payout statements through plain asyncmy at the same concurrency against the same server
-and schema (bench.harness.raw_create_payout). Prints both and their ratio beside the target: the
-API should reach 60 % of the raw limit. Figures only; nothing is asserted.
+database: start `payout-service web` (one process) twice, as deployed with REDIS_URL (a private
+redis-server; the web process then also publishes each committed outbox row at once, the
+"fast path") and without it (publishing left to the relay process); drive each with wrk at the
+given concurrency (unique Idempotency-Key and external_reference per request); then run the
+service's own create-payout statements through plain asyncmy at the same concurrency against the
+same server and schema (bench.harness.raw_create_payout). Prints the figures and their ratio
+beside the target: the API should reach 60 % of the raw limit. Figures only; nothing is asserted.
 
-    eval "$(scripts/test-services)" && .venv/bin/python -m bench.create_payout
+    eval "$(scripts/test-services)" && .venv/bin/python -m bench.create_payout [spread|hot]
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+
+import uvloop
 
 from bench.harness.api_process import running_api
 from bench.harness.bench_database import bench_database, pending_outbox_rows
@@ -68,7 +72,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     figures: list[Figure] = []
     with private_redis() as redis_url:
         for name in args.scenarios or SCENARIOS:
-            figures += asyncio.run(_measure(SCENARIOS[name], server_url, redis_url, args))
+            # uvloop, as the web process runs: the raw client gets the same event loop.
+            figures += uvloop.run(_measure(SCENARIOS[name], server_url, redis_url, args))
     print()
     print(markdown_table(figures))
     return figures
@@ -94,7 +99,6 @@ async def _measure(
             for _ in range(args.rounds):
                 line = f"  {scenario.name}:"
                 for variant, base_url in apis.items():
-                    pending = await pending_outbox_rows(database_url)
                     api = await _wrk(base_url, args.concurrency, args.seconds, scenario.accounts)
                     runs[variant].append(api)
                     line += (
@@ -102,7 +106,7 @@ async def _measure(
                         f" p99 {api.p99_ms:.1f} ms, not 201: {api.not_created}),"
                     )
                     if variant == ON:  # its backlog, still publishing, would slow the next run
-                        await _until_published(database_url, pending)
+                        await _until_published(database_url, api.run_id)
                 raw = await measure_raw(
                     database_url, scenario.accounts, args.concurrency, args.seconds, args.warmup
                 )
@@ -125,12 +129,12 @@ async def _measure(
     ]
 
 
-async def _until_published(database_url: str, pending_before: int) -> None:
-    """Waits (up to DRAIN_SECONDS) until the outbox holds no more pending rows than before."""
+async def _until_published(database_url: str, run_id: str) -> None:
+    """Waits (up to DRAIN_SECONDS) until every outbox row of the run's payouts is published."""
     deadline = time.monotonic() + DRAIN_SECONDS
-    while await pending_outbox_rows(database_url) > pending_before:
+    while left := await pending_outbox_rows(database_url, run_id):
         if time.monotonic() > deadline:
-            print(f"  (the outbox was still not drained after {DRAIN_SECONDS} s)", flush=True)
+            print(f"  ({left} outbox rows still unpublished after {DRAIN_SECONDS} s)", flush=True)
             return
         await asyncio.sleep(0.2)
 

@@ -123,7 +123,7 @@ def build_relay(
         min_age=timedelta(milliseconds=settings.relay_min_age_ms),
     )
     counted = metrics.outbox_published if metrics is not None else (lambda n: None)
-    return OutboxRelay(uow, publisher.publish, SystemClock(), policy, on_published=counted)
+    return OutboxRelay(uow, publisher.publish_batch, SystemClock(), policy, on_published=counted)
 
 
 def build_services(settings: Settings) -> Services:

@@ -7,6 +7,7 @@ afterwards), so one scenario's rows never slow another's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,7 +66,7 @@ class ConnectionParams:
 
 
 @asynccontextmanager
-async def bench_database(server_url: str, users: int):  # type: ignore[no-untyped-def]
+async def bench_database(server_url: str, users: int) -> AsyncIterator[str]:
     """Yields the URL of a fresh database with users 1..`users`, one USD account each."""
     base, _, _ = server_url.rpartition("/")
     url = f"{base}/payouts_bench_{uuid.uuid4().hex[:8]}"
@@ -102,11 +103,15 @@ async def _seed(url: str, users: int) -> None:
         await close_database()
 
 
-async def pending_outbox_rows(url: str) -> int:
+async def pending_outbox_rows(url: str, reference_prefix: str) -> int:
+    """Unpublished outbox rows of the payouts whose external_reference starts with the prefix."""
     connection = await ConnectionParams.from_url(url).connect()
     try:
         async with connection.cursor() as cursor:
-            await cursor.execute("SELECT COUNT(*) FROM outbox_messages WHERE status = 'pending'")
+            await cursor.execute(
+                "SELECT COUNT(*) FROM outbox_messages WHERE status = 'pending' AND payload LIKE %s",
+                [f'%"external_reference":"{reference_prefix}%'],
+            )
             ((count,),) = await cursor.fetchall()
             return int(count)
     finally:

@@ -2,8 +2,9 @@
 
 The statements are the service's own (payout_service.infrastructure.db.statements), issued in
 the order CreatePayout issues them, with values of the same types and sizes, between the same
-BEGIN and COMMIT, on connections set up as the service's pool sets them up. What is left out is
-everything that is not the database's work: HTTP, JSON parsing, validation, the ORM.
+BEGIN and COMMIT, on connections set up as the service's pool sets them up. Before each run,
+transaction_shape.py checks the statements and their order against CreatePayout's. Left out is
+everything that is not the database's work: HTTP, JSON, validation, the ORM.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ class WrkUnavailable(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class WrkResult:
+    run_id: str  # every external_reference (and Idempotency-Key) of the run starts with it
     requests: int
     seconds: float
     statuses: dict[int, int]
@@ -73,10 +74,10 @@ def run_create_payouts(
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0 or "SUMMARY" not in done.stdout:
         raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return _parse(done.stdout)
+    return _parse(run_id, done.stdout)
 
 
-def _parse(output: str) -> WrkResult:
+def _parse(run_id: str, output: str) -> WrkResult:
     statuses: dict[int, int] = {}
     summary: dict[str, int] = {}
     for line in output.splitlines():
@@ -87,6 +88,7 @@ def _parse(output: str) -> WrkResult:
         elif word == "SUMMARY":
             summary = {k: int(v) for k, v in (item.split("=") for item in rest.split())}
     return WrkResult(
+        run_id=run_id,
         requests=summary["requests"],
         seconds=summary["duration_us"] / 1e6,
         statuses=statuses,

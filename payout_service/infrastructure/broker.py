@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dramatiq
 import redis
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import (
     AgeLimit,
     AsyncIO,
@@ -25,7 +24,7 @@ from payout_service.infrastructure.settings import Settings
 NAMESPACE = "payouts"
 
 
-def build_broker(settings: Settings) -> RedisBroker:
+def build_broker(settings: Settings) -> PromptRedisBroker:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set: the broker needs a real Redis")
     client = redis.Redis.from_url(settings.redis_url)
@@ -58,7 +57,7 @@ def build_broker(settings: Settings) -> RedisBroker:
     return broker
 
 
-def setup_broker(settings: Settings) -> RedisBroker:
+def setup_broker(settings: Settings) -> PromptRedisBroker:
     """Builds the broker and makes it Dramatiq's global one, which actors bind to."""
     broker = build_broker(settings)
     dramatiq.set_broker(broker)

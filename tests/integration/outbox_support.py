@@ -204,7 +204,7 @@ def relay_in_process(
         min_age=timedelta(milliseconds=settings.relay_min_age_ms),
     )
     publish = publisher or DramatiqPublisher(build_broker(settings))
-    return OutboxRelay(db, publish.publish, clock or SystemClock(), policy)
+    return OutboxRelay(db, publish.publish_batch, clock or SystemClock(), policy)
 
 
 async def publish_all(relay: OutboxRelay, max_passes: int = 100) -> int:

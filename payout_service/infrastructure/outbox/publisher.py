@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 
 from payout_service.application.event_routes import Consumer, consumers_of
 from payout_service.infrastructure.outbox.rows import OutboxRow
+from payout_service.infrastructure.prompt_broker import PromptRedisBroker
 
 _MESSAGE_IDS = uuid.UUID("6f0b7f0e-4c1a-4e53-9a43-5b1d2f1f8a10")
 
@@ -40,22 +40,34 @@ class DramatiqPublisher:
 
     def __init__(
         self,
-        broker: RedisBroker,
+        broker: PromptRedisBroker,
         routes: Callable[[str], Sequence[Consumer]] = consumers_of,
     ) -> None:
         self._broker = broker
         self._routes = routes
 
     def publish(self, row: OutboxRow) -> None:
+        self._broker.enqueue_many(self._messages(row))
+
+    def publish_batch(self, rows: Sequence[OutboxRow]) -> list[str | None]:
+        """Publishes every row in one Redis round trip; returns each row's error, or None.
+        A failed round trip fails the whole batch: the rows stay pending and are retried."""
+        try:
+            self._broker.enqueue_many([m for row in rows for m in self._messages(row)])
+        except Exception as exc:  # the rows stay pending with the reason; the relay retries
+            return [f"{type(exc).__name__}: {exc}"] * len(rows)
+        return [None] * len(rows)
+
+    def _messages(self, row: OutboxRow) -> list[dramatiq.Message]:  # type: ignore[type-arg]
         body = message_body(row)
-        for consumer in self._routes(row.event_name):
-            self._broker.enqueue(
-                dramatiq.Message(
-                    queue_name=consumer.queue,
-                    actor_name=consumer.name,
-                    args=(),
-                    kwargs={"envelope": body},
-                    options={},
-                    message_id=dramatiq_message_id(row.message_id, consumer),
-                )
+        return [
+            dramatiq.Message(
+                queue_name=consumer.queue,
+                actor_name=consumer.name,
+                args=(),
+                kwargs={"envelope": body},
+                options={},
+                message_id=dramatiq_message_id(row.message_id, consumer),
             )
+            for consumer in self._routes(row.event_name)
+        ]

@@ -25,10 +25,13 @@ def relay_owner() -> str:
 
 
 class OutboxRelay:
+    """`publish` sends a batch of rows (blocking, run in a thread) and returns each row's error
+    or None; a row that failed stays pending with attempts and last_error, for a later pass."""
+
     def __init__(
         self,
         uow: SqlUnitOfWorkFactory,
-        publish: Callable[[OutboxRow], None],
+        publish: Callable[[list[OutboxRow]], list[str | None]],
         clock: Clock,
         policy: ClaimPolicy,
         on_published: Callable[[int], None] = lambda n: None,
@@ -45,7 +48,7 @@ class OutboxRelay:
         now = self._clock.now()
         async with claim_rows(self._uow, self._policy, now, message_ids) as (rows, outcome):
             if rows:
-                results = await asyncio.to_thread(self._publish_all, rows)
+                results = await asyncio.to_thread(self._publish, rows)
                 for row, error in zip(rows, results, strict=True):
                     if error is None:
                         outcome.published.append(row.id)
@@ -54,17 +57,6 @@ class OutboxRelay:
                         log.warning("publish failed", extra={"outbox_id": row.id, "error": error})
         self._on_published(len(outcome.published))
         return len(outcome.published)
-
-    def _publish_all(self, rows: list[OutboxRow]) -> list[str | None]:
-        results: list[str | None] = []
-        for row in rows:
-            try:
-                self._publish(row)
-            except Exception as exc:  # the row stays pending with the reason; the relay retries
-                results.append(f"{type(exc).__name__}: {exc}")
-            else:
-                results.append(None)
-        return results
 
     async def run(self, stop: asyncio.Event, poll_interval: float, wake: asyncio.Event) -> None:
         """Polls until `stop` is set, finishing the pass in hand first. A pass that published
