@@ -35,11 +35,16 @@ async def json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
         raw = await request.read()  # the app's client_max_size bounds it
     except web.HTTPRequestEntityTooLarge:
         raise _too_large(max_bytes) from None
+    return json_object_of(raw)
+
+
+def json_object_of(raw: bytes) -> dict[str, Any]:
+    """A body's bytes as a JSON object, read as UTF-8; a 400 problem for anything else."""
     try:
-        body = json.loads(raw)
+        body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise Problem(
-            400, "malformed_json", "Malformed JSON", f"the body is not JSON: {exc}"
+            400, "malformed_json", "Malformed JSON", f"the body is not UTF-8 JSON: {exc}"
         ) from None
     if not isinstance(body, dict):
         raise Problem(400, "malformed_json", "Malformed JSON", "the body must be a JSON object")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from aiohttp import web
 from payout_service.application.ports import ProviderWebhook
 from payout_service.domain.provider_report import ProviderStatus
 from payout_service.web.problems import Problem, field_error, validation_problem
+from payout_service.web.requests import json_object_of
 
 MAX_ID = 128
 _ID_FIELDS = ("event_id", "provider_payout_id", "external_reference")
@@ -34,16 +34,7 @@ def json_body(request: web.Request, raw: bytes) -> tuple[dict[str, Any], str]:
         raise Problem(
             415, "unsupported_media_type", "Unsupported media type", "send application/json"
         )
-    try:
-        text = raw.decode("utf-8")
-        body = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise Problem(
-            400, "malformed_json", "Malformed JSON", f"the body is not UTF-8 JSON: {exc}"
-        ) from None
-    if not isinstance(body, dict):
-        raise Problem(400, "malformed_json", "Malformed JSON", "the body must be a JSON object")
-    return body, text
+    return json_object_of(raw), raw.decode("utf-8")
 
 
 def provider_webhook(body: dict[str, Any]) -> ProviderWebhook:
