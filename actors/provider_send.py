@@ -34,6 +34,7 @@ _policy = send_retry_policy(runtime.settings())
     max_backoff=int(_policy.max_delay.total_seconds() * 1000),
     throws=(ProviderPermanentError,),
     on_retry_exhausted=GIVE_UP,
+    abortable=True,
 )
 @runtime.consumer
 async def send_payout(envelope: dict[str, Any]) -> bool:

@@ -42,14 +42,18 @@ async def services() -> WorkerServices:
                     raise RuntimeError("actors.runtime.configure() was not called at boot")
                 await open_database(_settings)
                 _services = build_worker_services(_settings)
+                if _services.fast_path is not None:
+                    _services.fast_path.start()
     return _services
 
 
 async def close() -> None:
-    """Closes the database and the provider's HTTP session if services() opened them (see
-    actors.database_lifetime)."""
+    """Publishes what the fast path holds, then closes the database and the provider's HTTP
+    session, if services() opened them (see actors.database_lifetime)."""
     global _services
     if _services is not None:
+        if _services.fast_path is not None:
+            await _services.fast_path.stop()
         await _services.provider.close()
         await close_database()
         _services = None

@@ -67,6 +67,7 @@ class WorkerServices:
     send_payout: SendPayout
     give_up_sending: GiveUpSending
     provider: AiohttpProviderClient  # one HTTP session per worker process; close() it at exit
+    fast_path: OutboxFastPath | None  # start() it on the worker's loop, stop() it at exit
 
 
 def build_worker_services(settings: Settings) -> WorkerServices:
@@ -77,6 +78,7 @@ def build_worker_services(settings: Settings) -> WorkerServices:
     metrics = PrometheusMetrics()
     provider = AiohttpProviderClient.from_settings(settings)
     return WorkerServices(
+        fast_path=publish_commits_at_once(settings, uow, metrics),
         settings=settings,
         record_audit=RecordAudit(uow, clock),
         settle_ledger=SettleLedger(uow, clock, metrics),
@@ -123,20 +125,30 @@ def build_relay(
         min_age=timedelta(milliseconds=settings.relay_min_age_ms),
     )
     counted = metrics.outbox_published if metrics is not None else (lambda n: None)
-    return OutboxRelay(uow, publisher.publish_batch, SystemClock(), policy, on_published=counted)
+    return OutboxRelay(
+        uow.read_committed(), publisher.publish_batch, SystemClock(), policy, on_published=counted
+    )
+
+
+def publish_commits_at_once(
+    settings: Settings, uow: SqlUnitOfWorkFactory, metrics: PrometheusMetrics
+) -> OutboxFastPath | None:
+    """With Redis configured, the outbox rows of every transaction `uow` commits are published
+    by this process right after the commit, not at the relay's next pass (which skips rows
+    younger than RELAY_MIN_AGE_MS, leaving them to this fast path)."""
+    if not settings.redis_url:
+        return None
+    fast_path = OutboxFastPath(build_relay(settings, uow, metrics), settings.relay_batch_size)
+    uow.on_commit = fast_path.committed
+    return fast_path
 
 
 def build_services(settings: Settings) -> Services:
-    """The web process's services. With Redis configured, committed outbox rows are published
-    at once by the fast path (started and stopped with the app)."""
+    """The web process's services; its fast path is started and stopped with the app."""
     uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
     metrics = PrometheusMetrics.for_process()
-    fast_path = None
-    if settings.redis_url:
-        fast_path = OutboxFastPath(build_relay(settings, uow, metrics), settings.relay_batch_size)
-        uow.on_commit = fast_path.committed
     return Services(
-        fast_path=fast_path,
+        fast_path=publish_commits_at_once(settings, uow, metrics),
         settings=settings,
         authenticate=Authenticate(uow, settings.api_key_cache_seconds),
         create_payout=CreatePayout(

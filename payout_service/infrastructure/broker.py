@@ -50,7 +50,7 @@ def build_broker(settings: Settings) -> PromptRedisBroker:
         ),
         CurrentMessage(),
         AsyncIO(),
-        Abortable(backend=RedisBackend(client=client)),
+        Abortable(backend=RedisBackend(client=client), abortable=False),
         DeadLetterErrors(),
     ):
         broker.add_middleware(middleware)

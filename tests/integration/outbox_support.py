@@ -17,7 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
@@ -165,16 +165,21 @@ async def outbox_counts(db: SqlUnitOfWorkFactory) -> dict[str, int]:
 
 
 async def write_events(
-    db: SqlUnitOfWorkFactory, events: Iterable[DomainEvent], per_transaction: int = 500
+    db: SqlUnitOfWorkFactory,
+    events: Iterable[DomainEvent],
+    per_transaction: int = 500,
+    at: datetime | None = None,
 ) -> list[str]:
-    """Commits the events to the outbox (no publishing: `db` has no fast path); returns their
-    message ids in write order."""
+    """Commits the events to the outbox (no publishing: `db` has no fast path), stamped `at`
+    (default: now); returns their message ids in write order."""
     ids: list[str] = []
     pending = list(events)
     for start in range(0, len(pending), per_transaction):
         async with db() as tx:
             for event in pending[start : start + per_transaction]:
-                await tx.outbox.add(event, {"request_id": f"req-{event.aggregate_id}"}, _now())
+                await tx.outbox.add(
+                    event, {"request_id": f"req-{event.aggregate_id}"}, at or _now()
+                )
             await tx.commit()
             ids += tx.outbox.written
     return ids

@@ -244,3 +244,35 @@ async def test_a_relay_pass_leaves_young_rows_to_the_fast_path(
     # Then the pass skipped both, the fast path took its row at once, and the relay the other
     assert (young, fast_path, old) == (0, 1, 1)
     assert broker_keys.queued() == 2
+
+
+async def test_a_relay_pass_holding_its_claim_does_not_hide_fresh_rows_from_the_fast_path(
+    outbox_settings: Settings, db: SqlUnitOfWorkFactory
+) -> None:
+    # Given rows old enough for the relay's pass and two rows just committed
+    ten_seconds_ago = SystemClock().now() - timedelta(seconds=10)
+    old = await write_events(db, [event(f"old-{n}", n) for n in range(3)], at=ten_seconds_ago)
+    fresh = await write_events(db, [event(f"fresh-{n}", n) for n in range(2)])
+    claims = db.read_committed()
+    relay = ClaimPolicy(100, 10, timedelta(seconds=30), owner="relay", min_age=timedelta(seconds=1))
+    fast_path = ClaimPolicy(100, 10, timedelta(seconds=30), owner="fast-path")
+    go = asyncio.Event()
+
+    async def fast_path_claim() -> list[str]:
+        await go.wait()
+        async with claim_rows(claims, fast_path, SystemClock().now(), fresh) as (rows, outcome):
+            outcome.published.extend(r.id for r in rows)
+            return [r.message_id for r in rows]
+
+    # When the fast path claims its rows by name while the relay's pass holds its claim (on
+    # MySQL, a SKIP LOCKED scan whose transaction is still open)
+    during = asyncio.create_task(fast_path_claim())  # made before the claim: see above
+    async with claim_rows(claims, relay, SystemClock().now()) as (rows, outcome):
+        go.set()
+        claimed_by_fast_path = await during
+        outcome.published.extend(r.id for r in rows)
+
+    # Then each took its own rows, and neither waited for the other
+    assert sorted(r.message_id for r in rows) == sorted(old)
+    assert sorted(claimed_by_fast_path) == sorted(fresh)
+    assert await outbox_counts(db) == {"published": 5}

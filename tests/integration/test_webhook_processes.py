@@ -122,12 +122,16 @@ def base_environment(settings: Settings, tmp_path: Path) -> dict[str, str]:
 
 @asynccontextmanager
 async def service_running(
-    values: dict[str, str], web_port: int, *more: tuple[tuple[str, ...], int, str | None]
+    values: dict[str, str],
+    web_port: int,
+    *more: tuple[tuple[str, ...], int, str | None],
+    relay: bool = True,
 ) -> AsyncIterator[Service]:
     """Relay, the events+inbox worker and the web process (plus `more`), until leaving."""
+    relay_process = (("relay",), free_port(), "relay started")
     async with AsyncExitStack() as stack:
         for args, port, ready in (
-            (("relay",), free_port(), "relay started"),
+            *((relay_process,) if relay else ()),
             (("worker", *QUEUES, "--threads", "4"), free_port(), "ready for action"),
             *more,
             (("web",), web_port, None),
@@ -149,12 +153,16 @@ async def service(
         yield up
 
 
-@pytest.fixture
+@pytest.fixture(params=["with relay", "without relay"])
 async def service_with_provider(
-    process_settings: Settings, db: SqlUnitOfWorkFactory, tmp_path: Path
+    request: pytest.FixtureRequest,
+    process_settings: Settings,
+    db: SqlUnitOfWorkFactory,
+    tmp_path: Path,
 ) -> AsyncIterator[Service]:
     """Plus the provider-send worker and the mock provider, which accepts every payout and
-    reports processing then success by signed webhooks to the web process."""
+    reports processing then success by signed webhooks to the web process. Without the relay,
+    every event travels by the fast path of the process that committed it."""
     web_port, mock_port = free_port(), free_port()
     values = base_environment(process_settings, tmp_path)
     values.update(
@@ -168,7 +176,8 @@ async def service_with_provider(
         (("provider-mock",), mock_port, "provider mock serving"),
         (("worker", "provider-send", "--threads", "2"), free_port(), "ready for action"),
     )
-    async with service_running(values, web_port, *provider) as up:
+    relay = request.param == "with relay"
+    async with service_running(values, web_port, *provider, relay=relay) as up:
         yield up
 
 
@@ -299,3 +308,6 @@ async def test_the_mock_provider_drives_a_payout_to_success_by_signed_webhooks(
     assert await ledger_kinds(db, payout_id) == [("hold", "debit"), ("debit", "debit")]
     code, text = await ledger_verify(service_with_provider.environment)
     assert code == 0, text
+    # And every event was published and audited, the relay or no relay
+    await eventually(lambda: settled(db, process_settings), what="the outbox and queues to drain")
+    assert (await audited(db))["payout.provider_accepted"] == 1

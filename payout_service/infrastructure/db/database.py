@@ -12,23 +12,41 @@ from payout_service.infrastructure.settings import Settings
 MODELS = ["payout_service.infrastructure.db.models", "aerich.models"]
 
 
+READ_COMMITTED_CONNECTION = "read_committed"
+_CLAIM_POOL_SIZE = 2  # a process claims outbox rows one batch at a time
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
+    """On MySQL, besides the default connection (REPEATABLE READ, the server's default), a
+    small pool whose transactions run at READ COMMITTED, for outbox claims: a claim scans with
+    FOR UPDATE SKIP LOCKED, and under REPEATABLE READ a scan keeps the lock of every row it read,
+    matching or not. The relay's pass then hid rows the web had just committed from the fast
+    path, and they waited for the relay's next pass (a second or more)."""
+    connections = {"default": _connection_url(settings, {})}
+    if not settings.is_sqlite:
+        connections[READ_COMMITTED_CONNECTION] = _connection_url(
+            settings,
+            {
+                "maxsize": str(_CLAIM_POOL_SIZE),
+                "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+            },
+        )
     return {
-        "connections": {"default": _connection_url(settings)},
+        "connections": connections,
         "apps": {"models": {"models": MODELS, "default_connection": "default"}},
         "use_tz": False,
         "timezone": "UTC",
     }
 
 
-def _connection_url(settings: Settings) -> str:
+def _connection_url(settings: Settings, overrides: dict[str, str]) -> str:
     parts = urlsplit(settings.database_url)
     if parts.scheme == "sqlite":
         # Several processes share the file: wait for the writer instead of failing at once.
         extra = {"busy_timeout": "10000", "synchronous": "FULL"}
     else:
         extra = {"minsize": "1", "maxsize": str(settings.database_pool_size)}
-    query = "&".join(q for q in (parts.query, urlencode(extra)) if q)
+    query = "&".join(q for q in (parts.query, urlencode(extra | overrides)) if q)
     return urlunsplit(parts._replace(query=query))
 
 

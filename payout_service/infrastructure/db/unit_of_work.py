@@ -8,6 +8,7 @@ from types import TracebackType
 from tortoise.backends.base.client import TransactionContext
 from tortoise.transactions import in_transaction
 
+from payout_service.infrastructure.db.database import READ_COMMITTED_CONNECTION
 from payout_service.infrastructure.db.dialect import Dialect
 from payout_service.infrastructure.db.repositories import (
     SqlAccountRepository,
@@ -100,3 +101,10 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._dialect, self._connection_name, self.on_commit)
+
+    def read_committed(self) -> SqlUnitOfWorkFactory:
+        """The same, on the connection whose transactions run at READ COMMITTED (MySQL, for
+        outbox claims: see database.tortoise_config); on SQLite, itself."""
+        if self._dialect.is_sqlite:
+            return self
+        return SqlUnitOfWorkFactory(self._dialect, READ_COMMITTED_CONNECTION)
