@@ -12,10 +12,10 @@ from payout_service.application.messages import Envelope
 
 
 @dramatiq.actor(actor_name=AUDIT.name, queue_name=AUDIT.queue)
-@runtime.consumer
-async def record_audit(envelope: dict[str, Any]) -> bool:
+@runtime.batch_consumer
+async def record_audit(envelopes: list[dict[str, Any]]) -> int:
     services = await runtime.services()
-    return await services.record_audit(Envelope.from_dict(envelope))
+    return await services.record_audit([Envelope.from_dict(e) for e in envelopes])
 
 
 @dramatiq.actor(actor_name=LEDGER.name, queue_name=LEDGER.queue)

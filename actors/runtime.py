@@ -9,7 +9,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from payout_service.bootstrap import WorkerServices, build_worker_services
 from payout_service.infrastructure.db.database import close_database, open_database
@@ -60,7 +60,23 @@ async def close() -> None:
 
 
 Envelope = dict[str, Any]
+_Result = TypeVar("_Result")
 log = logging.getLogger("actors")
+
+
+def batch_consumer(
+    fn: Callable[[list[Envelope]], Awaitable[int]],
+) -> Callable[[list[Envelope]], Awaitable[None]]:
+    """`consumer` for a batched consumer: one log line for the batch, with how many of its events
+    were applied (the others were redeliveries the consumer inbox skipped)."""
+
+    @functools.wraps(fn)
+    async def run(envelopes: list[Envelope]) -> None:
+        with log_context(actor=fn.__name__, events=str(len(envelopes))):
+            applied, ms = await _timed("batch", fn(envelopes))
+            log.info("batch applied", extra={"applied": applied, "ms": ms})
+
+    return run
 
 
 def consumer(
@@ -84,15 +100,19 @@ def consumer(
             event=envelope.get("event"),
             actor=fn.__name__,
         ):
-            started = time.perf_counter()
-            try:
-                applied = await fn(envelope)
-            except Exception as exc:
-                log.warning("message failed: %s: %s", type(exc).__name__, exc)
-                raise
+            applied, ms = await _timed("message", fn(envelope))
             outcome = "skipped: already applied" if applied is False else "applied"
-            log.info(
-                "message %s", outcome, extra={"ms": round((time.perf_counter() - started) * 1000)}
-            )
+            log.info("message %s", outcome, extra={"ms": ms})
 
     return run
+
+
+async def _timed(what: str, work: Awaitable[_Result]) -> tuple[_Result, int]:
+    """The actor's result and how many milliseconds it took; a failure is logged and raised."""
+    started = time.perf_counter()
+    try:
+        result = await work
+    except Exception as exc:
+        log.warning("%s failed: %s: %s", what, type(exc).__name__, exc)
+        raise
+    return result, round((time.perf_counter() - started) * 1000)

@@ -8,6 +8,9 @@ On MariaDB (a throwaway database per phase, 100 accounts) and a private Redis:
    the first request until every payout has been debited (create -> provider accepted -> signed
    success webhook applied -> ledger debit). Target: at least 50 % of the create-only rate.
 
+Both phases also measure the machine's busy CPU time (every process, MariaDB and Redis): its
+share per payout tells how far a CPU-bound end to end can go beside create-only on these cores.
+
 Commit -> actor-start latency p50/p99 is reported by bench/relay.py. Figures only: nothing is
 asserted, every wait is bounded.
 
@@ -33,6 +36,7 @@ import aiohttp
 from bench.harness.api_process import running_api
 from bench.harness.bench_database import ConnectionParams, bench_api_key, bench_database
 from bench.harness.figures import Figure, markdown_table
+from bench.harness.machine_cpu import machine_busy_time
 from bench.harness.private_redis import private_redis
 from payout_service.infrastructure.embedded_redis import free_loopback_port
 
@@ -60,13 +64,18 @@ def main(argv: list[str] | None = None) -> list[Figure]:
         f" over {ACCOUNTS} accounts, mock provider in success mode",
         flush=True,
     )
-    create_only = asyncio.run(_create_only(server_url, args))
-    print(f"  create-only: {create_only:,.0f} payouts/s", flush=True)
-    end_to_end, settled = asyncio.run(_end_to_end(server_url, args))
+    create_only, create_cpu = asyncio.run(_create_only(server_url, args))
     print(
-        f"  end to end: {end_to_end:,.0f} payouts/s ({settled:,} of {args.payouts:,} debited)",
+        f"  create-only: {create_only:,.0f} payouts/s, {create_cpu:.1f} ms of CPU per payout",
         flush=True,
     )
+    end_to_end, settled, end_to_end_cpu = asyncio.run(_end_to_end(server_url, args))
+    print(
+        f"  end to end: {end_to_end:,.0f} payouts/s ({settled:,} of {args.payouts:,} debited),"
+        f" {end_to_end_cpu:.1f} ms of CPU per payout",
+        flush=True,
+    )
+    ceiling = create_cpu / end_to_end_cpu if end_to_end_cpu else 0.0
     figures = [
         Figure(
             what="end-to-end payouts/s (create → success webhook → debited) vs create-only",
@@ -74,7 +83,11 @@ def main(argv: list[str] | None = None) -> list[Figure]:
             limit=create_only,
             unit="payouts/s",
             target=TARGET,
-            note=f"{args.payouts:,} payouts, concurrency {args.concurrency}; both in this run",
+            note=f"{args.payouts:,} payouts, concurrency {args.concurrency}; both in this run."
+            f" Machine CPU per payout (every process, MariaDB, Redis and the client on"
+            f" {os.cpu_count()} cores): create-only {create_cpu:.1f} ms, end to end"
+            f" {end_to_end_cpu:.1f} ms, so a CPU-bound end to end tops out at {ceiling:.0%}"
+            " of create-only here",
         )
     ]
     print()
@@ -89,22 +102,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _create_only(server_url: str, args: argparse.Namespace) -> float:
+async def _create_only(server_url: str, args: argparse.Namespace) -> tuple[float, float]:
+    """Payouts/s, and the machine's CPU-milliseconds per payout."""
     async with bench_database(server_url, ACCOUNTS) as database_url:
         with private_redis() as redis_url, running_api(database_url, redis_url) as base_url:
-            started = time.perf_counter()
-            await _create(base_url, args.payouts, args.concurrency)
-            return args.payouts / (time.perf_counter() - started)
+            with machine_busy_time() as cpu:
+                started = time.perf_counter()
+                await _create(base_url, args.payouts, args.concurrency)
+                elapsed = time.perf_counter() - started
+            return args.payouts / elapsed, cpu.seconds * 1000 / args.payouts
 
 
-async def _end_to_end(server_url: str, args: argparse.Namespace) -> tuple[float, int]:
+async def _end_to_end(server_url: str, args: argparse.Namespace) -> tuple[float, int, float]:
+    """Payouts/s, payouts debited, and the machine's CPU-milliseconds per payout."""
     async with bench_database(server_url, ACCOUNTS) as database_url:
         with private_redis() as redis_url:
             async with _service(database_url, redis_url) as base_url:
-                started = time.perf_counter()
-                await _create(base_url, args.payouts, args.concurrency)
-                settled = await _until_debited(database_url, args.payouts)
-                return settled / (time.perf_counter() - started), settled
+                with machine_busy_time() as cpu:
+                    started = time.perf_counter()
+                    await _create(base_url, args.payouts, args.concurrency)
+                    settled = await _until_debited(database_url, args.payouts)
+                    elapsed = time.perf_counter() - started
+                return settled / elapsed, settled, cpu.seconds * 1000 / max(settled, 1)
 
 
 async def _create(base_url: str, count: int, concurrency: int) -> None:

@@ -2,7 +2,8 @@
 
     dramatiq bench.harness.latency_worker --queues events
 
-Just before the real `record_audit` actor starts on a payout.created message, the probe pushes
+Just before the real `record_audit` actor starts on a batch, for each payout.created in it, the
+probe pushes
 "<now - occurred_at> <published - occurred_at> <occurred_at>" (seconds since the epoch for the
 last; published: when the fast path or the relay built the Dramatiq message) to
 `<namespace>:bench:latency`. occurred_at is stamped
@@ -29,12 +30,12 @@ class CommitToStartProbe(Middleware):
     def before_process_message(self, broker: Any, message: Any) -> None:
         if message.actor_name != AUDIT.name:
             return
-        envelope = message.kwargs.get("envelope") or {}
-        if envelope.get("event") == PAYOUT_CREATED:
-            occurred = datetime.fromisoformat(envelope["occurred_at"]).timestamp()
-            published = message.message_timestamp / 1000  # stamped when the relay built it
-            line = f"{time.time() - occurred} {published - occurred} {occurred}"
-            broker.client.rpush(LATENCIES, line)
+        for envelope in message.kwargs.get("envelopes") or []:
+            if envelope.get("event") == PAYOUT_CREATED:
+                occurred = datetime.fromisoformat(envelope["occurred_at"]).timestamp()
+                published = message.message_timestamp / 1000  # stamped when the relay built it
+                line = f"{time.time() - occurred} {published - occurred} {occurred}"
+                broker.client.rpush(LATENCIES, line)
 
 
 worker.broker.add_middleware(CommitToStartProbe())

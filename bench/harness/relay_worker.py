@@ -1,4 +1,5 @@
-"""A worker whose `record_audit` actor does nothing but count, for bench.relay's throughput runs.
+"""A worker whose `record_audit` actor does nothing but count the events it is given, for
+bench.relay's throughput runs.
 
     dramatiq bench.harness.relay_worker --queues events
 
@@ -22,5 +23,5 @@ DONE = f"{broker.namespace}:bench:done"
 
 
 @dramatiq.actor(actor_name=AUDIT.name, queue_name=AUDIT.queue)
-def record_audit(envelope: dict[str, Any]) -> None:
-    broker.client.incr(DONE)
+def record_audit(envelopes: list[dict[str, Any]]) -> None:
+    broker.client.incrby(DONE, len(envelopes))

@@ -3,7 +3,7 @@ remember its id in the same transaction, so a redelivery changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import (
@@ -14,6 +14,7 @@ from payout_service.application.ports import (
 )
 
 Effect = Callable[[UnitOfWork, Envelope], Awaitable[None]]
+BatchEffect = Callable[[UnitOfWork, Sequence[Envelope]], Awaitable[None]]
 
 
 async def consume_once(
@@ -38,3 +39,27 @@ async def consume_once(
                 return False
         raise
     return True
+
+
+async def consume_each_once(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    consumer: str,
+    envelopes: Sequence[Envelope],
+    effect: BatchEffect,
+) -> int:
+    """A batch in one transaction: the effect gets the envelopes the consumer has not applied yet
+    (each once, in order); returns how many that was. A concurrent delivery of some of them that
+    commits first makes ours roll back whole and raise: its retry skips what the other applied."""
+    async with uow_factory() as uow:
+        done = await uow.inbox.processed_among(consumer, [e.message_id for e in envelopes])
+        fresh: dict[str, Envelope] = {}
+        for envelope in envelopes:
+            if envelope.message_id not in done:
+                fresh.setdefault(envelope.message_id, envelope)
+        if not fresh:
+            return 0
+        await effect(uow, list(fresh.values()))
+        await uow.inbox.remember_all(consumer, list(fresh), clock.now())
+        await uow.commit()
+    return len(fresh)

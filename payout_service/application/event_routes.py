@@ -1,7 +1,9 @@
 """Which consumer reacts to which event: the one table to read.
 
-The relay publishes one message per (event, consumer) pair. Each consumer is one Dramatiq actor
-on its queue, and applies a message at most once in effect through the consumer inbox.
+The relay publishes one message per (event, consumer) pair, except to a batched consumer, which
+gets one message per published batch carrying every event of the batch routed to it. Each consumer
+is one Dramatiq actor on its queue, and applies an event at most once in effect through the
+consumer inbox.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from payout_service.domain import events
 class Consumer:
     name: str  # the actor's name and the consumer inbox's key
     queue: str
+    batched: bool = False  # its actor takes `envelopes` (a list), not one `envelope`
 
 
-AUDIT = Consumer("record_audit", "events")
+# The audit log is written for every event, most of which also go to another consumer: batching
+# saves it a message, a transaction and a worker turn per event.
+AUDIT = Consumer("record_audit", "events", batched=True)
 LEDGER = Consumer("settle_ledger", "events")
 PROVIDER_SEND = Consumer("send_payout", "provider-send")
 WEBHOOK_APPLY = Consumer("apply_webhook", "inbox")

@@ -1,8 +1,13 @@
-"""Audit consumer: one audit_logs row per consumed domain event, once."""
+"""Audit consumer: one audit_logs row per consumed domain event, once.
+
+It is a batched consumer (event_routes.AUDIT): one message brings the events of a published
+batch, written in one transaction with their consumer-inbox rows."""
 
 from __future__ import annotations
 
-from payout_service.application.consume import consume_once
+from collections.abc import Sequence
+
+from payout_service.application.consume import consume_each_once
 from payout_service.application.event_routes import AUDIT
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -13,8 +18,9 @@ class RecordAudit:
         self._uow = uow
         self._clock = clock
 
-    async def __call__(self, envelope: Envelope) -> bool:
-        return await consume_once(self._uow, self._clock, AUDIT.name, envelope, self._append)
+    async def __call__(self, envelopes: Sequence[Envelope]) -> int:
+        """Returns how many of the events were new to the audit log."""
+        return await consume_each_once(self._uow, self._clock, AUDIT.name, envelopes, self._append)
 
-    async def _append(self, uow: UnitOfWork, envelope: Envelope) -> None:
-        await uow.audit.append(envelope, self._clock.now())
+    async def _append(self, uow: UnitOfWork, envelopes: Sequence[Envelope]) -> None:
+        await uow.audit.append_all(envelopes, self._clock.now())

@@ -40,4 +40,4 @@ async def flaky_record_audit(envelope: dict[str, Any]) -> bool:
     if client.decr(faults_key(namespace, message_id)) >= 0:
         raise RuntimeError(f"injected fault on delivery {delivery}")
     services = await runtime.services()
-    return await services.record_audit(Envelope.from_dict(envelope))
+    return await services.record_audit([Envelope.from_dict(envelope)]) == 1

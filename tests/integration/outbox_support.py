@@ -88,6 +88,15 @@ class BrokerKeys:
         raw = self.client.hmget(self.key(f"{queue}.msgs"), ids) if ids else []
         return [json.loads(data) for data in raw if data is not None]
 
+    def envelopes(self, queue: str = "events") -> list[dict[str, Any]]:
+        """The events the queue's waiting messages carry, oldest first (a batched consumer's
+        message carries several)."""
+        return [
+            envelope
+            for body in self.bodies(queue)
+            for envelope in body["kwargs"].get("envelopes") or [body["kwargs"]["envelope"]]
+        ]
+
     def drained(self, queue: str = "events") -> bool:
         """Nothing waiting, delayed or in a worker's hands on `queue`."""
         return self.queued(queue) == 0 and self.queued(f"{queue}.DQ") == 0

@@ -21,7 +21,6 @@ from payout_service.bootstrap import build_relay
 from payout_service.infrastructure.broker import NAMESPACE
 from payout_service.infrastructure.db.seed import DEMO_API_KEY, DEMO_USER_ID
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
-from payout_service.infrastructure.outbox.publisher import dramatiq_message_id
 from payout_service.infrastructure.settings import Settings
 from tests.integration.helpers import payout_body
 from tests.processes import Output, command_running, free_port, service_environment
@@ -89,9 +88,9 @@ async def test_sigterm_under_load_loses_no_payout_and_no_event(
     # and a relay run afterwards finds nothing left, while each message is queued exactly once
     relay = build_relay(replace(settings, redis_url=isolated_redis, relay_min_age_ms=0), db)
     assert await relay.publish_pending() == 0
-    queued = _queued_message_ids(isolated_redis)
+    queued = _queued_deliveries(isolated_redis)
     expected = [
-        (consumer.queue, dramatiq_message_id(r["message_id"], consumer))
+        (consumer.queue, consumer.name, r["message_id"])
         for r in rows
         for consumer in consumers_of(r["event_name"])
     ]
@@ -214,17 +213,20 @@ async def _exit_code(process: asyncio.subprocess.Process, output: Output) -> int
     return code
 
 
-def _queued_message_ids(url: str) -> list[tuple[str, str]]:
-    """(queue, Dramatiq message id) of every message waiting in Redis: RedisBroker keeps each
-    enqueued message in the `<namespace>:<queue>.msgs` hash, under a fresh key per enqueue, so
-    a message published twice shows up twice."""
+def _queued_deliveries(url: str) -> list[tuple[str, str, str]]:
+    """(queue, consumer, outbox message id) of every event waiting in Redis, once per message
+    that carries it: RedisBroker keeps each enqueued message in the `<namespace>:<queue>.msgs`
+    hash, under a fresh key per enqueue, so a message published twice shows up twice."""
     client = redis.Redis.from_url(url)
     try:
         queued = []
         for key in client.scan_iter(f"{NAMESPACE}:*.msgs"):
             queue = key.decode().removeprefix(f"{NAMESPACE}:").removesuffix(".msgs")
             for encoded in client.hvals(key):
-                queued.append((queue, json.loads(encoded)["message_id"]))
+                message = json.loads(encoded)
+                kwargs = message["kwargs"]
+                for envelope in kwargs.get("envelopes") or [kwargs["envelope"]]:
+                    queued.append((queue, message["actor_name"], envelope["message_id"]))
         return queued
     finally:
         client.close()

@@ -24,6 +24,7 @@ from tests.integration.outbox_support import (
 )
 
 BACKLOG = 3_000
+KILL_ATTEMPTS = 10
 
 
 async def consume_all(
@@ -35,28 +36,38 @@ async def consume_all(
     return await effects(db)
 
 
-async def test_relay_killed_mid_batch_and_restarted_delivers_every_event_once_in_effect(
+async def killed_as_a_batch_reaches_redis(
+    env: dict[str, str], db: SqlUnitOfWorkFactory, keys: BrokerKeys
+) -> tuple[int, int]:
+    """Runs a relay and, as soon as a new message of it reaches Redis, freezes it (SIGSTOP) and
+    kills it (SIGKILL). Returns the events in Redis at the freeze and the rows marked published
+    after the kill."""
+    async with running_relay(env) as relay:
+        seen = keys.queued()
+        await eventually(
+            keys.queued, lambda n: n > seen, timeout=60, what="a batch", max_pause=0.001
+        )
+        relay.process.send_signal(signal.SIGSTOP)
+        in_redis = len(keys.envelopes())
+        assert await relay.stop(signal.SIGKILL) == -signal.SIGKILL
+    return in_redis, (await outbox_counts(db)).get("published", 0)
+
+
+async def test_relay_killed_between_publishing_and_marking_delivers_every_event_once_in_effect(
     outbox_settings: Settings, db: SqlUnitOfWorkFactory, broker_keys: BrokerKeys, tmp_path: Path
 ) -> None:
-    # Given a backlog of audit events, and a relay publishing it in batches of 1000
-    settings = replace(outbox_settings, relay_batch_size=1000)
+    # Given a backlog of audit events, and a relay publishing it in batches of 100
+    settings = replace(outbox_settings, relay_batch_size=100)
     await write_events(db, audited_events(BACKLOG))
-    env = environment(settings, tmp_path, RELAY_LEASE_SECONDS="2")
+    env = environment(settings, tmp_path, RELAY_LEASE_SECONDS="1")
 
-    # When the relay is killed with SIGKILL in the middle of its second batch
-    async with running_relay(env) as relay:
-        await eventually(
-            broker_keys.queued,
-            lambda n: n > 1500,
-            timeout=60,
-            what="the second batch under way",
-            max_pause=0.001,
-        )
-        assert await relay.stop(signal.SIGKILL) == -signal.SIGKILL
-    in_redis = broker_keys.queued()
-    marked = (await outbox_counts(db)).get("published", 0)
-    # (the kill landed between publishing rows and marking them: they will go out twice)
-    assert in_redis > marked, (in_redis, marked)
+    # When the relay is killed with SIGKILL after it published rows and before it marked them
+    # (a kill that landed after the marking is followed by another relay and another kill)
+    for _ in range(KILL_ATTEMPTS):
+        in_redis, marked = await killed_as_a_batch_reaches_redis(env, db, broker_keys)
+        if in_redis > marked:
+            break
+    assert in_redis > marked, (in_redis, marked)  # those rows will go out twice
 
     # And it is started again until the backlog is gone
     async with running_relay(env):
@@ -66,7 +77,7 @@ async def test_relay_killed_mid_batch_and_restarted_delivers_every_event_once_in
 
     # Then every row was published, the unmarked ones twice, and each consumer applied each
     # event once
-    assert broker_keys.queued() == in_redis + (BACKLOG - marked)
+    assert len(broker_keys.envelopes()) == in_redis + (BACKLOG - marked)
     applied = await consume_all(settings, tmp_path, db, broker_keys, BACKLOG)
     assert applied == {"record_audit": BACKLOG, "audit_logs": BACKLOG}
 
@@ -85,9 +96,11 @@ async def test_two_relays_over_one_backlog_publish_each_row_once(
         )
         shares = [await published_by(first_env), await published_by(second_env)]
 
-    # Then both took part, no row was published twice, and each event was applied once
-    assert sum(shares) == BACKLOG and min(shares) > 0, shares
-    assert broker_keys.queued() == BACKLOG
+    # Then no row was published twice, and each event was applied once; on MySQL both relays
+    # took part (SQLite has one writer at a time, and one relay may win every turn)
+    assert sum(shares) == BACKLOG, shares
+    assert min(shares) > 0 or settings.is_sqlite, shares
+    assert len(broker_keys.envelopes()) == BACKLOG
     applied = await consume_all(settings, tmp_path, db, broker_keys, BACKLOG)
     assert applied == {"record_audit": BACKLOG, "audit_logs": BACKLOG}
 
@@ -99,7 +112,9 @@ async def test_relay_stops_on_sigterm_after_settling_its_batch(
     settings = replace(outbox_settings, relay_batch_size=400)
     await write_events(db, audited_events(BACKLOG))
     async with running_relay(environment(settings, tmp_path)) as relay:
-        await eventually(broker_keys.queued, lambda n: n > 600, timeout=60, what="a batch")
+        await eventually(
+            lambda: len(broker_keys.envelopes()), lambda n: n > 600, timeout=60, what="a batch"
+        )
 
         # When it is sent SIGTERM in the middle of a batch
         code = await relay.stop(signal.SIGTERM, timeout=30)
@@ -108,7 +123,7 @@ async def test_relay_stops_on_sigterm_after_settling_its_batch(
     assert code == 0, relay.output.text()
     assert any("relay stopped" in line for line in relay.output.lines)
     counts = await outbox_counts(db)
-    assert counts["published"] == broker_keys.queued() < BACKLOG
+    assert counts["published"] == len(broker_keys.envelopes()) < BACKLOG
     assert counts["published"] % 400 == 0  # whole batches only
 
 

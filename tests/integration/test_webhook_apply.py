@@ -98,7 +98,7 @@ async def test_redelivered_messages_change_nothing(
     # When the broker delivers every message again, and an operator runs an inbox pass too
     for event in ("payout.created", "provider.webhook.received", "payout.succeeded"):
         for envelope in await dispatch_outbox.envelopes(event):
-            assert await consumers.record_audit(envelope) is False
+            assert await consumers.record_audit([envelope]) == 0
             if event == "provider.webhook.received":
                 assert await consumers.apply_webhook(envelope) is False
             if event == "payout.succeeded":

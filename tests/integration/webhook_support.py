@@ -150,7 +150,7 @@ class OutboxDispatcher:
                 envelope = Envelope.from_dict(message_body(row))
                 for consumer in consumers_of(row.event_name):
                     if consumer == AUDIT:
-                        await self._consumers.record_audit(envelope)
+                        await self._consumers.record_audit([envelope])
                     elif consumer == LEDGER:
                         await self._consumers.settle_ledger(envelope)
                     elif consumer == WEBHOOK_APPLY:

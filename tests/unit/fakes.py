@@ -161,13 +161,20 @@ class FakeConsumerInbox:
             raise UniqueViolation(f"{consumer} already processed {message_id}")
         self._state.processed.add((consumer, message_id))
 
+    async def processed_among(self, consumer: str, message_ids: Sequence[str]) -> set[str]:
+        return {m for m in message_ids if (consumer, m) in self._state.processed}
+
+    async def remember_all(self, consumer: str, message_ids: Sequence[str], now: datetime) -> None:
+        for message_id in message_ids:
+            await self.remember(consumer, message_id, now)
+
 
 class FakeAuditLog:
     def __init__(self, state: State) -> None:
         self._state = state
 
-    async def append(self, envelope: Envelope, now: datetime) -> None:
-        self._state.audit.append(envelope)
+    async def append_all(self, envelopes: Sequence[Envelope], now: datetime) -> None:
+        self._state.audit.extend(envelopes)
 
 
 class FakeLedgerHistory:
@@ -232,6 +239,9 @@ class FakeUnitOfWork:
         new_refs = self._work.references() - self._start.references()
         if new_refs & committed.references() - self._start.references():
             raise UniqueViolation("external_reference committed by another transaction")
+        new_processed = self._work.processed - self._start.processed
+        if new_processed & committed.processed - self._start.processed:
+            raise UniqueViolation("message processed by another transaction")
 
 
 class FakeUnitOfWorkFactory:

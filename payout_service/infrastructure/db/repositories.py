@@ -315,24 +315,56 @@ class SqlConsumerInbox:
             self._s.dialect.to_db(now),
         )
 
+    async def processed_among(self, consumer: str, message_ids: Sequence[str]) -> set[str]:
+        if not message_ids:
+            return set()
+        rows = await self._s.rows(
+            "SELECT message_id FROM processed_messages WHERE consumer = %s"
+            f" AND message_id IN ({', '.join(['%s'] * len(message_ids))})",
+            consumer,
+            *message_ids,
+        )
+        return {str(r["message_id"]) for r in rows}
+
+    async def remember_all(self, consumer: str, message_ids: Sequence[str], now: datetime) -> None:
+        if not message_ids:
+            return
+        moment = self._s.dialect.to_db(now)
+        await self._s.execute(
+            "INSERT INTO processed_messages (consumer, message_id, processed_at) VALUES "
+            + ", ".join(["(%s, %s, %s)"] * len(message_ids)),
+            *(value for message_id in message_ids for value in (consumer, message_id, moment)),
+        )
+
 
 class SqlAuditLog:
     def __init__(self, session: SqlSession) -> None:
         self._s = session
 
-    async def append(self, envelope: Envelope, now: datetime) -> None:
+    async def append_all(self, envelopes: Sequence[Envelope], now: datetime) -> None:
+        """One multi-row INSERT for the whole batch."""
+        if not envelopes:
+            return
         d = self._s.dialect
+        recorded = d.to_db(now)
         await self._s.execute(
             "INSERT INTO audit_logs (message_id, event_name, aggregate_type, aggregate_id, payload,"
-            " request_id, occurred_at, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            envelope.message_id,
-            envelope.event,
-            envelope.aggregate_type,
-            envelope.aggregate_id,
-            json.dumps(envelope.payload, separators=(",", ":")),
-            envelope.headers.get("request_id"),
-            d.to_db(envelope.occurred_at),
-            d.to_db(now),
+            " request_id, occurred_at, recorded_at) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(envelopes)),
+            *(
+                value
+                for e in envelopes
+                for value in (
+                    e.message_id,
+                    e.event,
+                    e.aggregate_type,
+                    e.aggregate_id,
+                    json.dumps(e.payload, separators=(",", ":")),
+                    e.headers.get("request_id"),
+                    d.to_db(e.occurred_at),
+                    recorded,
+                )
+            ),
         )
 
 

@@ -15,18 +15,24 @@ class SqlSendAttemptLog:
         self._s = session
 
     async def open(self, payout_id: str, now: datetime) -> int:
-        await self._s.execute(
-            "UPDATE payout_send_attempts SET result = %s WHERE payout_id = %s AND result = %s",
-            str(SendAttemptResult.UNKNOWN),
-            payout_id,
-            _SENDING,
-        )
+        """The caller holds the payout's row lock, so no other transaction opens an attempt of
+        this payout meanwhile. The attempts are read without a lock and the open one is closed
+        by its key: a locking range read here (an UPDATE ... WHERE payout_id) would take a gap
+        lock, and two payouts whose ids fall in the same gap deadlocked on their inserts."""
         rows = await self._s.rows(
-            "SELECT COALESCE(MAX(attempt), 0) AS last FROM payout_send_attempts"
-            " WHERE payout_id = %s",
+            "SELECT attempt, result FROM payout_send_attempts WHERE payout_id = %s"
+            " ORDER BY attempt DESC LIMIT 1",
             payout_id,
         )
-        number = int(rows[0]["last"]) + 1
+        last = int(rows[0]["attempt"]) if rows else 0
+        if rows and rows[0]["result"] == _SENDING:
+            await self._s.execute(
+                "UPDATE payout_send_attempts SET result = %s WHERE payout_id = %s AND attempt = %s",
+                str(SendAttemptResult.UNKNOWN),
+                payout_id,
+                last,
+            )
+        number = last + 1
         await self._s.execute(
             "INSERT INTO payout_send_attempts (payout_id, attempt, result, started_at)"
             " VALUES (%s, %s, %s, %s)",

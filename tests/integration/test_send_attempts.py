@@ -1,0 +1,77 @@
+"""The send-attempt log under concurrency: opening an attempt locks nothing but its own row, so
+the sends of different payouts never wait for one another (nor deadlock, as they once did on
+MariaDB's gap locks)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from payout_service.domain.money import Money
+from payout_service.domain.payout import Payout
+from payout_service.infrastructure.clock import SystemClock
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from tests.integration.helpers import DEMO_USER_ID
+
+# Neighbours in the attempts' (payout_id, attempt) index: FIRST and SECOND fall in the gap
+# before the attempt of THIRD, where production's deadlock happened
+FIRST, SECOND, THIRD = (f"aaaaaaaa-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))
+
+
+@pytest.fixture
+def database_url(mysql_url: str) -> str:
+    """MariaDB only: SQLite has one writer at a time, so its sends take turns by design."""
+    return mysql_url
+
+
+async def test_an_open_attempt_of_one_payout_does_not_hold_up_the_next_payouts_attempt(
+    db: SqlUnitOfWorkFactory,
+) -> None:
+    # Given three payouts whose ids are neighbours, and an attempt of the last one only
+    now = SystemClock().now()
+    async with db() as tx:
+        for n, payout_id in enumerate((FIRST, SECOND, THIRD)):
+            await tx.payouts.add(
+                Payout.create(
+                    payout_id=payout_id,
+                    user_id=DEMO_USER_ID,
+                    amount=Money.parse("1.00", "USD", max_minor=10_000),
+                    wallet=f"W{n}",
+                    external_reference=f"neighbour-{n}",
+                    now=now,
+                )
+            )
+        await tx.send_attempts.open(THIRD, now)
+        await tx.commit()
+
+    # When the first payout's attempt is opened in a transaction that stays open, and the
+    # second payout's attempt is opened meanwhile
+    first_open = asyncio.Event()
+
+    async def open_second() -> int:
+        await first_open.wait()
+        async with db() as second:
+            number = await second.send_attempts.open(SECOND, now)
+            await second.commit()
+            return number
+
+    # (a task made before the first transaction: inside it, Tortoise would nest the second in it)
+    opening_second = asyncio.create_task(open_second())
+    async with db() as first:
+        assert await first.send_attempts.open(FIRST, now) == 1
+        first_open.set()
+        second_opened = await asyncio.wait_for(opening_second, timeout=10)
+        await first.commit()
+
+    # Then the second did not wait for the first, and each payout has its first attempt open
+    assert second_opened == 1
+    async with db() as tx:
+        rows = await tx.session.rows(
+            "SELECT payout_id, attempt, result FROM payout_send_attempts ORDER BY payout_id"
+        )
+    assert [(r["payout_id"], r["attempt"], r["result"]) for r in rows] == [
+        (FIRST, 1, "sending"),
+        (SECOND, 1, "sending"),
+        (THIRD, 1, "sending"),
+    ]
