@@ -6,8 +6,10 @@ message after a quiet spell waited up to a second for its actor, far past the 10
 actor-start budget. Capping that backoff bounds the wait; the price is at most about
 1000 / idle_poll_ms cheap fetches a second per queue and worker process while the queue is empty.
 
-It also enqueues a batch in one Redis round trip (enqueue_many): the relay and the web process's
-fast path publish batches, and one blocking round trip per message was most of their cost.
+It also enqueues a batch in one Redis round trip (enqueue_many): the relay and the fast paths
+publish batches, and one blocking round trip per message was most of their cost. (redis-py's
+pipelines ask Redis whether their scripts exist before every execution, a second round trip;
+enqueue_many loads the script only when Redis answers that it does not know it.)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from uuid import uuid4
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis
+from redis.exceptions import NoScriptError
 
 
 class PromptRedisBroker(RedisBroker):
@@ -41,25 +44,32 @@ class PromptRedisBroker(RedisBroker):
             ready = message.copy(options={"redis_message_id": str(uuid4())})
             self.emit_before("enqueue", ready, None)
             prepared.append(ready)
-        dispatch = self.scripts["dispatch"]
-        pipeline = self.client.pipeline(transaction=False)
-        for ready in prepared:
-            dispatch(
-                keys=[self.namespace],
-                args=[
-                    "enqueue",
-                    current_millis(),
-                    ready.queue_name,
-                    self.broker_id,
-                    self.heartbeat_timeout,
-                    self.dead_message_ttl,
-                    self._should_do_maintenance("enqueue"),
-                    self._max_unpack_size(),
-                    ready.options["redis_message_id"],
-                    ready.encode(),
-                ],
-                client=pipeline,
-            )
-        pipeline.execute()
+        try:
+            self._dispatch_all(prepared)
+        except NoScriptError:  # a fresh or restarted Redis: every command failed alike
+            dispatch = self.scripts["dispatch"]
+            dispatch.sha = self.client.script_load(dispatch.script)
+            self._dispatch_all(prepared)
         for ready in prepared:
             self.emit_after("enqueue", ready, None)
+
+    def _dispatch_all(self, prepared: Sequence[dramatiq.Message]) -> None:  # type: ignore[type-arg]
+        pipeline = self.client.pipeline(transaction=False)
+        sha = self.scripts["dispatch"].sha
+        for ready in prepared:
+            pipeline.evalsha(
+                sha,
+                1,
+                self.namespace,
+                "enqueue",
+                current_millis(),
+                ready.queue_name,
+                self.broker_id,
+                self.heartbeat_timeout,
+                self.dead_message_ttl,
+                self._should_do_maintenance("enqueue"),
+                self._max_unpack_size(),
+                ready.options["redis_message_id"],
+                ready.encode(),
+            )
+        pipeline.execute()
