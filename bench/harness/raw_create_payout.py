@@ -26,8 +26,9 @@ from payout_service.infrastructure.db.dialect import MYSQL
 AMOUNT_MINOR = 100  # "1.00", the amount the wrk script posts
 LOCK_ACCOUNT = MYSQL.sql(sql.LOCK_ACCOUNT + MYSQL.for_update)  # as SqlAccountRepository builds it
 KEY_TTL = timedelta(hours=24)
-# provider_payout_id, provider_status, send_attempts, last_error, next_retry_at, completed_at
-_NOT_YET_SENT = (None, None, 0, None, None, None)
+# provider_payout_id, provider_status, send_attempts, last_error, next_retry_at, completed_at,
+# needs_review
+_NOT_YET_SENT = (None, None, 0, None, None, None, False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ class GiveUpSending:
                     None,
                     now,
                 )
+                payout.flag_for_review(now)
                 await uow.payouts.update(payout)
                 await uow.commit()
                 log.error("provider-send gave up; the provider may hold the payout")

@@ -28,6 +28,7 @@ def payout_representation(payout: Payout) -> dict[str, Any]:
         "provider_status": payout.provider_status,
         "send_attempts": payout.send_attempts,
         "last_error": payout.last_error,
+        "needs_review": payout.needs_review,
         "next_retry_at": iso(payout.next_retry_at),
         "completed_at": iso(payout.completed_at),
         "created_at": iso(payout.created_at),

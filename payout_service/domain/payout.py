@@ -63,6 +63,9 @@ class Payout:
     completed_at: datetime | None = None
     # When the provider's last applied status report happened (its own clock): older ones are stale.
     provider_status_at: datetime | None = None
+    # Sending stopped without knowing whether the provider holds the payout: until the provider
+    # reports an outcome, an operator must check with it (the funds stay held).
+    needs_review: bool = False
     events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -117,6 +120,13 @@ class Payout:
         self.next_retry_at = next_retry_at
         self.updated_at = now
 
+    def flag_for_review(self, now: datetime) -> None:
+        """No more sending, and no knowing whether the provider holds the payout (an attempt
+        got no answer): it stays as it is, funds held, until the provider's outcome arrives."""
+        self.needs_review = True
+        self.next_retry_at = None
+        self.updated_at = now
+
     def record_provider_status(
         self, provider_status: str, now: datetime, occurred_at: datetime | None = None
     ) -> None:
@@ -150,6 +160,8 @@ class Payout:
             raise IllegalTransition(self.id, self.status, target)
         self.status = target
         self.updated_at = now
+        if target.is_final:
+            self.needs_review = False
 
     def _emit(self, name: str, **extra: Any) -> None:
         payload: dict[str, Any] = {

@@ -22,6 +22,7 @@ async def database_gauges(uow: SqlUnitOfWorkFactory, now: datetime) -> list[Metr
         holds = await tx.session.rows(
             "SELECT COUNT(*) AS n FROM payouts WHERE status IN ('pending', 'processing')"
         )
+        review = await tx.session.rows("SELECT COUNT(*) AS n FROM payouts WHERE needs_review")
     return [
         GaugeMetricFamily(
             "outbox_backlog", "Outbox rows committed and not yet published.", outbox.backlog
@@ -40,5 +41,11 @@ async def database_gauges(uow: SqlUnitOfWorkFactory, now: datetime) -> list[Metr
             "ledger_holds_open",
             "Holds not yet settled: payouts still pending or processing.",
             int(holds[0]["n"]),
+        ),
+        GaugeMetricFamily(
+            "payouts_needing_review",
+            "Payouts an operator must check with the provider (sending gave up after an"
+            " attempt that got no answer).",
+            int(review[0]["n"]),
         ),
     ]

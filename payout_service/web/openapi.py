@@ -126,6 +126,12 @@ def _schemas() -> Schema:
                 "provider_status": _NULLABLE_STRING,
                 "send_attempts": {"type": "integer", "minimum": 0},
                 "last_error": _NULLABLE_STRING,
+                "needs_review": {
+                    "type": "boolean",
+                    "description": "Sending stopped without knowing whether the provider holds"
+                    " the payout: it stays processing, its funds held, until an operator has"
+                    " checked with the provider or the provider reports an outcome.",
+                },
                 "next_retry_at": _NULLABLE_TIME,
                 "completed_at": _NULLABLE_TIME,
                 "created_at": {"type": "string", "format": "date-time"},

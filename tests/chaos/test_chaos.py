@@ -44,7 +44,7 @@ QUEUES = sorted({c.queue for consumers in ROUTES.values() for c in consumers})
 FINAL = ("success", "failed", "cancelled")
 # provider-send's deliberate stop when an attempt's outcome is unknown (a timeout): the payout
 # stays processing for an operator to check with the provider, never failed on a guess.
-GAVE_UP = "(last_error LIKE 'gave up after %% attempts, but the provider never answered%%')"
+GAVE_UP = "needs_review"
 
 
 @dataclass

@@ -9,6 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from payout_service.bootstrap import Services, build_relay, build_services
+from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 from tests.integration.helpers import payout_body, post_payout
@@ -29,6 +30,7 @@ SERVICE_METRICS = (
     "outbox_dead_messages",
     "user_account_debited",
     "ledger_holds_open",
+    "payouts_needing_review",
     "http_requests",
     "http_request_duration_seconds",
     "http_requests_in_progress",
@@ -82,6 +84,25 @@ async def test_a_created_payout_is_counted_and_shows_in_the_gauges(
     assert samples["outbox_oldest_unpublished_age_seconds"][()] > 0
     assert samples["outbox_messages_published_total"][()] == 0
     assert samples["outbox_dead_messages"][()] == 0
+
+
+async def test_a_payout_flagged_for_review_shows_in_its_gauge(
+    api: Any, auth: Any, services: Services, db: SqlUnitOfWorkFactory
+) -> None:
+    # Given a payout whose sending gave up without knowing whether the provider holds it
+    created = await (await post_payout(api, auth, payout_body(), key="r-1")).json()
+    before = (await scrape(api))["payouts_needing_review"][()]
+    async with db() as tx:
+        payout = await tx.payouts.get_for_update(created["id"])
+        assert payout is not None
+        payout.start_processing(SystemClock().now())
+        payout.flag_for_review(SystemClock().now())
+        await tx.payouts.update(payout)
+        await tx.commit()
+    # When the metrics are scraped
+    after = (await scrape(api))["payouts_needing_review"][()]
+    # Then the operators' gauge counts it
+    assert (before, after) == (0, 1)
 
 
 async def test_a_relay_pass_moves_the_backlog_to_the_published_counter(

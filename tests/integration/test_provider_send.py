@@ -270,6 +270,9 @@ async def test_retries_running_out_after_an_unanswered_attempt_leave_the_payout_
     assert mock.provider.payout_for_key(send_key(created["id"])) is not None
     assert (payout["status"], payout["provider_payout_id"]) == ("processing", None)
     assert "may hold the payout" in payout["last_error"] and payout["next_retry_at"] is None
+    assert payout["needs_review"]
+    shown = await (await provider_api.get(f"/api/payouts/{created['id']}", headers=auth)).json()
+    assert (shown["status"], shown["needs_review"]) == ("processing", True)
     assert [a["result"] for a in await attempts(db, created["id"])] == [
         "no_answer",
         "temporary_error",

@@ -171,3 +171,18 @@ def test_provider_acceptance_records_the_provider_id_and_clears_the_retry():
     assert (payout.last_error, payout.next_retry_at) == (None, None)
     assert payout.send_attempts == 1
     assert payout.events[0].payload["provider_payout_id"] == "prov-9"
+
+
+@pytest.mark.parametrize("outcome", ["succeed", "fail"])
+def test_a_payout_flagged_for_review_is_cleared_by_the_providers_outcome(outcome):
+    # Given a payout whose sending gave up without knowing whether the provider holds it
+    payout = new_payout()
+    payout.start_processing(T0)
+    payout.flag_for_review(T0)
+    assert payout.needs_review and payout.next_retry_at is None
+
+    # When the provider's outcome arrives at last
+    ACTIONS[outcome](payout)
+
+    # Then there is nothing left for an operator to check
+    assert payout.status.is_final and not payout.needs_review

@@ -87,6 +87,8 @@ class Payout(Model):
     next_retry_at = fields.DatetimeField(null=True)
     completed_at = fields.DatetimeField(null=True)
     provider_status_at = fields.DatetimeField(null=True)
+    # Sending stopped without knowing whether the provider holds it: an operator must check.
+    needs_review = fields.BooleanField(default=False, db_index=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

@@ -25,7 +25,7 @@ from payout_service.infrastructure.db.session import SqlSession as SqlSession  #
 _PAYOUT_COLUMNS = (
     "id, user_id, amount_minor, currency, wallet, external_reference, status, provider_payout_id,"
     " provider_status, send_attempts, last_error, next_retry_at, completed_at, created_at,"
-    " updated_at, provider_status_at"
+    " updated_at, provider_status_at, needs_review"
 )
 
 
@@ -50,6 +50,7 @@ class SqlPayoutRepository:
             payout.last_error,
             d.to_db(payout.next_retry_at),
             d.to_db(payout.completed_at),
+            payout.needs_review,
             d.to_db(payout.created_at),
             d.to_db(payout.updated_at),
         )
@@ -70,7 +71,7 @@ class SqlPayoutRepository:
         await self._s.execute(
             "UPDATE payouts SET status = %s, provider_payout_id = %s, provider_status = %s,"
             " send_attempts = %s, last_error = %s, next_retry_at = %s, completed_at = %s,"
-            " updated_at = %s, provider_status_at = %s WHERE id = %s",
+            " updated_at = %s, provider_status_at = %s, needs_review = %s WHERE id = %s",
             str(payout.status),
             payout.provider_payout_id,
             payout.provider_status,
@@ -80,6 +81,7 @@ class SqlPayoutRepository:
             d.to_db(payout.completed_at),
             d.to_db(payout.updated_at),
             d.to_db(payout.provider_status_at),
+            payout.needs_review,
             payout.id,
         )
 
@@ -156,6 +158,7 @@ class SqlPayoutRepository:
             created_at=created_at,
             updated_at=updated_at,
             provider_status_at=d.from_db(row["provider_status_at"]),
+            needs_review=bool(row["needs_review"]),
         )
 
 

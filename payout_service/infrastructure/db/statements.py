@@ -25,7 +25,8 @@ INSERT_LEDGER_POSTING = (
 INSERT_PAYOUT = (
     "INSERT INTO payouts (id, user_id, amount_minor, currency, wallet, external_reference, status,"
     " provider_payout_id, provider_status, send_attempts, last_error, next_retry_at, completed_at,"
-    " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " needs_review, created_at, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 INSERT_IDEMPOTENCY_KEY = (
     "INSERT INTO idempotency_keys (user_id, `key`, fingerprint, response_status, response_body,"

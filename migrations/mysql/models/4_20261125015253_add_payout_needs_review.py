@@ -1,0 +1,80 @@
+from tortoise import BaseDBAsyncClient
+
+RUN_IN_TRANSACTION = True
+
+
+async def upgrade(db: BaseDBAsyncClient) -> str:
+    return """
+        ALTER TABLE `payouts` ADD `needs_review` BOOL NOT NULL DEFAULT 0;
+        ALTER TABLE `payouts` ADD INDEX `idx_payouts_needs_r_3a0d9f` (`needs_review`);"""
+
+
+async def downgrade(db: BaseDBAsyncClient) -> str:
+    return """
+        ALTER TABLE `payouts` DROP INDEX `idx_payouts_needs_r_3a0d9f`;
+        ALTER TABLE `payouts` DROP COLUMN `needs_review`;"""
+
+
+MODELS_STATE = (
+    "eJztXVtv2zgW/iuEn1rADVInbbOZJ6ebzmQnTYo23RlMW6i0dGwTkUkNRccxZvvfl9TFuj"
+    "uSazm0wpeilvhRynco8tx4+E9vxhxw/YOhbbM5FZfgTICfU8GXvVP0T4/iGcj/rGnVRz3s"
+    "eUkbdUHgkRvAcNjecgOABRJBIGiCR77g2Bay1Ri7PshLDvg2J54gjCrsNQXkEvkPGyOMHD"
+    "aXfb5QPSyRx3xB6AQ9c9gME3oQPcZ/foCGngfUecGouzxFnC18hDkgQn3gApy+erTDbPls"
+    "iW/tKV8phTvgaO45WP5GjCNJDcj/SuiqX+IjsWDB0320IGKKxBSQLxmPm1jE6SMmX86BER"
+    "EIU0f9+kptDo78LV95hcAz9W6/oOgl0dXny8vgCbKBx9kdceT72C5g9YevWskevttzzoHa"
+    "y+8Hipw5JX/PwRJsAhLKJUVfvsnLhDpwLyUX/fRurTEB18mMEeKoDoLrllh6wbUzMrmg4l"
+    "3QVlE/smzmzmc0ae8txZTRFYBQoa5OgAJX3Mlrgs/V8KBz143GVTxiwpdNmoRvmcI4MMZz"
+    "Vw0yhQ5fILnWs6yr6xvr0/mNZfUKAzBGpEZLdMlmVA1e+ap+QMBEvcKLfw0GR0dvBodHr0"
+    "9eHb958+rk8ES2Dd63eOvNj/BlErbCrgLOLn69uLpRL8TkFxJ+SOrCjwCDBQ5RgTAS9pMh"
+    "U5TC2ynm5TLIonKykH9kXhYx8+uEEV94JGnM8L2cb+hETOXPo9driP7v8OPb34Yfnx29fp"
+    "5l+yq6MwhuKd4TnuPPpQnLaUxbHCez6M5JPqnB8UklxSd5hh3CwQ7eqAHFGVAHOa4zjquH"
+    "cWEU38o/qgm9cfsOMvuyDrUvq7l9WSA3XIutGaGMN1sS88iHF8d9oHuH62NqPcRLNhdNl8"
+    "M0aKOxHi11T2Ux5KCosLAosvxveUeQGVQsiRlkjmongh7E/9nDUb+G6puL9+efbobvP6ju"
+    "Z77/txvwNbw5V3cGwdVl7mphcl91gv64uPkNqZ/or+ur84BOqdVNePDEpN3NXz31TngumE"
+    "XZwsJOmpP4cnwpO6FFZlxTDT+L22gye/h76uhcpsys8W2pqh/RWpTFO8aBTOjvsAzkcSFf"
+    "HVMbSsiP7PnP0mAdJr3tlyx+xMMtvpq8IseLlYGaG4WShNAWV7c+yk/j48Vbybeie4Tt2w"
+    "XmjpXhXd1hA5a7smpbvDUbzPJXMMWTgCD1l6j3jv0pHpHC6pV5WsI7/bXeFY9Yt7Cs50+p"
+    "ptWY/BpPA/01Jr+UvTXF/rSRIp/CbEeZf1xBZI2k4zpW0nG1mXScV3A8DmNy30iFXCGMrV"
+    "TDVpJ/N7hN+F0Bdkdvr7cTcgevXtVgV7aqpDe4ZzT0J6ihc7hjtxuJOYvcgpj11BI7IeW5"
+    "VNcbG2EpkHEnbcsEU6Ruyf7aQxHUtbxSQ08vs2vuEHHJJr0ywyu+119reqlWlssmDYLZnC"
+    "2Qp6Kwkrb5DBwUxpUR3AEVB6WR6YchxnjTeALprzHeZuD7cnQ2dFBnUcaAe9CAC74UK/jV"
+    "gOYsqoOG3PaJxhOp6UwkHyFPDcguIjtI+NGgTuxlUB17GVQT3mwKyeO6l/TRghsIL12GS2"
+    "i+gfuK1TIF6cRwXmdHnf95kzGhYiqfvR/++TxjRl1eX/0aN09R//by+ixHOQf5Z/tNA7hZ"
+    "VEsR3Md0wA3qJNvIVtUuuEEh4YbZQYLSJt6DHNR4ibT2H3CwGXc2dBNloEbQ2gm64K14HN"
+    "v6woGZx4RKd6wIbeZa9NfZ2SRp21Ko88vKlyP7730zxvM+GM+30Cj/NmreCT1sBzGjsXw+"
+    "cI+TshyTapZzsA6yvX3DQs75nnwiWL7AYu4X6a6cUEqQXXLvD14evzk+OXp9vJpXVlfWTS"
+    "fFPNAVTyPmlEwa1QZcAdiJAb1rM+6R0nB1o90k4mo54vdBr894s+89IrvbQMxZ5G7EvEu9"
+    "tEtSNmF+E+bXQQT7Hua/nosRu38fhkx7JZ6IbIP+OkcEC5paUfy1ZtR/mInXowUmwcZvwd"
+    "AIkDcfucSfgvMLImqLuNqgTXy04ERA+LOYE7CNDh/OGPjSS2wKfIdJMD6jlUOK+Ztximjp"
+    "FDEZBTtRtU1Ggcko0IFwk1Gwz4PbZBTs3BU1BSx1oBIfazXlKYihfAPKq7za1XNJpTe7zf"
+    "09qpiTom0nc0kL9SaEgJknmkQP0pDduQsO29W/txYzcLEvLOC8rHxH9WSRRXUh92jX00Xe"
+    "2Gzi4MxjjSdbax+n7WIpBMcaNSuklUF14RNrW8+MGZtTQUr22T4QG8qDzfZArb8pEwR8Cm"
+    "Je+Xk3EHQeaz5o3SStSRrnhyAFo1cSNInu9NdFS8IEjlazNaUaDpxi1+IwBlVdEwrJm0nj"
+    "7PzWOIZRrZAYr/lar3l1sMLUSNSgRqKpZdt2LdsFdl1olEWbIDrIbivpyiUrQQO+y9Ed5L"
+    "6VrWM6Ongfb9ncvms3Lt1vbZZHW4reittEI2WllYG9oq75CC+Bds9Ttf3osw9UKeiNQxkF"
+    "nIlnmHiGHvEMKrmVeoXgyw1cNQWw8dXo5qvJ2FJs5gVH/Gzifs1hjaR1lnRufd/EC1vag5"
+    "G6zlKnAI4v5+M7AosShxVjLmBaNZNnoTlBjyS2JctnJe3dCvfs+voyI9ezi/xq+fn92blU"
+    "ygOBykZEVLmoTEzrKXxd0Ul5G4g5izRi1lvMZmeb2dmmgQh2sbOtTn7mWYR89/tHcHHF8X"
+    "WZuOsnoM4w7K9DvP9oP5SdJq4yqp1j96EAt1XwPdWrBGxj11Wb9jKHs44ZRxiFHZ8i5knJ"
+    "OuiZnHylBNB3P0xR/v4cjUC2hACr+ukj22U+hNNmvn5wGw/6SoOzaonwEab+AvgB+j6nt3"
+    "LKp99PwwNpZRfyOb5gnie7TvUTAmR3cknu9Ssi/F6SYBCJwlRl0mZJ6a+L6SdfTrM09K4t"
+    "7dssXqPer0DougKYMaKLIcytx9emQnjNay/lUB062G5rIzeIGzTeuJlFdSHk0HbULGRslp"
+    "QwqBvdKQC7wPbOq1vpGp7XatS3lXnCN/MYZZHGY6S1x2hM6Ka57jmoCa/oLGdTJ7C1NOw1"
+    "XsDE1P5JP2CyKWDPCK/rCcwMNa2qXH3gzJZaHDhrCl0V2vTXOrfi1g3LXd0oT1F4UhVHhI"
+    "7Y/SnCKOpD1aTCye0p9pF8A5eA0w9KVAmgaOVYgvEY7JIzsVp5QqkTKu4mmCmTEknGE7UX"
+    "nqi09GpvbEhhOriWbH9rsT71xjpOdDIfb5RqlMGayq+6acG6bPiMnBF/wGjK2O1bRscusc"
+    "tjZRVNH1IqQmfHIkQplSuA1a6lGdW/QmKKBcKckztw0DwINeGoIqacVYI4U6AaIOxywM4S"
+    "TZkkIFz6MWVqjY/7Oi1oGO085iu9BU+EkTeqQm7y82K8j6jsjsdaSrUyEj80GHJhl5ZUb6"
+    "ZGHdkPdSQtv9qu8LTMu7dKtrNpxxTV27kHPD0dNRjeeVwnyG//tBgb1HK02fltaajxehs9"
+    "sJYeeK6WoRpKYNiumQYYLHENfEsRLnb8ALanSVZTWBGdURvQs5WSFo7N532EfRR/AfIHdd"
+    "BiGn4IBffSth/ylSr1bqnKtBOBHOIcoLRNpiq0X32+vERBjS2lHYZKpYf9lftKAs1Z70b/"
+    "61B9mXa3bOsfjO8Y89pU4NAsQPtEC3B0KkPQHI7dYZ3bOA+M80AX8o3zQNORv3cTmV7hQr"
+    "204S4J2uwOaTm5/pGSEvX6Yto+T80BgctK01erXQmiC0biLpQuTXzLwW7xEl9yvIu82nes"
+    "NmK3UE7auE/3wX3a9KzFDp+y2EoBXVNjp7PqYoOJP7WP2yPWLSx/sl7F0CO/w3J/ZV4sUt"
+    "HPrAgw85hQldC3wNVF0luHOUudCrE5VZ3baZKhCNu2Ot3gJzlS+tQw7KlLRLWtmsaUVWio"
+    "KUbXK6pWWoptnX+yOofB5IDuhRJrztpo+6yNEXbVJsVNzpQpQDtTQ3zHJ8pMFXADAWRxhv"
+    "0Nz/MxhlxXDTlTLPXpidkUSzXFUjUQQd0SCdsplgpUvg38rO8pNMAuwZkAP5c91vGp6BkX"
+    "2q0ZPARO7GmvxAKO7vTXGb84aaNNmOapmLc/Wbmv2nC9A+5HH1tduzUF6aDZ2koMRn1UDR"
+    "iOmneQ3ZeHh3VSeA8Pq3N41b2cYcSoiPYnZRn+z6frqwqLKIHk9WRiC/Q/5BJ/HxWqNeQq"
+    "MjLKcSHdIJ9ZkNN6VQePnm7w4//Kpn1E"
+)
