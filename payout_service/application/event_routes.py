@@ -39,5 +39,10 @@ ROUTES: dict[str, tuple[Consumer, ...]] = {
 }
 
 
+# Events that open their aggregate's stream, written in the transaction that creates the aggregate:
+# no earlier event of it can be waiting, so they may go out without the ordering check.
+OPENING_EVENTS = frozenset({events.PAYOUT_CREATED, WEBHOOK_RECEIVED})
+
+
 def consumers_of(event_name: str) -> tuple[Consumer, ...]:
     return ROUTES.get(event_name, (AUDIT,))

@@ -4,6 +4,7 @@ rolled-back transaction publishes nothing. Real MariaDB/SQLite, Redis and `drama
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from tests.integration.outbox_support import (
     relay_in_process,
     running_worker,
     scalar,
+    write_events,
 )
 
 
@@ -121,16 +123,25 @@ async def test_committed_event_reaches_each_consumer_once_even_when_delivered_ag
     assert await scalar(db, LEDGER_ROWS) == ledger_rows_after_first_delivery
 
 
+def with_fast_path(
+    db: SqlUnitOfWorkFactory, settings: Settings
+) -> tuple[SqlUnitOfWorkFactory, OutboxFastPath]:
+    """A unit of work whose commits a started fast path publishes, as the web process wires
+    them (stop() the fast path when done)."""
+    fast_path = OutboxFastPath(relay_in_process(db, settings), max_batch=50)
+    uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
+    uow.on_commit = fast_path.committed
+    fast_path.start()
+    return uow, fast_path
+
+
 async def test_rolled_back_transaction_publishes_nothing(
     outbox_settings: Settings,
     db: SqlUnitOfWorkFactory,
     broker_keys: BrokerKeys,
 ) -> None:
     # Given a unit of work whose commits the fast path publishes, wired as the web process's
-    fast_path = OutboxFastPath(relay_in_process(db, outbox_settings), max_batch=50)
-    uow = SqlUnitOfWorkFactory(dialect_for_url(outbox_settings.database_url))
-    uow.on_commit = fast_path.committed
-    fast_path.start()
+    uow, fast_path = with_fast_path(db, outbox_settings)
     now = SystemClock().now()
 
     # When a transaction writes an event and then fails
@@ -153,3 +164,36 @@ async def test_rolled_back_transaction_publishes_nothing(
     assert [e["aggregate_id"] for e in broker_keys.envelopes()] == ["p-committed"]
     assert await relay_in_process(db, outbox_settings).publish_pending() == 0
     assert broker_keys.queued() == 1
+
+
+async def test_the_fast_path_sends_a_first_event_as_written_and_a_later_one_in_order(
+    outbox_settings: Settings,
+    db: SqlUnitOfWorkFactory,
+    broker_keys: BrokerKeys,
+) -> None:
+    # Given a fast path wired as in the web process, and payout "p-earlier" whose first event
+    # waits unpublished
+    uow, fast_path = with_fast_path(db, outbox_settings)
+    now = SystemClock().now()
+    await write_events(db, [events.DomainEvent(events.PAYOUT_CREATED, "payout", "p-earlier")])
+
+    # When one transaction writes a later event of that payout and the first event of another
+    async with uow() as tx:
+        await tx.outbox.add(
+            events.DomainEvent(events.PAYOUT_SUCCEEDED, "payout", "p-earlier"), {}, now
+        )
+        await tx.outbox.add(events.DomainEvent(events.PAYOUT_CREATED, "payout", "p-new"), {}, now)
+        await tx.commit()
+    await eventually(lambda: outbox_counts(db), lambda c: c.get("published") == 1)
+    await fast_path.stop()
+
+    # Then the new payout's first event went out at once, as written, and the later event of the
+    # other payout waits for that payout's first one
+    assert {(e["aggregate_id"], e["event"]) for e in broker_keys.envelopes("events")} == {
+        ("p-new", events.PAYOUT_CREATED)
+    }
+    assert await outbox_counts(db) == {"published": 1, "pending": 2}
+    # and the relay sends the two in later passes, the first one first
+    relay = relay_in_process(db, replace(outbox_settings, relay_min_age_ms=0))
+    assert await publish_all(relay) == 2
+    assert await outbox_counts(db) == {"published": 3}

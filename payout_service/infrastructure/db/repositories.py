@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from payout_service.application.event_routes import OPENING_EVENTS
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import (
     AccountLine,
@@ -21,6 +22,7 @@ from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.infrastructure.db import statements as sql
 from payout_service.infrastructure.db.session import Row as Row  # re-exported
 from payout_service.infrastructure.db.session import SqlSession as SqlSession  # re-exported
+from payout_service.infrastructure.outbox.rows import OutboxRow
 
 _PAYOUT_COLUMNS = (
     "id, user_id, amount_minor, currency, wallet, external_reference, status, provider_payout_id,"
@@ -256,14 +258,18 @@ class SqlIdempotencyStore:
 
 
 class SqlOutbox:
+    """`written`: the message ids this transaction wrote; `opening`: its rows of OPENING_EVENTS,
+    whole, which the fast path publishes without reading them back."""
+
     def __init__(self, session: SqlSession) -> None:
         self._s = session
         self.written: list[str] = []
+        self.opening: list[OutboxRow] = []
 
     async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> None:
         d = self._s.dialect
         message_id = str(uuid.uuid4())
-        await self._s.execute(
+        row_id = await self._s.insert(
             sql.INSERT_OUTBOX_MESSAGE,
             message_id,
             event.name,
@@ -275,6 +281,20 @@ class SqlOutbox:
             d.to_db(now),
         )
         self.written.append(message_id)
+        if event.name in OPENING_EVENTS:
+            self.opening.append(
+                OutboxRow(
+                    id=row_id,
+                    message_id=message_id,
+                    event_name=event.name,
+                    aggregate_type=event.aggregate_type,
+                    aggregate_id=event.aggregate_id,
+                    payload=dict(event.payload),
+                    headers=dict(headers),
+                    attempts=0,
+                    created_at=now,
+                )
+            )
 
     async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
         rows = await self._s.rows(

@@ -61,6 +61,21 @@ class SqlSession:
         except _OPERATIONAL as exc:
             raise OperationalError(exc) from exc
 
+    async def insert(self, statement: str, *values: Any) -> int:
+        """Runs an INSERT of one row; returns the row's new auto-increment id."""
+        try:
+            if self._driver is None:
+                return int(
+                    await self.connection.execute_insert(self.dialect.sql(statement), list(values))
+                )
+            async with self._driver.cursor() as cursor:
+                await cursor.execute(statement, values)
+                return int(cursor.lastrowid)
+        except (IntegrityError, driver.IntegrityError) as exc:
+            raise UniqueViolation(str(exc)) from exc
+        except _OPERATIONAL as exc:
+            raise OperationalError(exc) from exc
+
     async def execute(self, statement: str, *values: Any) -> int:
         """Returns the number of rows the statement changed."""
         try:

@@ -23,6 +23,11 @@ from payout_service.infrastructure.db.repositories import (
 )
 from payout_service.infrastructure.db.send_attempts import SqlSendAttemptLog
 from payout_service.infrastructure.db.webhook_inbox import SqlWebhookInbox
+from payout_service.infrastructure.outbox.rows import OutboxRow
+
+# Called after each commit that wrote outbox rows: their message ids, and those of their rows that
+# open an aggregate (SqlOutbox.opening), whole.
+OnCommit = Callable[[list[str], list[OutboxRow]], None]
 
 
 class SqlUnitOfWork:
@@ -43,7 +48,7 @@ class SqlUnitOfWork:
         self,
         dialect: Dialect,
         connection_name: str = "default",
-        on_commit: Callable[[list[str]], None] | None = None,
+        on_commit: OnCommit | None = None,
     ) -> None:
         self._dialect = dialect
         self._connection_name = connection_name
@@ -71,7 +76,7 @@ class SqlUnitOfWork:
         await self.session.connection.commit()  # type: ignore[attr-defined]
         self._committed = True
         if self._on_commit is not None and self.outbox.written:
-            self._on_commit(self.outbox.written)
+            self._on_commit(self.outbox.written, self.outbox.opening)
 
     async def __aexit__(
         self,
@@ -93,7 +98,7 @@ class SqlUnitOfWorkFactory:
         self,
         dialect: Dialect,
         connection_name: str = "default",
-        on_commit: Callable[[list[str]], None] | None = None,
+        on_commit: OnCommit | None = None,
     ) -> None:
         self._dialect = dialect
         self._connection_name = connection_name

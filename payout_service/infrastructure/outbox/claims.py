@@ -73,7 +73,7 @@ async def claim_rows(
                 yield [], outcome
                 return
             yield rows, outcome
-            await _settle(tx.session, policy, rows, outcome, now, leased=False)
+            await _settle(tx.session, policy, rows, outcome, now)
             await tx.commit()
             return
     if not rows:
@@ -81,7 +81,9 @@ async def claim_rows(
         return
     yield rows, outcome
     async with uow() as tx:
-        await _settle(tx.session, policy, rows, outcome, now, leased=True)
+        await _settle(
+            tx.session, policy, rows, outcome, now, guard=(" AND claimed_by = %s", [policy.owner])
+        )
         await tx.commit()
 
 
@@ -137,11 +139,12 @@ async def _settle(
     rows: list[OutboxRow],
     outcome: Outcome,
     now: datetime,
-    leased: bool,
+    guard: tuple[str, list[Any]] = ("", []),
 ) -> None:
+    """`guard`: a condition (and its values) every row must still meet to be settled: under a
+    lease, still ours; unclaimed, still pending. A row lock needs none."""
     moment = s.dialect.to_db(now)
-    mine = " AND claimed_by = %s" if leased else ""
-    owner = [policy.owner] if leased else []
+    mine, owner = guard
     if outcome.published:
         marks = ", ".join(["%s"] * len(outcome.published))
         await s.execute(
@@ -166,6 +169,21 @@ async def _settle(
             row_id,
             *owner,
         )
+
+
+async def settle_unclaimed(
+    uow: SqlUnitOfWorkFactory,
+    policy: ClaimPolicy,
+    rows: list[OutboxRow],
+    outcome: Outcome,
+    now: datetime,
+) -> None:
+    """Settles rows published without a claim (the fast path's opening rows), as a claim's are
+    settled, but only while they are still pending: a row a relay has meanwhile taken over is
+    left as that relay settles it."""
+    async with uow() as tx:
+        await _settle(tx.session, policy, rows, outcome, now, guard=(" AND status = 'pending'", []))
+        await tx.commit()
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -1,7 +1,11 @@
-"""The web process's fast path: publish a transaction's outbox rows right after it commits.
+"""The fast path: a process publishes a transaction's outbox rows right after it commits.
 
-Committing never waits for Redis: the ids are queued and one background task publishes them in
-batches. If this process dies first, the relay publishes the rows on its next pass.
+Committing never waits for Redis: the rows are queued and one background task publishes them in
+batches. A row that opens its aggregate (event_routes.OPENING_EVENTS: a payout's creation, a
+stored webhook) goes out as the transaction wrote it, then is marked published: nothing of its
+aggregate can be ahead of it, and the relay leaves rows younger than RELAY_MIN_AGE_MS alone.
+Any other row is claimed first, with the ordering check. If this process dies first, or a
+publish fails, the relay publishes the rows on a later pass.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import asyncio
 import logging
 
 from payout_service.infrastructure.outbox.relay import OutboxRelay
+from payout_service.infrastructure.outbox.rows import OutboxRow
 
 log = logging.getLogger("payout_service.outbox.fast_path")
 
@@ -18,13 +23,16 @@ class OutboxFastPath:
     def __init__(self, relay: OutboxRelay, max_batch: int) -> None:
         self._relay = relay
         self._max_batch = max_batch
-        self._pending: list[str] = []
+        self._opening: list[OutboxRow] = []
+        self._others: list[str] = []
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
-    def committed(self, message_ids: list[str]) -> None:
-        self._pending.extend(message_ids)
+    def committed(self, message_ids: list[str], opening: list[OutboxRow]) -> None:
+        opened = {row.message_id for row in opening}
+        self._opening.extend(opening)
+        self._others.extend(m for m in message_ids if m not in opened)
         self._ready.set()
 
     def start(self) -> None:
@@ -46,14 +54,18 @@ class OutboxFastPath:
             await self._drain()
 
     async def _drain(self) -> None:
-        while self._pending:
+        while self._opening or self._others:
             self._ready.clear()
-            batch, self._pending = (
-                self._pending[: self._max_batch],
-                self._pending[self._max_batch :],
+            opening, self._opening = (
+                self._opening[: self._max_batch],
+                self._opening[self._max_batch :],
             )
+            others, self._others = self._others[: self._max_batch], self._others[self._max_batch :]
             try:
-                await self._relay.publish_pending(batch)
+                if opening:
+                    await self._relay.publish_written(opening)
+                if others:
+                    await self._relay.publish_pending(others)
             except Exception:
                 log.exception("fast-path publish failed; the relay will publish these rows")
         self._ready.clear()

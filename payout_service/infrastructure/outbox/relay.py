@@ -14,7 +14,12 @@ from collections.abc import Callable, Sequence
 
 from payout_service.application.ports import Clock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
-from payout_service.infrastructure.outbox.claims import ClaimPolicy, claim_rows
+from payout_service.infrastructure.outbox.claims import (
+    ClaimPolicy,
+    Outcome,
+    claim_rows,
+    settle_unclaimed,
+)
 from payout_service.infrastructure.outbox.rows import OutboxRow
 
 log = logging.getLogger("payout_service.relay")
@@ -48,15 +53,31 @@ class OutboxRelay:
         now = self._clock.now()
         async with claim_rows(self._uow, self._policy, now, message_ids) as (rows, outcome):
             if rows:
-                results = await asyncio.to_thread(self._publish, rows)
-                for row, error in zip(rows, results, strict=True):
-                    if error is None:
-                        outcome.published.append(row.id)
-                    else:
-                        outcome.failed[row.id] = error
-                        log.warning("publish failed", extra={"outbox_id": row.id, "error": error})
+                self._record(rows, await asyncio.to_thread(self._publish, rows), outcome)
         self._on_published(len(outcome.published))
         return len(outcome.published)
+
+    async def publish_written(self, rows: Sequence[OutboxRow]) -> int:
+        """Publishes rows as their transaction wrote them, without claiming them, then settles
+        the ones still pending (published, or failed with backoff). Only for rows that open
+        their aggregate (nothing of it can be ahead) and are younger than the relay's min age
+        (no relay pass takes them): at worst a row goes out twice, which the consumers' inbox
+        allows for. Returns how many rows were published."""
+        outcome = Outcome()
+        results = await asyncio.to_thread(self._publish, list(rows))
+        self._record(list(rows), results, outcome)
+        await settle_unclaimed(self._uow, self._policy, list(rows), outcome, self._clock.now())
+        self._on_published(len(outcome.published))
+        return len(outcome.published)
+
+    @staticmethod
+    def _record(rows: list[OutboxRow], results: list[str | None], outcome: Outcome) -> None:
+        for row, error in zip(rows, results, strict=True):
+            if error is None:
+                outcome.published.append(row.id)
+            else:
+                outcome.failed[row.id] = error
+                log.warning("publish failed", extra={"outbox_id": row.id, "error": error})
 
     async def run(self, stop: asyncio.Event, poll_interval: float, wake: asyncio.Event) -> None:
         """Polls until `stop` is set, finishing the pass in hand first. A pass that published
