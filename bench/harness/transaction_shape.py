@@ -99,6 +99,10 @@ class _RecordingSession:
         self._log.append((statement, len(values)))
         return 1
 
+    async def insert(self, statement: str, *values: Any) -> int:
+        self._log.append((statement, len(values)))
+        return 1  # the new row's id
+
 
 class _RecordingUnitOfWork:
     """The repositories CreatePayout uses, exactly as SqlUnitOfWork binds them."""
