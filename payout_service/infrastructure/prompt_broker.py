@@ -1,10 +1,13 @@
-"""A RedisBroker whose idle consumers look for new messages often enough for the latency promise.
+"""A RedisBroker whose idle consumers pick up a new message at once.
 
 Dramatiq's Redis consumer has no blocking fetch: when its queue is empty it sleeps, backing off up
 to the worker's timeout, 1 s (Dramatiq 1.18's command line cannot change it). So the first
 message after a quiet spell waited up to a second for its actor, far past the 100 ms commit →
-actor-start budget. Capping that backoff bounds the wait; the price is at most about
-1000 / idle_poll_ms cheap fetches a second per queue and worker process while the queue is empty.
+actor-start budget. Here an idle consumer waits on its queue's wake list (BLPOP) instead of
+sleeping, and enqueue_many pushes to that list with the messages, so the wait ends when work
+arrives. The wait is still capped at idle_poll_ms, for what arrives without a push (Dramatiq's
+own enqueues: retries, delayed messages): at most about 1000 / idle_poll_ms cheap fetches a second
+per queue and worker process while the queue is empty.
 
 It also enqueues a batch in one Redis round trip (enqueue_many): the relay and the fast paths
 publish batches, and one blocking round trip per message was most of their cost. (redis-py's
@@ -14,14 +17,21 @@ enqueue_many loads the script only when Redis answers that it does not know it.)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.common import current_millis
+import redis
+from dramatiq.broker import MessageProxy
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.common import compute_backoff, current_millis
+from dramatiq.errors import ConnectionClosed
 from redis.exceptions import NoScriptError
+
+# Wake tokens kept per queue: enough for every consumer of a queue to be woken by one batch.
+WAKE_TOKENS = 8
 
 
 class PromptRedisBroker(RedisBroker):
@@ -33,7 +43,14 @@ class PromptRedisBroker(RedisBroker):
         self.idle_poll_ms = idle_poll_ms
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Any:
-        return super().consume(queue_name, prefetch, min(timeout, self.idle_poll_ms))
+        return _WokenConsumer(self, queue_name, prefetch, min(timeout, self.idle_poll_ms))
+
+    def wake_key(self, queue_name: str) -> str:
+        return f"{self.namespace}:{queue_name}.wake"
+
+    def wait_for_work(self, queue_name: str, timeout_ms: int) -> None:
+        """Returns when a publisher has pushed to the queue's wake list, or after timeout_ms."""
+        self.client.blpop([self.wake_key(queue_name)], timeout=max(timeout_ms, 1) / 1000)
 
     def enqueue_many(self, messages: Sequence[dramatiq.Message]) -> None:  # type: ignore[type-arg]
         """RedisBroker.enqueue for each message (same Lua command, same middleware hooks), sent
@@ -56,6 +73,9 @@ class PromptRedisBroker(RedisBroker):
     def _dispatch_all(self, prepared: Sequence[dramatiq.Message]) -> None:  # type: ignore[type-arg]
         pipeline = self.client.pipeline(transaction=False)
         sha = self.scripts["dispatch"].sha
+        per_queue: dict[str, int] = {}
+        for ready in prepared:
+            per_queue[ready.queue_name] = per_queue.get(ready.queue_name, 0) + 1
         for ready in prepared:
             pipeline.evalsha(
                 sha,
@@ -72,4 +92,44 @@ class PromptRedisBroker(RedisBroker):
                 ready.options["redis_message_id"],
                 ready.encode(),
             )
+        for queue_name, count in per_queue.items():
+            wake = self.wake_key(queue_name)
+            pipeline.rpush(wake, *["1"] * min(count, WAKE_TOKENS))
+            pipeline.ltrim(wake, -WAKE_TOKENS, -1)
         pipeline.execute()
+
+
+class _WokenConsumer(_RedisConsumer):
+    """Dramatiq 1.18's Redis consumer (its __next__, as it is there), except that one with room
+    for more messages and none to fetch waits on the broker's wake list for its queue instead
+    of sleeping its backoff out."""
+
+    def __next__(self) -> MessageProxy | None:
+        try:
+            while True:
+                try:
+                    data = self.message_cache.pop(0)
+                    if data is None:
+                        continue
+                    self.misses = 0
+                    message = dramatiq.Message.decode(data)
+                    self.queued_message_ids.add(message.message_id)
+                    return MessageProxy(message)
+                except IndexError:
+                    messages = []
+                    busy = self.outstanding_message_count >= self.prefetch
+                    if not busy:
+                        self.message_cache = messages = self.broker.do_fetch(
+                            self.queue_name, self.prefetch - self.outstanding_message_count
+                        )
+                    if not messages:
+                        self.misses, backoff_ms = compute_backoff(
+                            self.misses, max_backoff=self.timeout
+                        )
+                        if busy:  # leave the wake-up to a consumer that can take the work
+                            time.sleep(backoff_ms / 1000)
+                        else:
+                            self.broker.wait_for_work(self.queue_name, backoff_ms)
+                        return None
+        except redis.ConnectionError as e:
+            raise ConnectionClosed(e) from None

@@ -3,6 +3,8 @@ Dramatiq's scripts (restarted, or flushed)."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -64,3 +66,41 @@ def test_a_batch_is_sent_without_asking_redis_about_its_scripts(broker: PromptRe
     # Then they are all queued, and no batch cost a SCRIPT EXISTS round trip
     assert broker.client.hlen(f"{broker.namespace}:events.msgs") == 21
     assert script_exists_calls(broker.client) == asked_before
+
+
+def test_an_idle_consumer_is_woken_by_a_batch_instead_of_sleeping_out_its_backoff(
+    redis_url: str, broker: PromptRedisBroker
+) -> None:
+    # Given a consumer allowed to wait 10 s when idle, idle long enough for its backoff to reach
+    # that maximum
+    patient = build_broker(
+        replace(
+            Settings(redis_url=redis_url, worker_idle_poll_ms=10_000),
+            broker_namespace=broker.namespace,
+        )
+    )
+    consumer = patient.consume("events", prefetch=1, timeout=10_000)
+    consumer.misses = 30
+    waited: list[float] = []
+
+    def idle_turn() -> None:
+        started = time.monotonic()
+        assert next(consumer) is None  # nothing to fetch: it waits
+        waited.append(time.monotonic() - started)
+
+    # When a batch is enqueued while it waits
+    waiting = threading.Thread(target=idle_turn)
+    waiting.start()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any(
+        c.get("cmd") == "blpop" for c in broker.client.client_list()
+    ):
+        time.sleep(0.01)  # until Redis shows the consumer blocked on its wake list
+    broker.enqueue_many(messages(1))
+    waiting.join(timeout=15)
+
+    # Then its wait ended well before the backoff, and its next turn takes the message
+    assert waited and waited[0] < 5, waited
+    fetched = next(consumer)
+    assert fetched is not None and fetched.kwargs == {"n": 0}
+    patient.close()
