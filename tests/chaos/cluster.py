@@ -66,7 +66,19 @@ class Cluster:
 
     async def all_ready(self) -> None:
         waits = (p.ready.wait() for p in self.processes.values())
-        await asyncio.wait_for(asyncio.gather(*waits), READY_TIMEOUT_SECONDS * 2)
+        try:
+            await asyncio.wait_for(asyncio.gather(*waits), READY_TIMEOUT_SECONDS * 2)
+        except TimeoutError:
+            down = [name for name, p in self.processes.items() if not p.ready.is_set()]
+            current = {
+                name: p.output.lines[-30:] if p.output is not None else []
+                for name, p in self.processes.items()
+                if name in down
+            }
+            raise AssertionError(
+                f"not ready within {READY_TIMEOUT_SECONDS * 2:g} s: {down}\n{current}\n"
+                + self.log_tail()
+            ) from None
 
     def kill(self, name: str) -> None:
         """SIGKILL to the process and all its children (a worker's Dramatiq processes)."""
