@@ -71,7 +71,11 @@ class Cluster:
         except TimeoutError:
             down = [name for name, p in self.processes.items() if not p.ready.is_set()]
             current = {
-                name: p.output.lines[-30:] if p.output is not None else []
+                name: [
+                    *(p.output.lines[-30:] if p.output is not None else []),
+                    f"<returncode {p.process.returncode if p.process else None}>",
+                    f"<restarts {self.restarts[name]}>",
+                ]
                 for name, p in self.processes.items()
                 if name in down
             }
@@ -116,7 +120,7 @@ class Cluster:
             await process.wait()
             supervised.ready.clear()
             await supervised.output.closed()
-            supervised.logs += supervised.output.lines[-60:]
+            supervised.logs += [*supervised.output.lines[-60:], f"<exit {process.returncode}>"]
             if self._stopping:
                 return
             self.restarts[supervised.kind.name] += 1
