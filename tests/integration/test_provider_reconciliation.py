@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
+from payout_service.application.reconcile_payouts import ReconcileReport
 from payout_service.bootstrap import build_reconciler
 from payout_service.domain import events
 from payout_service.infrastructure.db.seed import DEMO_USER_ID
@@ -40,6 +41,15 @@ async def accepted_and_finished_at_the_provider(
     await eventually(lambda: held.status, lambda s: s == outcome, what=f"the provider's {outcome}")
     assert (await payout_row(db, created["id"]))["status"] == "processing"
     return payout
+
+
+async def reconcile_once(settings: Settings, db: SqlUnitOfWorkFactory) -> ReconcileReport:
+    """One pass of the real reconciler, its provider client closed after."""
+    reconcile, provider = build_reconciler(settings, db)
+    try:
+        return await reconcile()
+    finally:
+        await provider.close()
 
 
 async def usd_balance(db: SqlUnitOfWorkFactory) -> tuple[int, int]:
@@ -93,13 +103,7 @@ async def test_reconcile_applies_a_failure_and_the_hold_is_released(
 ) -> None:
     mock.provider.config = replace(mock.provider.config, success_percent=0)
     payout = await accepted_and_finished_at_the_provider(provider_api, auth, db, mock, "failed")
-    reconcile, provider = build_reconciler(
-        replace(provider_settings, reconcile_after_seconds=0), db
-    )
-    try:
-        report = await reconcile()
-    finally:
-        await provider.close()
+    report = await reconcile_once(replace(provider_settings, reconcile_after_seconds=0), db)
     assert (report.checked, dict(report.outcomes)) == (1, {"applied": 1})
     after = await payout_row(db, payout["id"])
     assert after["status"] == "failed" and "provider reported" in after["last_error"]
@@ -117,11 +121,7 @@ async def test_a_payout_that_changed_recently_is_not_asked_about(
 ) -> None:
     payout = await accepted_and_finished_at_the_provider(provider_api, auth, db, mock, "success")
     quiet_hour = replace(provider_settings, reconcile_after_seconds=3600)
-    reconcile, provider = build_reconciler(quiet_hour, db)
-    try:
-        report = await reconcile()
-    finally:
-        await provider.close()
+    report = await reconcile_once(quiet_hour, db)
     assert report.checked == 0
     assert (await payout_row(db, payout["id"]))["status"] == "processing"
 
@@ -139,13 +139,7 @@ async def test_a_provider_still_processing_is_recorded_and_asked_again_later(
     created = await create_payout(provider_api, auth)
     accepted = await settled(db, created["id"])
     # When reconciliation asks about it
-    reconcile, provider = build_reconciler(
-        replace(provider_settings, reconcile_after_seconds=0), db
-    )
-    try:
-        report = await reconcile()
-    finally:
-        await provider.close()
+    report = await reconcile_once(replace(provider_settings, reconcile_after_seconds=0), db)
     # Then the provider's answer is recorded, and the payout's quiet period starts again
     assert (report.checked, dict(report.outcomes)) == (1, {"applied": 1})
     after = await payout_row(db, created["id"])
