@@ -84,11 +84,6 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
             sql.INSERT_IDEMPOTENCY_KEY,
             [user_id, key, uuid.uuid4().hex * 2, 201, body, payout_id, now, now + KEY_TTL],
         )
-        payload = _event_payload(payout_id, user_id, key)
-        await cursor.execute(
-            sql.INSERT_OUTBOX_MESSAGE,
-            [str(uuid.uuid4()), "payout.created", "payout", payout_id, payload, _HEADERS, now, now],
-        )
         await cursor.execute(LOCK_ACCOUNT, [user_id, CURRENCY])
         account_id, _, _, balance, held = (await cursor.fetchall())[0]
         await cursor.execute(
@@ -99,6 +94,12 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
         clearing_line = (posting_id, None, CURRENCY, "credit", "hold", AMOUNT_MINOR)
         await cursor.execute(
             sql.INSERT_LEDGER_POSTING, [*user_line, payout_id, now, *clearing_line, payout_id, now]
+        )
+        # The unit of work writes the payout's events on commit.
+        payload = _event_payload(payout_id, user_id, key)
+        await cursor.execute(
+            sql.INSERT_OUTBOX_MESSAGE,
+            [str(uuid.uuid4()), "payout.created", "payout", payout_id, payload, _HEADERS, now, now],
         )
     await connection.commit()
 

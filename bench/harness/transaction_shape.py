@@ -18,9 +18,9 @@ from bench.harness import raw_create_payout
 from bench.harness.bench_database import BALANCE_MINOR, CURRENCY
 from payout_service.application.create_payout import CreatePayout, CreatePayoutCommand
 from payout_service.infrastructure.clock import SystemClock, UuidGenerator
-from payout_service.infrastructure.db import repositories as repo
 from payout_service.infrastructure.db import statements as sql
 from payout_service.infrastructure.db.dialect import MYSQL
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWork
 
 Statement = tuple[str, int]  # the SQL text and how many values are bound to it
 _ACCOUNT = {"id": 1, "user_id": 1, "currency": CURRENCY, "balance_minor": BALANCE_MINOR}
@@ -47,7 +47,7 @@ async def check_raw_matches_service() -> list[Statement]:
 async def service_transaction() -> list[Statement]:
     log: list[Statement] = []
     create = CreatePayout(
-        lambda: _RecordingUnitOfWork(log),  # type: ignore[arg-type]
+        lambda headers=None: _RecordingUnitOfWork(log),
         SystemClock(),
         UuidGenerator(),
         max_amount=1_000_000,
@@ -90,6 +90,10 @@ class _RecordingSession:
 
     def __init__(self, log: list[Statement]) -> None:
         self._log = log
+        self.connection = self
+
+    async def commit(self) -> None:
+        self._log.append(("COMMIT", 0))
 
     async def rows(self, statement: str, *values: Any) -> list[dict[str, Any]]:
         self._log.append((statement, len(values)))
@@ -104,23 +108,17 @@ class _RecordingSession:
         return 1  # the new row's id
 
 
-class _RecordingUnitOfWork:
-    """The repositories CreatePayout uses, exactly as SqlUnitOfWork binds them."""
+class _RecordingUnitOfWork(SqlUnitOfWork):
+    """SqlUnitOfWork with its repositories bound to a recording session instead of a database."""
 
     def __init__(self, log: list[Statement]) -> None:
+        super().__init__(MYSQL)
         self._log = log
-        session: Any = _RecordingSession(log)
-        self.payouts = repo.SqlPayoutRepository(session)
-        self.accounts = repo.SqlAccountRepository(session)
-        self.idempotency = repo.SqlIdempotencyStore(session)
-        self.outbox = repo.SqlOutbox(session)
 
     async def __aenter__(self) -> _RecordingUnitOfWork:
         self._log.append(("BEGIN", 0))
+        self.bind(_RecordingSession(self._log))  # type: ignore[arg-type]
         return self
-
-    async def commit(self) -> None:
-        self._log.append(("COMMIT", 0))
 
     async def __aexit__(
         self,

@@ -3,7 +3,7 @@
 The one path for every report: the webhook inbox uses it, and so does reconciliation (a status
 fetched from the provider). The payout is found by provider_payout_id, else by
 external_reference; it is locked, the domain's rules (domain.provider_report) decide, and when
-the payout changed it is saved with its events written to the outbox. The caller commits.
+the payout changed it is saved (the commit writes its events). The caller commits.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class AppliedReport:
 
 
 async def apply_provider_status(
-    uow: UnitOfWork, report: ProviderStatusReport, now: datetime, headers: dict[str, str]
+    uow: UnitOfWork, report: ProviderStatusReport, now: datetime
 ) -> AppliedReport:
     payout = await _find_for_update(uow, report)
     if isinstance(payout, ReportOutcome):
@@ -49,8 +49,6 @@ async def apply_provider_status(
     if outcome is not ReportOutcome.APPLIED:
         return AppliedReport(outcome, payout.id, _refusal_detail(report, payout, outcome))
     await uow.payouts.update(payout)
-    for event in payout.events:
-        await uow.outbox.add(event, headers, now)
     return AppliedReport(outcome, payout.id, None)
 
 

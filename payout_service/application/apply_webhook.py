@@ -1,7 +1,7 @@
 """Apply stored provider webhooks to their payouts, each once.
 
 Two ways in, one effect: the `apply_webhook` actor consumes the inbox row's
-`provider.webhook.received` message (effectively once through the consumer inbox), and
+`provider.webhook.received` message (effectively once through the processed messages), and
 `payout-service inbox process` runs a pass over the rows no one has applied yet. Both lock the
 inbox row and skip it once it has a processed_at, so the two never apply a row twice; the row's
 result, the payout's change and its events commit together.
@@ -42,9 +42,7 @@ class ApplyWebhook:
 
         async def effect(uow: UnitOfWork, message: Envelope) -> None:
             if message.event == WEBHOOK_RECEIVED:
-                result = await self._apply(
-                    uow, int(message.payload["inbox_event_id"]), message.headers, retry=False
-                )
+                result = await self._apply(uow, int(message.payload["inbox_event_id"]), retry=False)
                 applied.extend([result] if result else [])
 
         consumed = await consume_once(self._uow, self._clock, WEBHOOK_APPLY.name, envelope, effect)
@@ -60,16 +58,14 @@ class ApplyWebhook:
         results = []
         for inbox_id in ids:
             async with self._uow() as uow:
-                result = await self._apply(uow, inbox_id, {}, retry=retry_not_found)
+                result = await self._apply(uow, inbox_id, retry=retry_not_found)
                 await uow.commit()
             if result is not None:
                 results.append(result)
         self._count(results)
         return results
 
-    async def _apply(
-        self, uow: UnitOfWork, inbox_id: int, headers: dict[str, str], retry: bool
-    ) -> InboxResult | None:
+    async def _apply(self, uow: UnitOfWork, inbox_id: int, retry: bool) -> InboxResult | None:
         event = await uow.webhooks.get_for_update(inbox_id)
         if event is None or not _open(event.processed_at is None, event.result, retry):
             return None
@@ -85,7 +81,6 @@ class ApplyWebhook:
                 source=f"webhook {webhook.event_id}",
             ),
             now,
-            headers,
         )
         result = str(applied.outcome)
         await uow.webhooks.mark_processed(inbox_id, result, applied.payout_id, applied.detail, now)

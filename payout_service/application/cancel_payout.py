@@ -15,13 +15,12 @@ from payout_service.application.errors import NotFound, PayoutNotCancellable
 from payout_service.application.ports import (
     Clock,
     ProviderSendQueue,
-    SendAttemptResult,
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from payout_service.application.send_payout import provider_may_hold
 from payout_service.domain import events
 from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.send_attempts import is_being_sent, provider_may_hold
 
 
 class CancelPayout:
@@ -34,7 +33,7 @@ class CancelPayout:
         self, caller_user_id: int, payout_id: str, headers: dict[str, str]
     ) -> Payout:
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._uow(headers) as uow:
             payout = await uow.payouts.get_for_update(payout_id)
             if payout is None or payout.user_id != caller_user_id:
                 raise NotFound(f"payout {payout_id} not found")
@@ -43,8 +42,6 @@ class CancelPayout:
             await _refuse_unless_cancellable(uow, payout)
             payout.cancel(now)
             await uow.payouts.update(payout)
-            for event in payout.events:
-                await uow.outbox.add(event, headers, now)
             created = await uow.outbox.message_id_of(payout.id, events.PAYOUT_CREATED)
             await uow.commit()
         if created is not None:
@@ -55,12 +52,12 @@ class CancelPayout:
 async def _refuse_unless_cancellable(uow: UnitOfWork, payout: Payout) -> None:
     if payout.status.is_final:
         raise PayoutNotCancellable(f"payout {payout.id} is {payout.status}: it is final")
-    if not payout.is_cancellable:
+    if not payout.awaits_sending:
         raise PayoutNotCancellable(
             f"payout {payout.id} was accepted by the provider; its outcome comes from the provider"
         )
     results = await uow.send_attempts.results(payout.id)
-    if results and results[-1] is SendAttemptResult.SENDING:
+    if is_being_sent(results):
         raise PayoutNotCancellable(
             f"payout {payout.id} is being sent to the provider right now; its answer decides"
         )

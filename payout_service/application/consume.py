@@ -1,5 +1,6 @@
 """Effectively-once consumption: skip a message the consumer has applied, else apply it and
-remember its id in the same transaction, so a redelivery changes nothing."""
+remember its id among the processed messages in the same transaction, so a redelivery changes
+nothing. Events the effect makes a payout emit carry the message's headers."""
 
 from __future__ import annotations
 
@@ -26,16 +27,16 @@ async def consume_once(
 ) -> bool:
     """Returns False when the message had already been applied."""
     try:
-        async with uow_factory() as uow:
-            if await uow.inbox.already_processed(consumer, envelope.message_id):
+        async with uow_factory(envelope.headers) as uow:
+            if await uow.processed_messages.already_processed(consumer, envelope.message_id):
                 return False
             await effect(uow, envelope)
-            await uow.inbox.remember(consumer, envelope.message_id, clock.now())
+            await uow.processed_messages.remember(consumer, envelope.message_id, clock.now())
             await uow.commit()
     except UniqueViolation:
         # A concurrent delivery of the same message committed first; ours rolled back whole.
         async with uow_factory() as uow:
-            if await uow.inbox.already_processed(consumer, envelope.message_id):
+            if await uow.processed_messages.already_processed(consumer, envelope.message_id):
                 return False
         raise
     return True
@@ -52,7 +53,9 @@ async def consume_each_once(
     (each once, in order); returns how many that was. A concurrent delivery of some of them that
     commits first makes ours roll back whole and raise: its retry skips what the other applied."""
     async with uow_factory() as uow:
-        done = await uow.inbox.processed_among(consumer, [e.message_id for e in envelopes])
+        done = await uow.processed_messages.processed_among(
+            consumer, [e.message_id for e in envelopes]
+        )
         fresh: dict[str, Envelope] = {}
         for envelope in envelopes:
             if envelope.message_id not in done:
@@ -60,6 +63,6 @@ async def consume_each_once(
         if not fresh:
             return 0
         await effect(uow, list(fresh.values()))
-        await uow.inbox.remember_all(consumer, list(fresh), clock.now())
+        await uow.processed_messages.remember_all(consumer, list(fresh), clock.now())
         await uow.commit()
     return len(fresh)

@@ -92,7 +92,7 @@ class CreatePayout:
 
     async def _create(self, cmd: CreatePayoutCommand, amount: Money) -> CreatePayoutResult:
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._uow(cmd.headers) as uow:
             replay = await self._replay(uow, cmd)
             if replay is not None:
                 return replay
@@ -110,8 +110,6 @@ class CreatePayout:
             await uow.idempotency.save(
                 cmd.caller_user_id, cmd.idempotency_key, stored, payout.id, now
             )
-            for event in payout.events:
-                await uow.outbox.add(event, cmd.headers, now)
             await self._hold_funds(uow, payout, now)
             await uow.commit()
         self._metrics.payout_created()
@@ -120,7 +118,8 @@ class CreatePayout:
     @staticmethod
     async def _hold_funds(uow: UnitOfWork, payout: Payout, now: datetime) -> None:
         """Locks the account last: every payout of the account queues on this row until commit,
-        so the fewer statements after the lock, the more payouts one account takes per second.
+        so the fewer statements after the lock, the more payouts one account takes per second
+        (only the payout's payout.created outbox row, written by the commit, follows it).
         A failure here (no account, not enough money) rolls back the rows written before it."""
         code = payout.amount.currency.code
         account = await uow.accounts.get_for_update(payout.user_id, code)

@@ -3,7 +3,7 @@
 The relay publishes one message per (event, consumer) pair, except to a batched consumer, which
 gets one message per published batch carrying every event of the batch routed to it. Each consumer
 is one Dramatiq actor on its queue, and applies an event at most once in effect through the
-consumer inbox.
+processed messages.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from payout_service.domain import events
 
 @dataclass(frozen=True, slots=True)
 class Consumer:
-    name: str  # the actor's name and the consumer inbox's key
+    name: str  # the actor's name and its key among the processed messages
     queue: str
     batched: bool = False  # its actor takes `envelopes` (a list), not one `envelope`
 

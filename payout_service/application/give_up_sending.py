@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 
 from payout_service.application.ports import Clock, UnitOfWorkFactory
-from payout_service.application.send_payout import awaits_sending, provider_may_hold
 from payout_service.domain.payout import PayoutStatus
+from payout_service.domain.send_attempts import provider_may_hold
 
 log = logging.getLogger("payout_service.provider_send")
 
@@ -29,9 +29,9 @@ class GiveUpSending:
     ) -> bool:
         """Returns whether the payout was failed now."""
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._uow(headers) as uow:
             payout = await uow.payouts.get_for_update(payout_id)
-            if payout is None or not awaits_sending(payout):
+            if payout is None or not payout.awaits_sending:
                 return False
             if provider_may_hold(await uow.send_attempts.results(payout.id)):
                 payout.record_send_failure(
@@ -51,7 +51,5 @@ class GiveUpSending:
                 f"gave up after {attempts} attempts: {payout.last_error or last_error}", now
             )
             await uow.payouts.update(payout)
-            for event in payout.events:
-                await uow.outbox.add(event, headers, now)
             await uow.commit()
         return True

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -14,6 +13,7 @@ from payout_service.domain.accounts import Account, Direction, EntryKind, Ledger
 from payout_service.domain.events import DomainEvent
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
+from payout_service.domain.send_attempts import SendAttemptResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,9 @@ class PageCursor:
 
 
 class PayoutRepository(Protocol):
+    """add() and update() also hand the payout to the unit of work, whose commit() writes the
+    events the payout has emitted to the outbox, in the same transaction."""
+
     async def add(self, payout: Payout) -> None: ...
     async def get(self, payout_id: str) -> Payout | None: ...
     async def get_for_update(self, payout_id: str) -> Payout | None: ...
@@ -79,7 +82,7 @@ class ApiKeyRepository(Protocol):
     async def user_for_key_hash(self, key_hash: str) -> int | None: ...
 
 
-class ConsumerInbox(Protocol):
+class ProcessedMessages(Protocol):
     """Message ids each consumer has applied; remembered in the same transaction as the effect."""
 
     async def already_processed(self, consumer: str, message_id: str) -> bool: ...
@@ -151,15 +154,6 @@ class WebhookInbox(Protocol):
     async def add_conflict(
         self, event_id: str, payload: str, payload_hash: str, now: datetime
     ) -> None: ...
-
-
-class SendAttemptResult(StrEnum):
-    SENDING = "sending"  # the provider has not answered yet
-    ACCEPTED = "accepted"
-    TEMPORARY_ERROR = "temporary_error"  # the provider answered that it did not take it, for now
-    PERMANENT_ERROR = "permanent_error"
-    NO_ANSWER = "no_answer"  # timed out or cut off after sending: the provider may have taken it
-    UNKNOWN = "unknown"  # the sender stopped before the answer; a later attempt found it open
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +265,11 @@ class UniqueViolation(Exception):
 
 
 class UnitOfWork(Protocol):
-    """One database transaction: rolled back on leaving unless commit() was called."""
+    """One database transaction: rolled back on leaving unless commit() was called.
+
+    commit() first writes the new events of every payout added or updated through `payouts` to
+    the outbox (with the headers the unit of work was opened with), then clears them: a use case
+    saves its aggregate and never writes the aggregate's events itself."""
 
     @property
     def payouts(self) -> PayoutRepository: ...
@@ -284,7 +282,7 @@ class UnitOfWork(Protocol):
     @property
     def api_keys(self) -> ApiKeyRepository: ...
     @property
-    def inbox(self) -> ConsumerInbox: ...
+    def processed_messages(self) -> ProcessedMessages: ...
     @property
     def audit(self) -> AuditLog: ...
     @property
@@ -305,7 +303,10 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, headers: Mapping[str, str] | None = None) -> UnitOfWork:
+        """`headers`: the request's or message's tracing headers (request_id...), carried by the
+        events this unit of work writes."""
+        ...
 
 
 class Clock(Protocol):

@@ -81,6 +81,6 @@ class ReconcilePayouts:
             source=SOURCE,
         )
         async with self._uow() as uow:
-            applied = await apply_provider_status(uow, report, self._clock.now(), {})
+            applied = await apply_provider_status(uow, report, self._clock.now())
             await uow.commit()
         return str(applied.outcome)

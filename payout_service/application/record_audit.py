@@ -1,7 +1,7 @@
 """Audit consumer: one audit_logs row per consumed domain event, once.
 
 It is a batched consumer (event_routes.AUDIT): one message brings the events of a published
-batch, written in one transaction with their consumer-inbox rows."""
+batch, written in one transaction with their processed-message rows."""
 
 from __future__ import annotations
 

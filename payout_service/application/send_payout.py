@@ -12,15 +12,14 @@ No transaction stays open while the provider is called, so the work is three ste
 
 While the provider may hold the payout without this service knowing (an attempt is open, or
 got no answer) it is neither cancelled nor given up on: only the provider's answer to a later
-attempt, under the same key, settles it (see cancel_payout and give_up_sending). The consumer
-inbox remembers the message once its send is settled (accepted, refused or skipped), so a
-redelivery changes nothing.
+attempt, under the same key, settles it (domain.send_attempts). The message is remembered among
+the processed messages once its send is over (accepted, refused or skipped), so a redelivery
+changes nothing.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -38,12 +37,12 @@ from payout_service.application.ports import (
     ProviderPermanentError,
     ProviderTemporaryError,
     SendAttemptOutcome,
-    SendAttemptResult,
     UnitOfWork,
     UnitOfWorkFactory,
 )
 from payout_service.application.send_retry_policy import RetryPolicy
 from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.send_attempts import SendAttemptResult, provider_idempotency_key
 
 
 class SendOutcome(StrEnum):
@@ -57,29 +56,6 @@ class SendRetryLater(Exception):
     def __init__(self, reason: str, delay: timedelta) -> None:
         super().__init__(reason)
         self.delay = delay
-
-
-def provider_idempotency_key(payout_id: str) -> str:
-    return f"payout-{payout_id}"
-
-
-# Attempts whose answer never came: the provider may have taken the payout.
-_ANSWER_UNKNOWN = frozenset(
-    {SendAttemptResult.SENDING, SendAttemptResult.NO_ANSWER, SendAttemptResult.UNKNOWN}
-)
-
-
-def provider_may_hold(results: Sequence[SendAttemptResult]) -> bool:
-    """Whether the provider may hold a payout it has not (yet) accepted to us, from its send
-    attempts' results. A definitive answer (accepted, or refused) comes as an outcome instead."""
-    return any(result in _ANSWER_UNKNOWN for result in results)
-
-
-def awaits_sending(payout: Payout) -> bool:
-    """Pending, or processing without the provider's acceptance: a send may (still) happen."""
-    return payout.status is PayoutStatus.PENDING or (
-        payout.status is PayoutStatus.PROCESSING and payout.provider_payout_id is None
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +103,13 @@ class SendPayout:
     async def _open_attempt(self, envelope: Envelope) -> _OpenAttempt | None:
         now = self._clock.now()
         async with self._uow() as uow:
-            if await uow.inbox.already_processed(PROVIDER_SEND.name, envelope.message_id):
+            if await uow.processed_messages.already_processed(
+                PROVIDER_SEND.name, envelope.message_id
+            ):
                 return None
             payout = await uow.payouts.get_for_update(envelope.aggregate_id)
-            if payout is None or not awaits_sending(payout):
-                await self._settle(uow, envelope)
+            if payout is None or not payout.awaits_sending:
+                await self._mark_handled(uow, envelope)
                 return None
             if payout.status is PayoutStatus.PENDING:
                 payout.start_processing(now)
@@ -149,25 +127,25 @@ class SendPayout:
             http_status=acceptance.http_status,
             provider_payout_id=acceptance.provider_payout_id,
         )
-        async with self._uow() as uow:
+        async with self._uow(envelope.headers) as uow:
             payout = await self._close(uow, attempt, outcome)
             # A webhook found by external_reference may have taught the payout its id first.
             if payout.status is PayoutStatus.PROCESSING and payout.provider_payout_id is None:
                 payout.record_provider_acceptance(acceptance.provider_payout_id, now)
-                await self._save(uow, payout, envelope)
-            await self._settle(uow, envelope)
+                await uow.payouts.update(payout)
+            await self._mark_handled(uow, envelope)
 
     async def _refuse(
         self, envelope: Envelope, attempt: _OpenAttempt, error: ProviderPermanentError
     ) -> None:
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._uow(envelope.headers) as uow:
             refused = _failure(SendAttemptResult.PERMANENT_ERROR, error)
             payout = await self._close(uow, attempt, refused)
             if payout.status is PayoutStatus.PROCESSING and payout.provider_payout_id is None:
                 payout.fail(f"the provider refused the payout: {error}", now)
-                await self._save(uow, payout, envelope)
-            await self._settle(uow, envelope)
+                await uow.payouts.update(payout)
+            await self._mark_handled(uow, envelope)
 
     async def _defer(
         self,
@@ -184,7 +162,7 @@ class SendPayout:
         )
         async with self._uow() as uow:
             payout = await self._close(uow, attempt, _failure(result, error))
-            if awaits_sending(payout):
+            if payout.awaits_sending:
                 payout.record_send_failure(str(error), next_retry_at, now)
                 await uow.payouts.update(payout)
             await uow.commit()
@@ -199,14 +177,11 @@ class SendPayout:
         await uow.send_attempts.close(payout.id, attempt.number, outcome, self._clock.now())
         return payout
 
-    async def _save(self, uow: UnitOfWork, payout: Payout, envelope: Envelope) -> None:
-        await uow.payouts.update(payout)
-        for event in payout.events:
-            await uow.outbox.add(event, envelope.headers, self._clock.now())
-
-    async def _settle(self, uow: UnitOfWork, envelope: Envelope) -> None:
+    async def _mark_handled(self, uow: UnitOfWork, envelope: Envelope) -> None:
         """This message's work is done: remember it, so a redelivery changes nothing."""
-        await uow.inbox.remember(PROVIDER_SEND.name, envelope.message_id, self._clock.now())
+        await uow.processed_messages.remember(
+            PROVIDER_SEND.name, envelope.message_id, self._clock.now()
+        )
         await uow.commit()
 
     def _count(self, result: str, started: float) -> None:

@@ -2,7 +2,7 @@
 
 payout.succeeded posts the hold (balance and held both go down by the amount); payout.failed and
 payout.cancelled void it (held goes down). Each is one transaction with its ledger entry and the
-consumer-inbox row; a hold is never settled twice, even if two different messages try.
+processed-message row; a hold is never settled twice, even if two different messages try.
 """
 
 from __future__ import annotations

@@ -93,7 +93,9 @@ class Payout:
         return payout
 
     @property
-    def is_cancellable(self) -> bool:
+    def awaits_sending(self) -> bool:
+        """Pending, or processing without the provider's acceptance: a send may (still) happen,
+        and so may a cancel, as long as the provider cannot hold it (domain.send_attempts)."""
         return self.status is PayoutStatus.PENDING or (
             self.status is PayoutStatus.PROCESSING and self.provider_payout_id is None
         )
@@ -148,7 +150,7 @@ class Payout:
         self._emit(events.PAYOUT_FAILED, error=error)
 
     def cancel(self, now: datetime) -> None:
-        if not self.is_cancellable:
+        if not self.awaits_sending:
             raise IllegalTransition(self.id, self.status, PayoutStatus.CANCELLED)
         self._move(PayoutStatus.CANCELLED, now)
         self.next_retry_at = None

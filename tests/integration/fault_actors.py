@@ -4,7 +4,7 @@
 
 Everything of actors.worker is loaded as in production (settings, broker, middleware, actors);
 `flaky_record_audit` fails while the message's fault counter in Redis is above zero, then applies
-the message through the real RecordAudit use case (consumer inbox included).
+the message through the real RecordAudit use case (processed messages included).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from payout_service.infrastructure.settings import Settings
 from payout_service.provider_mock.app import create_mock_app
 from payout_service.provider_mock.provider import MockConfig, MockMode, MockProvider
 from tests.integration.helpers import payout_body, rows
-from tests.integration.outbox_support import RunningProcess, eventually, running_worker
+from tests.integration.processes import RunningProcess, eventually, running_worker
 from tests.processes import free_port, service_environment
 
 # Quick enough for tests, shaped like the defaults: a few attempts, doubling short delays.
@@ -186,7 +186,7 @@ async def events_of(db: SqlUnitOfWorkFactory, payout_id: str) -> list[str]:
 
 
 def send_key(payout_id: str) -> str:
-    from payout_service.application.send_payout import provider_idempotency_key
+    from payout_service.domain.send_attempts import provider_idempotency_key
 
     return provider_idempotency_key(payout_id)
 

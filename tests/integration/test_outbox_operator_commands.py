@@ -1,5 +1,5 @@
 """The operator's outbox commands, run as `payout-service` processes: one relay pass, status,
-dead rows retried, and the purges of published rows and of the consumer inbox."""
+dead rows retried, and the purges of published rows and of processed messages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
-from tests.integration.outbox_support import (
+from tests.integration.processes import (
     BrokerKeys,
     audited_events,
     environment,
@@ -110,11 +110,11 @@ async def test_outbox_purge_deletes_only_published_rows_past_retention(
 async def test_processed_messages_purge_keeps_at_least_seven_days(
     outbox_settings: Settings, db: SqlUnitOfWorkFactory, tmp_path: Path
 ) -> None:
-    # Given consumer-inbox rows 10, 3 and 0 days old
+    # Given processed-message rows 10, 3 and 0 days old
     now = SystemClock().now()
     async with db() as tx:
         for days in (10, 3, 0):
-            await tx.inbox.remember("record_audit", f"m-{days}", now - timedelta(days=days))
+            await tx.processed_messages.remember("record_audit", f"m-{days}", now - timedelta(days=days))
         await tx.commit()
 
     # When the purge runs with a retention set below the 7-day floor

@@ -120,15 +120,13 @@ async def accepted_payout(
     assert created.status == 201, await created.text()
     payout_id = str((await created.json())["id"])
     now = SystemClock().now()
-    async with db() as tx:
+    async with db({"request_id": f"accept-{reference}"}) as tx:
         payout = await tx.payouts.get_for_update(payout_id)
         assert payout is not None
         payout.start_processing(now)
         if provider_payout_id is not None:
             payout.record_provider_acceptance(provider_payout_id, now)
         await tx.payouts.update(payout)
-        for event in payout.events:
-            await tx.outbox.add(event, {"request_id": f"accept-{reference}"}, now)
         await tx.commit()
     return payout_id
 

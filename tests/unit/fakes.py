@@ -9,8 +9,9 @@ insert (against what the transaction sees) and on commit (against what others co
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -64,15 +65,19 @@ class FakeDatabase:
 
 
 class FakePayoutRepository:
+    """`seen`: the payouts added or updated through it, whose events the commit writes."""
+
     def __init__(self, state: State) -> None:
         self._state = state
+        self.seen: dict[str, Payout] = {}
 
     async def add(self, payout: Payout) -> None:
+        self.seen[payout.id] = payout
         if payout.id in self._state.payouts:
             raise UniqueViolation(f"payout {payout.id} exists")
         if (payout.user_id, payout.external_reference) in self._state.references():
             raise UniqueViolation(f"external_reference {payout.external_reference} is used")
-        self._state.payouts[payout.id] = copy.deepcopy(payout)
+        self._state.payouts[payout.id] = _stored(payout)
 
     async def get(self, payout_id: str) -> Payout | None:
         return copy.deepcopy(self._state.payouts.get(payout_id))
@@ -81,7 +86,8 @@ class FakePayoutRepository:
         return await self.get(payout_id)
 
     async def update(self, payout: Payout) -> None:
-        self._state.payouts[payout.id] = copy.deepcopy(payout)
+        self.seen[payout.id] = payout
+        self._state.payouts[payout.id] = _stored(payout)
 
     async def reference_exists(self, user_id: int, external_reference: str) -> bool:
         return (user_id, external_reference) in self._state.references()
@@ -98,6 +104,11 @@ class FakePayoutRepository:
         if after is not None:
             mine = [p for p in mine if (p.created_at, p.id) < (after.created_at, after.payout_id)]
         return copy.deepcopy(mine[:limit])
+
+
+def _stored(payout: Payout) -> Payout:
+    """A row keeps the payout's state, not its events: a payout read back has none pending."""
+    return dataclasses.replace(copy.deepcopy(payout), events=[])
 
 
 class FakeAccountRepository:
@@ -149,7 +160,7 @@ class FakeApiKeyRepository:
         return self._state.api_keys.get(key_hash)
 
 
-class FakeConsumerInbox:
+class FakeProcessedMessages:
     def __init__(self, state: State) -> None:
         self._state = state
 
@@ -196,12 +207,13 @@ class FakeUnitOfWork:
     idempotency: FakeIdempotencyStore
     outbox: FakeOutbox
     api_keys: FakeApiKeyRepository
-    inbox: FakeConsumerInbox
+    processed_messages: FakeProcessedMessages
     audit: FakeAuditLog
     ledger: FakeLedgerHistory
 
-    def __init__(self, database: FakeDatabase) -> None:
+    def __init__(self, database: FakeDatabase, headers: Mapping[str, str] | None = None) -> None:
         self._database = database
+        self._headers = dict(headers or {})
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._start = copy.deepcopy(self._database.committed)
@@ -211,7 +223,7 @@ class FakeUnitOfWork:
         self.idempotency = FakeIdempotencyStore(self._work)
         self.outbox = FakeOutbox(self._work)
         self.api_keys = FakeApiKeyRepository(self._work)
-        self.inbox = FakeConsumerInbox(self._work)
+        self.processed_messages = FakeProcessedMessages(self._work)
         self.audit = FakeAuditLog(self._work)
         self.ledger = FakeLedgerHistory(self._work)
         return self
@@ -225,6 +237,10 @@ class FakeUnitOfWork:
         return None
 
     async def commit(self) -> None:
+        for payout in self.payouts.seen.values():
+            for event in payout.events:
+                await self.outbox.add(event, self._headers, payout.updated_at)
+            payout.events.clear()
         hook, self._database.before_next_commit = self._database.before_next_commit, None
         if hook is not None:
             await hook()
@@ -248,8 +264,8 @@ class FakeUnitOfWorkFactory:
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
 
-    def __call__(self) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self.database)
+    def __call__(self, headers: Mapping[str, str] | None = None) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.database, headers)
 
 
 class FakeClock:

@@ -131,8 +131,8 @@ def test_cancel_is_allowed_while_processing_only_until_the_provider_accepts():
     # Given two processing payouts, one of them accepted by the provider
     unsent, accepted = payout_in("processing"), payout_in("accepted")
     # Then only the one the provider has not accepted can be cancelled
-    assert unsent.is_cancellable
-    assert not accepted.is_cancellable
+    assert unsent.awaits_sending
+    assert not accepted.awaits_sending
     unsent.cancel(LATER)
     assert unsent.status is PayoutStatus.CANCELLED
     with pytest.raises(IllegalTransition):

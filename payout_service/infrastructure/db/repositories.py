@@ -32,10 +32,15 @@ _PAYOUT_COLUMNS = (
 
 
 class SqlPayoutRepository:
+    """`seen`: the payouts added or updated through it, by id, whose events the unit of work
+    writes on commit."""
+
     def __init__(self, session: SqlSession) -> None:
         self._s = session
+        self.seen: dict[str, Payout] = {}
 
     async def add(self, payout: Payout) -> None:
+        self.seen[payout.id] = payout
         d = self._s.dialect
         await self._s.execute(
             sql.INSERT_PAYOUT,
@@ -69,6 +74,7 @@ class SqlPayoutRepository:
         return self._to_payout(rows[0]) if rows else None
 
     async def update(self, payout: Payout) -> None:
+        self.seen[payout.id] = payout
         d = self._s.dialect
         await self._s.execute(
             "UPDATE payouts SET status = %s, provider_payout_id = %s, provider_status = %s,"
@@ -317,7 +323,7 @@ class SqlApiKeyRepository:
         return int(rows[0]["user_id"]) if rows else None
 
 
-class SqlConsumerInbox:
+class SqlProcessedMessages:
     def __init__(self, session: SqlSession) -> None:
         self._s = session
 

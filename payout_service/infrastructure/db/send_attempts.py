@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from payout_service.application.ports import SendAttemptOutcome, SendAttemptResult
+from payout_service.application.ports import SendAttemptOutcome
+from payout_service.domain.send_attempts import SendAttemptResult
 from payout_service.infrastructure.db.session import SqlSession
 
 _SENDING = str(SendAttemptResult.SENDING)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 
 from tortoise.backends.base.client import TransactionContext
@@ -14,11 +14,11 @@ from payout_service.infrastructure.db.repositories import (
     SqlAccountRepository,
     SqlApiKeyRepository,
     SqlAuditLog,
-    SqlConsumerInbox,
     SqlIdempotencyStore,
     SqlLedgerHistory,
     SqlOutbox,
     SqlPayoutRepository,
+    SqlProcessedMessages,
     SqlSession,
 )
 from payout_service.infrastructure.db.send_attempts import SqlSendAttemptLog
@@ -31,14 +31,15 @@ OnCommit = Callable[[list[str], list[OutboxRow]], None]
 
 
 class SqlUnitOfWork:
-    """Rolls back on leaving unless commit() was called; an exception always rolls back."""
+    """Rolls back on leaving unless commit() was called; an exception always rolls back.
+    commit() writes the new events of every payout added or updated through `payouts`."""
 
     payouts: SqlPayoutRepository
     accounts: SqlAccountRepository
     idempotency: SqlIdempotencyStore
     outbox: SqlOutbox
     api_keys: SqlApiKeyRepository
-    inbox: SqlConsumerInbox
+    processed_messages: SqlProcessedMessages
     audit: SqlAuditLog
     ledger: SqlLedgerHistory
     webhooks: SqlWebhookInbox
@@ -49,34 +50,47 @@ class SqlUnitOfWork:
         dialect: Dialect,
         connection_name: str = "default",
         on_commit: OnCommit | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self._dialect = dialect
         self._connection_name = connection_name
         self._on_commit = on_commit
+        self._headers = dict(headers or {})
         self._context: TransactionContext | None = None
         self._committed = False
 
     async def __aenter__(self) -> SqlUnitOfWork:
         self._context = in_transaction(self._connection_name)
         connection = await self._context.__aenter__()
-        self.session = SqlSession(connection, self._dialect)
-        self.payouts = SqlPayoutRepository(self.session)
-        self.accounts = SqlAccountRepository(self.session)
-        self.idempotency = SqlIdempotencyStore(self.session)
-        self.outbox = SqlOutbox(self.session)
-        self.api_keys = SqlApiKeyRepository(self.session)
-        self.inbox = SqlConsumerInbox(self.session)
-        self.audit = SqlAuditLog(self.session)
-        self.ledger = SqlLedgerHistory(self.session)
-        self.webhooks = SqlWebhookInbox(self.session)
-        self.send_attempts = SqlSendAttemptLog(self.session)
+        self.bind(SqlSession(connection, self._dialect))
         return self
 
+    def bind(self, session: SqlSession) -> None:
+        self.session = session
+        self.payouts = SqlPayoutRepository(session)
+        self.accounts = SqlAccountRepository(session)
+        self.idempotency = SqlIdempotencyStore(session)
+        self.outbox = SqlOutbox(session)
+        self.api_keys = SqlApiKeyRepository(session)
+        self.processed_messages = SqlProcessedMessages(session)
+        self.audit = SqlAuditLog(session)
+        self.ledger = SqlLedgerHistory(session)
+        self.webhooks = SqlWebhookInbox(session)
+        self.send_attempts = SqlSendAttemptLog(session)
+
     async def commit(self) -> None:
+        await self._write_events()
         await self.session.connection.commit()  # type: ignore[attr-defined]
         self._committed = True
         if self._on_commit is not None and self.outbox.written:
             self._on_commit(self.outbox.written, self.outbox.opening)
+
+    async def _write_events(self) -> None:
+        """Each payout's events, dated when the payout last changed, in the order emitted."""
+        for payout in self.payouts.seen.values():
+            for event in payout.events:
+                await self.outbox.add(event, self._headers, payout.updated_at)
+            payout.events.clear()
 
     async def __aexit__(
         self,
@@ -104,8 +118,8 @@ class SqlUnitOfWorkFactory:
         self._connection_name = connection_name
         self.on_commit = on_commit
 
-    def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._dialect, self._connection_name, self.on_commit)
+    def __call__(self, headers: Mapping[str, str] | None = None) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._dialect, self._connection_name, self.on_commit, headers)
 
     def read_committed(self) -> SqlUnitOfWorkFactory:
         """The same, on the connection whose transactions run at READ COMMITTED (MySQL, for

@@ -1,0 +1,54 @@
+"""SqlUnitOfWork writes the events of the payouts saved through it, in the same transaction."""
+
+import json
+
+from payout_service.domain.money import Money, currency
+from payout_service.domain.payout import Payout
+from payout_service.infrastructure.clock import SystemClock
+from payout_service.infrastructure.db.seed import DEMO_USER_ID
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+
+OUTBOX = "SELECT event_name, aggregate_id, headers FROM outbox_messages ORDER BY id"
+
+
+def new_payout() -> Payout:
+    return Payout.create(
+        payout_id="00000000-0000-4000-8000-000000000001",
+        user_id=DEMO_USER_ID,
+        amount=Money(500, currency("USD")),
+        wallet="W-1",
+        external_reference="uow-events",
+        now=SystemClock().now(),
+    )
+
+
+async def outbox(db: SqlUnitOfWorkFactory) -> list[tuple[str, str, dict[str, str]]]:
+    async with db() as tx:
+        rows = await tx.session.rows(OUTBOX)
+    return [(r["event_name"], r["aggregate_id"], json.loads(r["headers"])) for r in rows]
+
+
+async def test_a_saved_payouts_events_are_written_by_the_commit(db: SqlUnitOfWorkFactory):
+    # Given a payout created through the unit of work
+    payout = new_payout()
+    async with db({"request_id": "create"}) as tx:
+        await tx.payouts.add(payout)
+        await tx.commit()
+    # When another transaction changes it and only saves it
+    async with db({"request_id": "cancel"}) as tx:
+        stored = await tx.payouts.get_for_update(payout.id)
+        assert stored is not None and stored.events == []
+        stored.cancel(SystemClock().now())
+        await tx.payouts.update(stored)
+        await tx.commit()
+    # Then both events are in the outbox, each with its transaction's headers
+    assert await outbox(db) == [
+        ("payout.created", payout.id, {"request_id": "create"}),
+        ("payout.cancelled", payout.id, {"request_id": "cancel"}),
+    ]
+
+
+async def test_a_rolled_back_unit_of_work_leaves_no_event(db: SqlUnitOfWorkFactory):
+    async with db() as tx:
+        await tx.payouts.add(new_payout())
+    assert await outbox(db) == []
