@@ -33,7 +33,7 @@ from payout_service.infrastructure.outbox.publisher import DramatiqPublisher
 from payout_service.infrastructure.outbox.relay import OutboxRelay, relay_owner
 from payout_service.infrastructure.provider.http_client import AiohttpProviderClient
 from payout_service.infrastructure.readiness import readiness_checks
-from payout_service.infrastructure.send_abort import (
+from payout_service.infrastructure.provider_send_queue import (
     DramatiqProviderSendQueue,
     NoProviderSendQueue,
 )

@@ -79,7 +79,7 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
         await cursor.execute(sql.FIND_IDEMPOTENCY_KEY, [user_id, key])
         await cursor.fetchall()
         payout = (payout_id, user_id, AMOUNT_MINOR, CURRENCY, "W-bench", key, "pending")
-        await cursor.execute(sql.INSERT_PAYOUT, [*payout, *_NOT_YET_SENT, now, now])
+        await cursor.execute(sql.INSERT_PAYOUT, [*payout, *_NOT_YET_SENT, now, now, None])
         await cursor.execute(
             sql.INSERT_IDEMPOTENCY_KEY,
             [user_id, key, uuid.uuid4().hex * 2, 201, body, payout_id, now, now + KEY_TTL],

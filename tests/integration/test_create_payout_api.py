@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from payout_service.bootstrap import build_services
-from payout_service.infrastructure.db.repositories import SqlOutbox
+from payout_service.infrastructure.db.outbox import SqlOutbox
 from payout_service.web.app import create_app
 from tests.integration.helpers import (
     held_minor,

@@ -125,3 +125,11 @@ async def test_aerich_finds_no_model_change_without_a_migration(new_database, tm
     # Then it has nothing to generate
     assert generated == "", f"models changed without a migration: aerich generated {generated}"
     assert sorted(p.name for p in location.rglob("*.py")) == before
+
+
+async def test_the_payout_column_list_is_the_models_columns(db: Any) -> None:
+    """statements.PAYOUT_COLUMNS is the one list the repository's SQL is built from."""
+    from payout_service.infrastructure.db import models, statements
+
+    model_columns = set(models.Payout._meta.fields_db_projection.values())
+    assert sorted(statements.PAYOUT_COLUMNS) == sorted(model_columns)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from payout_service.infrastructure.db.ledger_history import SETTLING_KINDS_SQL
 from payout_service.infrastructure.db.session import SqlSession
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 
-_ACCOUNTS = """
+_ACCOUNTS = f"""
 SELECT * FROM (
   SELECT a.id, a.currency, a.balance_minor, a.held_minor,
     COALESCE((SELECT SUM(CASE WHEN e.direction = 'credit' THEN e.amount_minor
@@ -31,7 +32,7 @@ SELECT * FROM (
               WHERE h.account_id = a.id AND h.kind = 'hold'
                 AND NOT EXISTS (SELECT 1 FROM account_ledger_entries s
                                 WHERE s.account_id = a.id AND s.payout_id = h.payout_id
-                                  AND s.kind IN ('debit', 'release'))), 0) AS open_holds
+                                  AND s.kind IN ({SETTLING_KINDS_SQL}))), 0) AS open_holds
   FROM user_accounts a
 ) t
 WHERE t.balance_minor <> t.posted OR t.held_minor <> t.open_holds
@@ -61,9 +62,9 @@ SELECT COUNT(DISTINCT posting_id) AS postings,
 FROM account_ledger_entries
 """
 
-_SETTLED_TWICE = """
+_SETTLED_TWICE = f"""
 SELECT payout_id, COUNT(*) AS settlements FROM account_ledger_entries
-WHERE account_id IS NOT NULL AND kind IN ('debit', 'release')
+WHERE account_id IS NOT NULL AND kind IN ({SETTLING_KINDS_SQL})
 GROUP BY payout_id HAVING COUNT(*) > 1 ORDER BY payout_id
 """
 
@@ -73,9 +74,9 @@ WHERE account_id IS NOT NULL AND kind = 'hold'
 GROUP BY payout_id HAVING COUNT(*) > 1 ORDER BY payout_id
 """
 
-_SETTLED_WITHOUT_MATCHING_HOLD = """
+_SETTLED_WITHOUT_MATCHING_HOLD = f"""
 SELECT s.id, s.payout_id, s.kind, s.amount_minor FROM account_ledger_entries s
-WHERE s.account_id IS NOT NULL AND s.kind IN ('debit', 'release')
+WHERE s.account_id IS NOT NULL AND s.kind IN ({SETTLING_KINDS_SQL})
   AND NOT EXISTS (SELECT 1 FROM account_ledger_entries h
                   WHERE h.kind = 'hold' AND h.account_id = s.account_id
                     AND h.payout_id = s.payout_id AND h.amount_minor = s.amount_minor)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from payout_service.application.authenticate import hash_api_key
 from payout_service.domain.accounts import Account
-from payout_service.infrastructure.db.repositories import SqlSession
+from payout_service.infrastructure.db.session import SqlSession
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 
 DEMO_USER_ID = 123

@@ -22,11 +22,35 @@ INSERT_LEDGER_POSTING = (
     " amount_minor, payout_id, created_at)"
     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
+# A payout's columns, the one list its INSERT, SELECTs and UPDATE are built from (payouts.py maps
+# them to the Payout); tests/integration/test_migrations.py checks it against the model.
+PAYOUT_COLUMNS = (
+    "id",
+    "user_id",
+    "amount_minor",
+    "currency",
+    "wallet",
+    "external_reference",
+    "status",
+    "provider_payout_id",
+    "provider_status",
+    "send_attempts",
+    "last_error",
+    "next_retry_at",
+    "completed_at",
+    "needs_review",
+    "created_at",
+    "updated_at",
+    "provider_status_at",
+)
+# What changes after creation; the rest is fixed when the payout is created.
+PAYOUT_FIXED_COLUMNS = frozenset(
+    {"id", "user_id", "amount_minor", "currency", "wallet", "external_reference", "created_at"}
+)
+PAYOUT_CHANGING_COLUMNS = tuple(c for c in PAYOUT_COLUMNS if c not in PAYOUT_FIXED_COLUMNS)
 INSERT_PAYOUT = (
-    "INSERT INTO payouts (id, user_id, amount_minor, currency, wallet, external_reference, status,"
-    " provider_payout_id, provider_status, send_attempts, last_error, next_retry_at, completed_at,"
-    " needs_review, created_at, updated_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    f"INSERT INTO payouts ({', '.join(PAYOUT_COLUMNS)})"
+    f" VALUES ({', '.join(['%s'] * len(PAYOUT_COLUMNS))})"
 )
 INSERT_IDEMPOTENCY_KEY = (
     "INSERT INTO idempotency_keys (user_id, `key`, fingerprint, response_status, response_body,"

@@ -8,22 +8,19 @@ from types import TracebackType
 from tortoise.backends.base.client import TransactionContext
 from tortoise.transactions import in_transaction
 
+from payout_service.infrastructure.db.accounts import SqlAccountRepository
+from payout_service.infrastructure.db.api_keys import SqlApiKeyRepository
+from payout_service.infrastructure.db.audit_log import SqlAuditLog
 from payout_service.infrastructure.db.database import READ_COMMITTED_CONNECTION
 from payout_service.infrastructure.db.dialect import Dialect
-from payout_service.infrastructure.db.repositories import (
-    SqlAccountRepository,
-    SqlApiKeyRepository,
-    SqlAuditLog,
-    SqlIdempotencyStore,
-    SqlLedgerHistory,
-    SqlOutbox,
-    SqlPayoutRepository,
-    SqlProcessedMessages,
-    SqlSession,
-)
+from payout_service.infrastructure.db.idempotency import SqlIdempotencyStore
+from payout_service.infrastructure.db.ledger_history import SqlLedgerHistory
+from payout_service.infrastructure.db.outbox import OutboxRow, SqlOutbox
+from payout_service.infrastructure.db.payouts import SqlPayoutRepository
+from payout_service.infrastructure.db.processed_messages import SqlProcessedMessages
 from payout_service.infrastructure.db.send_attempts import SqlSendAttemptLog
+from payout_service.infrastructure.db.session import SqlSession
 from payout_service.infrastructure.db.webhook_inbox import SqlWebhookInbox
-from payout_service.infrastructure.outbox.rows import OutboxRow
 
 # Called after each commit that wrote outbox rows: their message ids, and those of their rows that
 # open an aggregate (SqlOutbox.opening), whole.

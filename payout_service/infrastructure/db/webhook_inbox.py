@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from payout_service.application.ports import InboxEvent, ProviderWebhook
-from payout_service.application.receive_webhook import RECEIVED
+from payout_service.application.ports import RECEIVED, InboxEvent, ProviderWebhook
 from payout_service.domain.provider_report import ProviderStatus, ReportOutcome
 from payout_service.infrastructure.db.session import Row, SqlSession
 

@@ -4,7 +4,7 @@ same row at once, and rows of one aggregate go out in the order they were writte
 MySQL/MariaDB: `SELECT ... FOR UPDATE SKIP LOCKED` inside one transaction that stays open while
 the rows are published and is committed with their new status; a crash rolls the claim back.
 SQLite has no row locks and Tortoise ignores select_for_update there, so a claim is a lease:
-one conditional UPDATE stamps `claimed_by`/`claimed_until`, and only the holder may settle the
+one conditional UPDATE stamps `claimed_by`/`claimed_until`, and only the holder may mark the
 rows; an expired lease (the holder died) makes them claimable again.
 """
 
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from payout_service.infrastructure.db.repositories import SqlSession
+from payout_service.infrastructure.db.outbox import OUTBOX_COLUMNS, OutboxRow
+from payout_service.infrastructure.db.session import SqlSession
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
-from payout_service.infrastructure.outbox.rows import COLUMNS, OutboxRow
 
 # An earlier unpublished row of the same aggregate holds back the later ones; a dead one too,
 # until an operator retries it (`outbox retry-dead`), or its aggregate's events would go out of
@@ -60,7 +60,7 @@ async def claim_rows(
     now: datetime,
     ids: Sequence[str] | None = None,
 ) -> AsyncIterator[tuple[list[OutboxRow], Outcome]]:
-    """Yields the claimed rows and an Outcome to fill; settles the rows on leaving."""
+    """Yields the claimed rows and an Outcome to fill; marks the rows on leaving."""
     outcome = Outcome()
     ready_by = now if ids else now - policy.min_age
     async with uow() as tx:
@@ -73,7 +73,7 @@ async def claim_rows(
                 yield [], outcome
                 return
             yield rows, outcome
-            await _settle(tx.session, policy, rows, outcome, now)
+            await _mark_published(tx.session, policy, rows, outcome, now)
             await tx.commit()
             return
     if not rows:
@@ -81,7 +81,7 @@ async def claim_rows(
         return
     yield rows, outcome
     async with uow() as tx:
-        await _settle(
+        await _mark_published(
             tx.session, policy, rows, outcome, now, guard=(" AND claimed_by = %s", [policy.owner])
         )
         await tx.commit()
@@ -92,7 +92,7 @@ async def _lock(
 ) -> list[OutboxRow]:
     only, values = _selection(ids)
     found = await s.rows(
-        f"SELECT {_prefixed(COLUMNS)} FROM outbox_messages o WHERE o.status = 'pending'"
+        f"SELECT {_prefixed(OUTBOX_COLUMNS)} FROM outbox_messages o WHERE o.status = 'pending'"
         f" AND o.available_at <= %s{only}{_IN_ORDER} ORDER BY o.id LIMIT %s"
         " FOR UPDATE SKIP LOCKED",
         s.dialect.to_db(ready_by),
@@ -125,7 +125,7 @@ async def _lease(
         policy.batch_size,
     )
     found = await s.rows(
-        f"SELECT {COLUMNS} FROM outbox_messages WHERE claimed_by = %s AND claimed_until = %s"
+        f"SELECT {OUTBOX_COLUMNS} FROM outbox_messages WHERE claimed_by = %s AND claimed_until = %s"
         " AND status = 'pending' ORDER BY id",
         policy.owner,
         until,
@@ -133,7 +133,7 @@ async def _lease(
     return [OutboxRow.from_db(r, s.dialect) for r in found]
 
 
-async def _settle(
+async def _mark_published(
     s: SqlSession,
     policy: ClaimPolicy,
     rows: list[OutboxRow],
@@ -141,7 +141,7 @@ async def _settle(
     now: datetime,
     guard: tuple[str, list[Any]] = ("", []),
 ) -> None:
-    """`guard`: a condition (and its values) every row must still meet to be settled: under a
+    """`guard`: a condition (and its values) every row must still meet to be marked: under a
     lease, still ours; unclaimed, still pending. A row lock needs none."""
     moment = s.dialect.to_db(now)
     mine, owner = guard
@@ -171,7 +171,7 @@ async def _settle(
         )
 
 
-async def settle_unclaimed(
+async def mark_unclaimed(
     uow: SqlUnitOfWorkFactory,
     policy: ClaimPolicy,
     rows: list[OutboxRow],
@@ -179,10 +179,12 @@ async def settle_unclaimed(
     now: datetime,
 ) -> None:
     """Settles rows published without a claim (the fast path's opening rows), as a claim's are
-    settled, but only while they are still pending: a row a relay has meanwhile taken over is
-    left as that relay settles it."""
+    marked, but only while they are still pending: a row a relay has meanwhile taken over is
+    left for that relay to mark."""
     async with uow() as tx:
-        await _settle(tx.session, policy, rows, outcome, now, guard=(" AND status = 'pending'", []))
+        await _mark_published(
+            tx.session, policy, rows, outcome, now, guard=(" AND status = 'pending'", [])
+        )
         await tx.commit()
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from payout_service.infrastructure.db.outbox import OutboxRow
 from payout_service.infrastructure.outbox.relay import OutboxRelay
-from payout_service.infrastructure.outbox.rows import OutboxRow
 
 log = logging.getLogger("payout_service.outbox.fast_path")
 

@@ -10,7 +10,7 @@ from typing import Any
 import dramatiq
 
 from payout_service.application.event_routes import Consumer, consumers_of
-from payout_service.infrastructure.outbox.rows import OutboxRow
+from payout_service.infrastructure.db.outbox import OutboxRow
 from payout_service.infrastructure.prompt_broker import PromptRedisBroker
 
 _MESSAGE_IDS = uuid.UUID("6f0b7f0e-4c1a-4e53-9a43-5b1d2f1f8a10")

@@ -13,14 +13,14 @@ import socket
 from collections.abc import Callable, Sequence
 
 from payout_service.application.ports import Clock
+from payout_service.infrastructure.db.outbox import OutboxRow
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.claims import (
     ClaimPolicy,
     Outcome,
     claim_rows,
-    settle_unclaimed,
+    mark_unclaimed,
 )
-from payout_service.infrastructure.outbox.rows import OutboxRow
 
 log = logging.getLogger("payout_service.relay")
 
@@ -48,7 +48,7 @@ class OutboxRelay:
         self._on_published = on_published
 
     async def publish_pending(self, message_ids: Sequence[str] | None = None) -> int:
-        """One pass: claim up to a batch (or just `message_ids`), publish, settle.
+        """One pass: claim up to a batch (or just `message_ids`), publish, mark.
         Returns how many rows were published."""
         now = self._clock.now()
         async with claim_rows(self._uow, self._policy, now, message_ids) as (rows, outcome):
@@ -58,15 +58,15 @@ class OutboxRelay:
         return len(outcome.published)
 
     async def publish_written(self, rows: Sequence[OutboxRow]) -> int:
-        """Publishes rows as their transaction wrote them, without claiming them, then settles
+        """Publishes rows as their transaction wrote them, without claiming them, then marks
         the ones still pending (published, or failed with backoff). Only for rows that open
         their aggregate (nothing of it can be ahead) and are younger than the relay's min age
-        (no relay pass takes them): at worst a row goes out twice, which the consumers' inbox
-        allows for. Returns how many rows were published."""
+        (no relay pass takes them): at worst a row goes out twice, which the consumers'
+        processed messages allow for. Returns how many rows were published."""
         outcome = Outcome()
         results = await asyncio.to_thread(self._publish, list(rows))
         self._record(list(rows), results, outcome)
-        await settle_unclaimed(self._uow, self._policy, list(rows), outcome, self._clock.now())
+        await mark_unclaimed(self._uow, self._policy, list(rows), outcome, self._clock.now())
         self._on_published(len(outcome.published))
         return len(outcome.published)
 

@@ -1,0 +1,41 @@
+"""audit_logs: every published event, as its consumer received it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from payout_service.application.messages import Envelope
+from payout_service.infrastructure.db.session import SqlSession
+
+
+class SqlAuditLog:
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def append_all(self, envelopes: Sequence[Envelope], now: datetime) -> None:
+        """One multi-row INSERT for the whole batch."""
+        if not envelopes:
+            return
+        d = self._s.dialect
+        recorded = d.to_db(now)
+        await self._s.execute(
+            "INSERT INTO audit_logs (message_id, event_name, aggregate_type, aggregate_id, payload,"
+            " request_id, occurred_at, recorded_at) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(envelopes)),
+            *(
+                value
+                for e in envelopes
+                for value in (
+                    e.message_id,
+                    e.event,
+                    e.aggregate_type,
+                    e.aggregate_id,
+                    json.dumps(e.payload, separators=(",", ":")),
+                    e.headers.get("request_id"),
+                    d.to_db(e.occurred_at),
+                    recorded,
+                )
+            ),
+        )

@@ -1,0 +1,102 @@
+"""outbox_messages: the events each transaction wrote, as rows a relay publishes later.
+
+SqlOutbox writes them inside the unit of work; OutboxRow is how the relay, the claims and the
+fast path see a row.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from payout_service.application.event_routes import OPENING_EVENTS
+from payout_service.domain.events import DomainEvent
+from payout_service.infrastructure.db import statements as sql
+from payout_service.infrastructure.db.dialect import Dialect
+from payout_service.infrastructure.db.session import SqlSession
+
+OUTBOX_COLUMNS = (
+    "id, message_id, event_name, aggregate_type, aggregate_id, payload, headers, attempts,"
+    " created_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    message_id: str
+    event_name: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    headers: dict[str, str]
+    attempts: int
+    created_at: datetime
+
+    @classmethod
+    def from_db(cls, row: Any, dialect: Dialect) -> OutboxRow:
+        created_at = dialect.from_db(row["created_at"])
+        assert created_at is not None
+        return cls(
+            id=int(row["id"]),
+            message_id=row["message_id"],
+            event_name=row["event_name"],
+            aggregate_type=row["aggregate_type"],
+            aggregate_id=row["aggregate_id"],
+            payload=json.loads(row["payload"]),
+            headers=json.loads(row["headers"]),
+            attempts=int(row["attempts"]),
+            created_at=created_at,
+        )
+
+
+class SqlOutbox:
+    """`written`: the message ids this transaction wrote; `opening`: its rows of OPENING_EVENTS,
+    whole, which the fast path publishes without reading them back."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+        self.written: list[str] = []
+        self.opening: list[OutboxRow] = []
+
+    async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> None:
+        d = self._s.dialect
+        message_id = str(uuid.uuid4())
+        row_id = await self._s.insert(
+            sql.INSERT_OUTBOX_MESSAGE,
+            message_id,
+            event.name,
+            event.aggregate_type,
+            event.aggregate_id,
+            json.dumps(event.payload, separators=(",", ":")),
+            json.dumps(headers, separators=(",", ":")),
+            d.to_db(now),
+            d.to_db(now),
+        )
+        self.written.append(message_id)
+        if event.name in OPENING_EVENTS:
+            self.opening.append(
+                OutboxRow(
+                    id=row_id,
+                    message_id=message_id,
+                    event_name=event.name,
+                    aggregate_type=event.aggregate_type,
+                    aggregate_id=event.aggregate_id,
+                    payload=dict(event.payload),
+                    headers=dict(headers),
+                    attempts=0,
+                    created_at=now,
+                )
+            )
+
+    async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
+        rows = await self._s.rows(
+            "SELECT message_id FROM outbox_messages WHERE aggregate_id = %s AND event_name = %s"
+            " ORDER BY id LIMIT 1",
+            aggregate_id,
+            event_name,
+        )
+        return str(rows[0]["message_id"]) if rows else None

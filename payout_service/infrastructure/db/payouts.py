@@ -1,0 +1,145 @@
+"""payouts: the Payout aggregate's rows, read and written by the columns of statements.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from payout_service.application.ports import PageCursor
+from payout_service.domain.money import Money, currency
+from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.infrastructure.db import statements as sql
+from payout_service.infrastructure.db.dialect import Dialect
+from payout_service.infrastructure.db.session import Row, SqlSession
+
+_SELECT = f"SELECT {', '.join(sql.PAYOUT_COLUMNS)} FROM payouts"
+_UPDATE = (
+    f"UPDATE payouts SET {', '.join(f'{c} = %s' for c in sql.PAYOUT_CHANGING_COLUMNS)}"
+    " WHERE id = %s"
+)
+
+
+class SqlPayoutRepository:
+    """`seen`: the payouts added or updated through it, by id, whose events the unit of work
+    writes on commit."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+        self.seen: dict[str, Payout] = {}
+
+    async def add(self, payout: Payout) -> None:
+        self.seen[payout.id] = payout
+        row = _row_of(payout, self._s.dialect)
+        await self._s.execute(sql.INSERT_PAYOUT, *(row[c] for c in sql.PAYOUT_COLUMNS))
+
+    async def update(self, payout: Payout) -> None:
+        self.seen[payout.id] = payout
+        row = _row_of(payout, self._s.dialect)
+        await self._s.execute(_UPDATE, *(row[c] for c in sql.PAYOUT_CHANGING_COLUMNS), payout.id)
+
+    async def get(self, payout_id: str) -> Payout | None:
+        rows = await self._s.rows(f"{_SELECT} WHERE id = %s", payout_id)
+        return self._to_payout(rows[0]) if rows else None
+
+    async def get_for_update(self, payout_id: str) -> Payout | None:
+        rows = await self._s.rows(f"{_SELECT} WHERE id = %s{self._s.dialect.for_update}", payout_id)
+        return self._to_payout(rows[0]) if rows else None
+
+    async def id_for_provider_payout_id(self, provider_payout_id: str) -> str | None:
+        rows = await self._s.rows(
+            "SELECT id FROM payouts WHERE provider_payout_id = %s", provider_payout_id
+        )
+        return str(rows[0]["id"]) if rows else None
+
+    async def ids_for_external_reference(self, external_reference: str) -> Sequence[str]:
+        rows = await self._s.rows(
+            "SELECT id FROM payouts WHERE external_reference = %s LIMIT 2", external_reference
+        )
+        return [str(r["id"]) for r in rows]
+
+    async def awaiting_provider_outcome(
+        self, updated_before: datetime, limit: int
+    ) -> Sequence[Payout]:
+        rows = await self._s.rows(
+            f"{_SELECT} WHERE status = %s"
+            " AND provider_payout_id IS NOT NULL AND updated_at < %s ORDER BY updated_at LIMIT %s",
+            str(PayoutStatus.PROCESSING),
+            self._s.dialect.to_db(updated_before),
+            limit,
+        )
+        return [self._to_payout(r) for r in rows]
+
+    async def reference_exists(self, user_id: int, external_reference: str) -> bool:
+        rows = await self._s.rows(
+            "SELECT 1 AS found FROM payouts WHERE user_id = %s AND external_reference = %s",
+            user_id,
+            external_reference,
+        )
+        return bool(rows)
+
+    async def list_for_user(
+        self, user_id: int, status: PayoutStatus | None, limit: int, after: PageCursor | None
+    ) -> Sequence[Payout]:
+        where = ["user_id = %s"]
+        values: list[Any] = [user_id]
+        if status is not None:
+            where.append("status = %s")
+            values.append(str(status))
+        if after is not None:
+            where.append("(created_at < %s OR (created_at = %s AND id < %s))")
+            moment = self._s.dialect.to_db(after.created_at)
+            values += [moment, moment, after.payout_id]
+        rows = await self._s.rows(
+            f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC LIMIT %s",
+            *values,
+            limit,
+        )
+        return [self._to_payout(r) for r in rows]
+
+    def _to_payout(self, row: Row) -> Payout:
+        d = self._s.dialect
+        created_at = d.from_db(row["created_at"])
+        updated_at = d.from_db(row["updated_at"])
+        assert created_at is not None and updated_at is not None
+        return Payout(
+            id=row["id"],
+            user_id=int(row["user_id"]),
+            amount=Money(int(row["amount_minor"]), currency(row["currency"])),
+            wallet=row["wallet"],
+            external_reference=row["external_reference"],
+            status=PayoutStatus(row["status"]),
+            provider_payout_id=row["provider_payout_id"],
+            provider_status=row["provider_status"],
+            send_attempts=int(row["send_attempts"]),
+            last_error=row["last_error"],
+            next_retry_at=d.from_db(row["next_retry_at"]),
+            completed_at=d.from_db(row["completed_at"]),
+            created_at=created_at,
+            updated_at=updated_at,
+            provider_status_at=d.from_db(row["provider_status_at"]),
+            needs_review=bool(row["needs_review"]),
+        )
+
+
+def _row_of(payout: Payout, d: Dialect) -> dict[str, Any]:
+    """The payout as its row's values, by column (statements.PAYOUT_COLUMNS)."""
+    return {
+        "id": payout.id,
+        "user_id": payout.user_id,
+        "amount_minor": payout.amount.minor,
+        "currency": payout.amount.currency.code,
+        "wallet": payout.wallet,
+        "external_reference": payout.external_reference,
+        "status": str(payout.status),
+        "provider_payout_id": payout.provider_payout_id,
+        "provider_status": payout.provider_status,
+        "send_attempts": payout.send_attempts,
+        "last_error": payout.last_error,
+        "next_retry_at": d.to_db(payout.next_retry_at),
+        "completed_at": d.to_db(payout.completed_at),
+        "needs_review": payout.needs_review,
+        "created_at": d.to_db(payout.created_at),
+        "updated_at": d.to_db(payout.updated_at),
+        "provider_status_at": d.to_db(payout.provider_status_at),
+    }
