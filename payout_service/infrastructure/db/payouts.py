@@ -122,24 +122,19 @@ class SqlPayoutRepository:
         )
 
 
+_MOMENTS = frozenset(
+    {"next_retry_at", "completed_at", "created_at", "updated_at", "provider_status_at"}
+)
+
+
 def _row_of(payout: Payout, d: Dialect) -> dict[str, Any]:
-    """The payout as its row's values, by column (statements.PAYOUT_COLUMNS)."""
-    return {
-        "id": payout.id,
-        "user_id": payout.user_id,
+    """The payout as its row's values, by column: a column is the attribute of its name, but for
+    the amount's two and the moments, stored as the dialect stores them."""
+    row = {c: getattr(payout, c) for c in sql.PAYOUT_COLUMNS if hasattr(payout, c)}
+    row |= {c: d.to_db(row[c]) for c in _MOMENTS}
+    row |= {
         "amount_minor": payout.amount.minor,
         "currency": payout.amount.currency.code,
-        "wallet": payout.wallet,
-        "external_reference": payout.external_reference,
         "status": str(payout.status),
-        "provider_payout_id": payout.provider_payout_id,
-        "provider_status": payout.provider_status,
-        "send_attempts": payout.send_attempts,
-        "last_error": payout.last_error,
-        "next_retry_at": d.to_db(payout.next_retry_at),
-        "completed_at": d.to_db(payout.completed_at),
-        "needs_review": payout.needs_review,
-        "created_at": d.to_db(payout.created_at),
-        "updated_at": d.to_db(payout.updated_at),
-        "provider_status_at": d.to_db(payout.provider_status_at),
     }
+    return row
