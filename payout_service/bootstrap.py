@@ -32,11 +32,11 @@ from payout_service.infrastructure.outbox.fast_path import OutboxFastPath
 from payout_service.infrastructure.outbox.publisher import DramatiqPublisher
 from payout_service.infrastructure.outbox.relay import OutboxRelay, relay_owner
 from payout_service.infrastructure.provider.http_client import AiohttpProviderClient
-from payout_service.infrastructure.readiness import readiness_checks
 from payout_service.infrastructure.provider_send_queue import (
     DramatiqProviderSendQueue,
     NoProviderSendQueue,
 )
+from payout_service.infrastructure.readiness import readiness_checks
 from payout_service.infrastructure.settings import Settings
 from payout_service.infrastructure.webhook_signature import WebhookSignatureVerifier
 
