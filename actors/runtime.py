@@ -59,19 +59,20 @@ async def close() -> None:
         _services = None
 
 
-Envelope = dict[str, Any]
+# An outbox row as the broker delivers it; messages.Envelope.from_dict makes the typed one.
+EnvelopeDict = dict[str, Any]
 _Result = TypeVar("_Result")
 log = logging.getLogger("actors")
 
 
 def batch_consumer(
-    fn: Callable[[list[Envelope]], Awaitable[int]],
-) -> Callable[[list[Envelope]], Awaitable[None]]:
+    fn: Callable[[list[EnvelopeDict]], Awaitable[int]],
+) -> Callable[[list[EnvelopeDict]], Awaitable[None]]:
     """`consumer` for a batched consumer: one log line for the batch, with how many of its events
     were applied (the others were redeliveries the consumer inbox skipped)."""
 
     @functools.wraps(fn)
-    async def run(envelopes: list[Envelope]) -> None:
+    async def run(envelopes: list[EnvelopeDict]) -> None:
         with log_context(actor=fn.__name__, events=str(len(envelopes))):
             applied, ms = await _timed("batch", fn(envelopes))
             log.info("batch applied", extra={"applied": applied, "ms": ms})
@@ -80,14 +81,14 @@ def batch_consumer(
 
 
 def consumer(
-    fn: Callable[[Envelope], Awaitable[bool | None]],
-) -> Callable[[Envelope], Awaitable[None]]:
+    fn: Callable[[EnvelopeDict], Awaitable[bool | None]],
+) -> Callable[[EnvelopeDict], Awaitable[None]]:
     """Runs an actor with request_id (from the outbox headers), payout_id, message_id, event and
     actor bound to every line it logs, and logs one line for its outcome. The actor returns
     whether the message was applied (False: a redelivery the consumer inbox skipped)."""
 
     @functools.wraps(fn)
-    async def run(envelope: Envelope) -> None:
+    async def run(envelope: EnvelopeDict) -> None:
         headers = envelope.get("headers") or {}
         payload = envelope.get("payload") or {}
         payout_id = payload.get("payout_id") or (

@@ -28,10 +28,10 @@ import uvloop
 from bench.harness.api_process import running_api
 from bench.harness.bench_database import bench_database, pending_outbox_rows
 from bench.harness.figures import Figure, markdown_table
-from bench.harness.private_redis import private_redis
 from bench.harness.raw_create_payout import measure_raw
 from bench.harness.transaction_shape import TransactionMismatch, check_raw_matches_service
 from bench.harness.wrk import WrkResult, ensure_wrk, run_create_payouts
+from payout_service.infrastructure.embedded_redis import temporary_redis
 
 TARGET = 0.60
 DRAIN_SECONDS = 60
@@ -70,10 +70,10 @@ def main(argv: list[str] | None = None) -> list[Figure]:
         flush=True,
     )
     figures: list[Figure] = []
-    with private_redis() as redis_url:
+    with temporary_redis() as private_redis:
         for name in args.scenarios or SCENARIOS:
             # uvloop, as the web process runs: the raw client gets the same event loop.
-            figures += uvloop.run(_measure(SCENARIOS[name], server_url, redis_url, args))
+            figures += uvloop.run(_measure(SCENARIOS[name], server_url, private_redis.url, args))
     print()
     print(markdown_table(figures))
     return figures

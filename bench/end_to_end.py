@@ -37,8 +37,7 @@ from bench.harness.api_process import running_api
 from bench.harness.bench_database import ConnectionParams, bench_api_key, bench_database
 from bench.harness.figures import Figure, markdown_table
 from bench.harness.machine_cpu import machine_busy_time
-from bench.harness.private_redis import private_redis
-from payout_service.infrastructure.embedded_redis import free_loopback_port
+from payout_service.infrastructure.embedded_redis import free_loopback_port, temporary_redis
 
 TARGET = 0.50
 ACCOUNTS = 100
@@ -107,7 +106,10 @@ def _parser() -> argparse.ArgumentParser:
 async def _create_only(server_url: str, args: argparse.Namespace) -> tuple[float, float]:
     """Payouts/s, and the machine's CPU-milliseconds per payout."""
     async with bench_database(server_url, ACCOUNTS) as database_url:
-        with private_redis() as redis_url, running_api(database_url, redis_url) as base_url:
+        with (
+            temporary_redis() as private_redis,
+            running_api(database_url, private_redis.url) as base_url,
+        ):
             with machine_busy_time() as cpu:
                 started = time.perf_counter()
                 await _create(base_url, args.payouts, args.concurrency)
@@ -118,8 +120,8 @@ async def _create_only(server_url: str, args: argparse.Namespace) -> tuple[float
 async def _end_to_end(server_url: str, args: argparse.Namespace) -> tuple[float, int, float]:
     """Payouts/s, payouts debited, and the machine's CPU-milliseconds per payout."""
     async with bench_database(server_url, ACCOUNTS) as database_url:
-        with private_redis() as redis_url:
-            async with _service(database_url, redis_url) as base_url:
+        with temporary_redis() as private_redis:
+            async with _service(database_url, private_redis.url) as base_url:
                 with machine_busy_time() as cpu:
                     started = time.perf_counter()
                     await _create(base_url, args.payouts, args.concurrency)

@@ -46,7 +46,6 @@ import redis
 from bench.harness.api_process import running_api
 from bench.harness.bench_database import CURRENCY, bench_api_key, bench_database
 from bench.harness.figures import Figure, markdown_table
-from bench.harness.private_redis import private_redis
 from payout_service.application.event_routes import AUDIT
 from payout_service.domain.events import PAYOUT_PROVIDER_ACCEPTED, DomainEvent
 from payout_service.infrastructure.broker import NAMESPACE, build_broker
@@ -54,7 +53,7 @@ from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.database import close_database, open_database
 from payout_service.infrastructure.db.dialect import dialect_for_url
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
-from payout_service.infrastructure.embedded_redis import free_loopback_port
+from payout_service.infrastructure.embedded_redis import free_loopback_port, temporary_redis
 from payout_service.infrastructure.outbox.publisher import EVENTS_PER_BATCH_MESSAGE
 from payout_service.infrastructure.settings import Settings
 
@@ -78,8 +77,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
         f" {ACCOUNTS} accounts",
         flush=True,
     )
-    with private_redis() as redis_url:
-        figures = asyncio.run(_measure(server_url, redis_url, args))
+    with temporary_redis() as private_redis:
+        figures = asyncio.run(_measure(server_url, private_redis.url, args))
     print()
     print(markdown_table(figures))
     return figures

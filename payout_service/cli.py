@@ -1,15 +1,16 @@
 """`payout-service`: one command-line entry point for every operator task."""
 
+# Each command imports what only it needs inside its handler, not at the top of this module: an
+# operator command (`seed`, `outbox status`, `webhook sign`) then starts without loading the web
+# app, Dramatiq, prometheus-client and the rest of what the long-running processes use.
+
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
 import signal
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from payout_service.application.reconcile_payouts import ReconcilePayouts, ReconcileReport
 
 T = TypeVar("T")
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -373,91 +373,11 @@ def _dashboard(settings: Settings, _: argparse.Namespace) -> None:
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     """The embedded first run: everything on this machine, stopped together by Ctrl-C."""
-    from payout_service.infrastructure.embedded_redis import EmbeddedRedis
+    from payout_service.run_command import run_every_process
 
     _migrate(settings, args)
     _seed(settings, args)
-    env = dict(os.environ, DATABASE_URL=settings.database_url, PYTHONUNBUFFERED="1")
-    if not settings.webhook_secrets:
-        # One secret for this run, shared by the mock provider (signs) and the web (verifies).
-        env["PROVIDER_WEBHOOK_SECRETS"] = "whsec_" + secrets.token_hex(24)
-    env.update(_provider_addresses(settings, env))
-    # The Procfile names `payout-service` and `dramatiq`: this interpreter's scripts, first on PATH.
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    with (
-        EmbeddedRedis(PROJECT_ROOT / "var" / "redis")
-        if not settings.redis_url
-        else _Given(settings.redis_url) as redis
-    ):
-        env["REDIS_URL"] = redis.url
-        print(f"Redis: {redis.url}")
-        _print_addresses(settings)
-        honcho = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "honcho",
-                "start",
-                "-f",
-                str(PROJECT_ROOT / "Procfile"),
-                "-p",
-                str(settings.port),
-            ],
-            env=env,
-            cwd=PROJECT_ROOT,
-        )
-        # Ctrl-C reaches honcho through the terminal's process group; SIGTERM is passed on.
-        # Either way the stop was asked for, so it is a success however the processes ended.
-        stopped = False
-
-        def stop(*_: object) -> None:
-            nonlocal stopped
-            stopped = True
-            honcho.terminate()
-
-        signal.signal(signal.SIGTERM, stop)
-        while True:
-            try:
-                code = honcho.wait()
-                return 0 if stopped else code
-            except KeyboardInterrupt:
-                stopped = True
-
-
-def _provider_addresses(settings: Settings, env: dict[str, str]) -> dict[str, str]:
-    """The workers call the mock provider, the mock calls the web back: both at the ports
-    honcho gives them, unless the operator named other addresses."""
-    from payout_service.procfile import honcho_ports
-
-    ports = honcho_ports(settings.port)
-    wanted = {
-        "PROVIDER_BASE_URL": f"http://{settings.host}:{ports['provider-mock']}",
-        "MOCK_PROVIDER_WEBHOOK_URL": (
-            f"http://{settings.host}:{ports['web']}/api/webhooks/provider"
-        ),
-    }
-    return {name: url for name, url in wanted.items() if not env.get(name)}
-
-
-def _print_addresses(settings: Settings) -> None:
-    from payout_service.procfile import SERVES, honcho_ports, serves_http
-
-    for name, port in honcho_ports(settings.port).items():
-        where = f"http://{settings.host}:{port}/" if serves_http(name) else ""
-        print(f"{name:<14} {where:<24} {SERVES.get(name, '')}")
-
-
-class _Given:
-    """An operator-supplied Redis: nothing to start or stop."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def __enter__(self) -> _Given:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
+    return run_every_process(settings)
 
 
 if __name__ == "__main__":

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
+
+from payout_service.application.canonical_json import canonical_sha256
 
 
 def request_fingerprint(method: str, path: str, body: Any) -> str:
-    """SHA-256 of the request's canonical JSON: key order and whitespace do not matter."""
-    canonical = json.dumps(
-        [method.upper(), path, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The canonical hash of method, path and body: key order and whitespace do not matter."""
+    return canonical_sha256([method.upper(), path, body])
 
 
 class InFlightKeys:

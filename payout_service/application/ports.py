@@ -127,6 +127,10 @@ class ProviderWebhook:
     occurred_at: datetime
 
 
+# The result of a stored webhook that no inbox pass has applied yet.
+RECEIVED = "received"
+
+
 @dataclass(frozen=True, slots=True)
 class InboxEvent:
     """A stored provider webhook; processed_at is None until an inbox pass applied it."""

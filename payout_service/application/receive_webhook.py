@@ -9,16 +9,16 @@ re-serialises a retry (other key order or spacing) is still recognised.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from payout_service.application.canonical_json import canonical_sha256
 from payout_service.application.event_routes import WEBHOOK_RECEIVED
 from payout_service.application.metrics import NO_METRICS
 from payout_service.application.ports import (
+    RECEIVED,
     Clock,
     InboxEvent,
     Metrics,
@@ -29,7 +29,6 @@ from payout_service.application.ports import (
 from payout_service.domain.events import DomainEvent
 
 AGGREGATE_TYPE = "provider_webhook"
-RECEIVED = "received"  # the result of a stored event no inbox pass has applied yet
 PAYLOAD_CONFLICT = "payload_conflict"
 
 log = logging.getLogger("payout_service.webhooks")
@@ -40,11 +39,6 @@ class WebhookReceipt:
     inbox_event_id: int
     duplicate: bool
     result: str
-
-
-def payload_hash(body: Mapping[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class ReceiveWebhook:
@@ -60,7 +54,7 @@ class ReceiveWebhook:
         raw_payload: str,
         headers: dict[str, str],
     ) -> WebhookReceipt:
-        digest = payload_hash(body)
+        digest = canonical_sha256(body)
         try:
             async with self._uow() as uow:
                 known = await uow.webhooks.find(webhook.event_id)

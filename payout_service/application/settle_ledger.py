@@ -7,6 +7,8 @@ processed-message row; a hold is never settled twice, even if two different mess
 
 from __future__ import annotations
 
+from enum import Enum
+
 from payout_service.application.consume import consume_once
 from payout_service.application.event_routes import LEDGER
 from payout_service.application.messages import Envelope
@@ -21,6 +23,11 @@ OUTCOMES = {
 }
 
 
+class Settlement(Enum):
+    DEBITED = "debited"  # the hold left the user's balance: the payout was paid
+    RELEASED = "released"  # the hold went back to the user's available funds
+
+
 class SettleLedger:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, metrics: Metrics = NO_METRICS) -> None:
         self._uow = uow
@@ -28,33 +35,30 @@ class SettleLedger:
         self._metrics = metrics
 
     async def __call__(self, envelope: Envelope) -> bool:
-        """Counts each payout's end once (a redelivery is not applied again)."""
-        debited = False
+        """Counts each payout's end once: when its hold is settled (a redelivery, or a second
+        message about a hold already settled, settles and counts nothing)."""
+        settled: Settlement | None = None
 
         async def settle(uow: UnitOfWork, envelope: Envelope) -> None:
-            nonlocal debited
-            debited = await self._settle(uow, envelope)
+            nonlocal settled
+            settled = await self._settle(uow, envelope)
 
         applied = await consume_once(self._uow, self._clock, LEDGER.name, envelope, settle)
-        if applied and envelope.event in OUTCOMES:
+        if applied and settled is not None:
             self._metrics.payout_finished(OUTCOMES[envelope.event])
-        if applied and debited:
-            self._metrics.account_debited()
+            if settled is Settlement.DEBITED:
+                self._metrics.account_debited()
         return applied
 
-    async def _settle(self, uow: UnitOfWork, envelope: Envelope) -> bool:
-        """True when the hold was posted as a debit of the user's balance."""
-        if envelope.event not in (
-            events.PAYOUT_SUCCEEDED,
-            events.PAYOUT_FAILED,
-            events.PAYOUT_CANCELLED,
-        ):
-            return False
+    async def _settle(self, uow: UnitOfWork, envelope: Envelope) -> Settlement | None:
+        """How the hold was settled; None when nothing was (not an end, or settled before)."""
+        if envelope.event not in OUTCOMES:
+            return None
         payout_id = envelope.aggregate_id
         payload = envelope.payload
         account = await uow.accounts.get_for_update(int(payload["user_id"]), payload["currency"])
         if account is None or await uow.ledger.has_settled(payout_id):
-            return False
+            return None
         amount = int(payload["amount_minor"])
         if envelope.event == events.PAYOUT_SUCCEEDED:
             entry = account.debit_held(amount, payout_id)
@@ -63,4 +67,6 @@ class SettleLedger:
         now = self._clock.now()
         await uow.accounts.save_balances(account, now)
         await uow.accounts.append_entry(entry, now)
-        return envelope.event == events.PAYOUT_SUCCEEDED
+        return (
+            Settlement.DEBITED if envelope.event == events.PAYOUT_SUCCEEDED else Settlement.RELEASED
+        )

@@ -10,7 +10,7 @@ from payout_service.domain.accounts import Account
 from payout_service.domain.money import CURRENCIES, format_minor
 from payout_service.web.payout_routes import SERVICES
 from payout_service.web.problems import Problem, field_error, validation_problem
-from payout_service.web.requests import page_limit
+from payout_service.web.requests import MAX_LEDGER_CURSOR_DIGITS, page_limit
 
 
 def add_routes(app: web.Application) -> None:
@@ -74,7 +74,7 @@ def _page(request: web.Request) -> tuple[int, int | None]:
     before_id = None
     if "cursor" in query:
         text = query["cursor"]
-        if not text.isdigit() or len(text) > 19:
+        if not text.isdigit() or len(text) > MAX_LEDGER_CURSOR_DIGITS:
             errors.append(field_error("cursor", "is not a cursor this API returned"))
         else:
             before_id = int(text)

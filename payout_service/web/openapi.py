@@ -17,7 +17,14 @@ from payout_service.domain.payout import PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
 from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER
 from payout_service.web.problems import PROBLEM_JSON
-from payout_service.web.requests import MAX_IDEMPOTENCY_KEY, MAX_PAGE
+from payout_service.web.requests import (
+    DEFAULT_PAGE,
+    MAX_IDEMPOTENCY_KEY,
+    MAX_LEDGER_CURSOR_DIGITS,
+    MAX_PAGE,
+    MAX_TEXT_LENGTHS,
+)
+from payout_service.web.webhook_requests import MAX_ID
 
 Schema = dict[str, Any]
 OPENAPI_PATH = "/openapi.json"
@@ -106,10 +113,10 @@ def _schemas() -> Schema:
             "required": ["user_id", "amount", "currency", "wallet", "external_reference"],
             "properties": {
                 "user_id": {"type": "integer", "minimum": 1},
-                "amount": {**_AMOUNT, "minLength": 1, "maxLength": 64},
+                "amount": {**_AMOUNT, "minLength": 1, "maxLength": MAX_TEXT_LENGTHS["amount"]},
                 "currency": {"type": "string", "enum": list(CURRENCIES)},
-                "wallet": {"type": "string", "minLength": 1, "maxLength": 255},
-                "external_reference": {"type": "string", "minLength": 1, "maxLength": 128},
+                "wallet": _text(MAX_TEXT_LENGTHS["wallet"]),
+                "external_reference": _text(MAX_TEXT_LENGTHS["external_reference"]),
             },
         },
         "Payout": _all_required(
@@ -182,12 +189,16 @@ def _schemas() -> Schema:
     }
 
 
-_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 128}
+def _text(max_length: int) -> Schema:
+    return {"type": "string", "minLength": 1, "maxLength": max_length}
+
+
+_ID = _text(MAX_ID)
 _LIMIT = {
     "name": "limit",
     "in": "query",
     "required": False,
-    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 20},
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
 }
 _CURSOR = {
     "name": "cursor",
@@ -196,6 +207,7 @@ _CURSOR = {
     "description": "the next_cursor of the previous page",
     "schema": {"type": "string"},
 }
+_LEDGER_CURSOR = f"^[0-9]{{1,{MAX_LEDGER_CURSOR_DIGITS}}}$"
 _PAYOUT_ID = {"name": "payout_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -321,7 +333,7 @@ def _paths() -> Schema:
                         "schema": {"type": "string"},
                     },
                     _LIMIT,
-                    {**_CURSOR, "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"}},
+                    {**_CURSOR, "schema": {"type": "string", "pattern": _LEDGER_CURSOR}},
                 ],
                 "responses": {
                     "200": _json(

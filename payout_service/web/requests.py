@@ -18,6 +18,7 @@ from payout_service.web.problems import Problem, field_error, validation_problem
 MAX_IDEMPOTENCY_KEY = 255
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+MAX_LEDGER_CURSOR_DIGITS = 19  # a ledger line id: an unsigned BIGINT
 
 
 async def json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
@@ -29,13 +30,20 @@ async def json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
             "Unsupported media type",
             "send the body as application/json",
         )
+    return json_object_of(await raw_body(request, max_bytes))
+
+
+async def raw_body(request: web.Request, max_bytes: int) -> bytes:
+    """The body's bytes; a 413 problem when it is larger than `max_bytes`."""
+    too_large = Problem(
+        413, "payload_too_large", "Payload too large", f"the body exceeds {max_bytes} bytes"
+    )
     if request.content_length is not None and request.content_length > max_bytes:
-        raise _too_large(max_bytes)
+        raise too_large
     try:
-        raw = await request.read()  # the app's client_max_size bounds it
+        return await request.read()  # the app's client_max_size bounds it
     except web.HTTPRequestEntityTooLarge:
-        raise _too_large(max_bytes) from None
-    return json_object_of(raw)
+        raise too_large from None
 
 
 def json_object_of(raw: bytes) -> dict[str, Any]:
@@ -51,12 +59,6 @@ def json_object_of(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _too_large(max_bytes: int) -> Problem:
-    return Problem(
-        413, "payload_too_large", "Payload too large", f"the body exceeds {max_bytes} bytes"
-    )
-
-
 def idempotency_key(request: web.Request) -> str:
     key = request.headers.get("Idempotency-Key")
     if key is None:
@@ -64,14 +66,14 @@ def idempotency_key(request: web.Request) -> str:
             400,
             "idempotency_key_missing",
             "Idempotency-Key required",
-            "send an Idempotency-Key header (1-255 printable ASCII characters)",
+            f"send an Idempotency-Key header (1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters)",
         )
     if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not all(" " <= c <= "~" for c in key):
         raise Problem(
             400,
             "idempotency_key_invalid",
             "Invalid Idempotency-Key",
-            "the Idempotency-Key must be 1-255 printable ASCII characters",
+            f"the Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters",
         )
     return key
 
@@ -83,7 +85,7 @@ CREATE_FIELDS = {
     "wallet": str,
     "external_reference": str,
 }
-_TEXT_LIMITS = {"currency": 8, "wallet": 255, "external_reference": 128, "amount": 64}
+MAX_TEXT_LENGTHS = {"currency": 8, "wallet": 255, "external_reference": 128, "amount": 64}
 
 
 def create_payout_fields(body: dict[str, Any]) -> dict[str, Any]:
@@ -108,8 +110,8 @@ def create_payout_fields(body: dict[str, Any]) -> dict[str, Any]:
 def _text_errors(name: str, value: str) -> list[dict[str, str]]:
     if not value.strip():
         return [field_error(name, "must not be empty")]
-    if len(value) > _TEXT_LIMITS[name]:
-        return [field_error(name, f"must be at most {_TEXT_LIMITS[name]} characters")]
+    if len(value) > MAX_TEXT_LENGTHS[name]:
+        return [field_error(name, f"must be at most {MAX_TEXT_LENGTHS[name]} characters")]
     if not value.isprintable():
         return [field_error(name, "must contain printable characters only")]
     return []

@@ -1,4 +1,4 @@
-"""Reading a provider webhook: the raw body (the signature covers its bytes), then its fields."""
+"""Reading a provider webhook's fields, once its raw body (requests.raw_body) has been verified."""
 
 from __future__ import annotations
 
@@ -14,18 +14,6 @@ from payout_service.web.requests import json_object_of
 
 MAX_ID = 128
 _ID_FIELDS = ("event_id", "provider_payout_id", "external_reference")
-
-
-async def raw_body(request: web.Request, max_bytes: int) -> bytes:
-    too_large = Problem(
-        413, "payload_too_large", "Payload too large", f"the body exceeds {max_bytes} bytes"
-    )
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise too_large
-    try:
-        return await request.read()  # the app's client_max_size bounds it
-    except web.HTTPRequestEntityTooLarge:
-        raise too_large from None
 
 
 def json_body(request: web.Request, raw: bytes) -> tuple[dict[str, Any], str]:

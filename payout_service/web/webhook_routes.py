@@ -15,7 +15,8 @@ from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER, In
 from payout_service.web.middleware import request_id_of
 from payout_service.web.payout_routes import SERVICES
 from payout_service.web.problems import Problem
-from payout_service.web.webhook_requests import json_body, provider_webhook, raw_body
+from payout_service.web.requests import raw_body
+from payout_service.web.webhook_requests import json_body, provider_webhook
 
 log = logging.getLogger("payout_service.webhooks")
 

@@ -1,7 +1,8 @@
-"""A Redis and a MariaDB of the chaos run's own, on free ports with data under the test's tmp
-folder, so stopping them hurts no other test (never the shared servers of scripts/test-services).
+"""A MariaDB of the chaos run's own, on a free port with its data under the test's tmp folder,
+so stopping it hurts no other test (never the shared servers of scripts/test-services). Its Redis
+is tests.private_redis.PrivateRedis, durable.
 
-Redis keeps an append-only file fsynced on every write and MariaDB its durable defaults: a stop
+MariaDB keeps its durable defaults (as Redis its append-only file fsynced on every write): a stop
 and restart must lose nothing that was acknowledged, as with the real servers in production.
 """
 
@@ -12,7 +13,6 @@ import shutil
 from pathlib import Path
 
 import asyncmy
-import redis.asyncio as aioredis
 
 from tests.processes import free_port
 
@@ -67,31 +67,6 @@ class PrivateServer:
         await self.stop()
         await self.start()
         self.restarts += 1
-
-
-class PrivateRedis(PrivateServer):
-    name = "redis"
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def command(self) -> list[str]:
-        executable = shutil.which("redis-server")
-        assert executable, "redis-server is not installed (scripts/test-services installs it)"
-        return [
-            executable, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.folder),
-            "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-        ]  # fmt: skip
-
-    async def answers(self) -> bool:
-        client = aioredis.Redis.from_url(self.url, socket_connect_timeout=1)
-        try:
-            return bool(await client.ping())
-        except (OSError, aioredis.RedisError):
-            return False
-        finally:
-            await client.close()
 
 
 class PrivateMariaDB(PrivateServer):

@@ -29,7 +29,8 @@ from payout_service.application.event_routes import ROUTES
 from payout_service.infrastructure.broker import NAMESPACE
 from payout_service.infrastructure.db.seed import DEMO_API_KEY, DEMO_USER_ID
 from tests.chaos.cluster import PROCESS_TYPES, Cluster
-from tests.chaos.private_servers import PrivateMariaDB, PrivateRedis
+from tests.chaos.private_servers import PrivateMariaDB
+from tests.private_redis import PrivateRedis
 from tests.processes import Output, free_port, service_environment, start_command
 
 PAYOUTS = int(os.environ.get("CHAOS_PAYOUTS", "30"))
@@ -77,7 +78,7 @@ def servers_installed() -> None:
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     servers_installed()
-    redis_server, mariadb = PrivateRedis(tmp_path), PrivateMariaDB(tmp_path)
+    redis_server, mariadb = PrivateRedis(tmp_path, durable=True), PrivateMariaDB(tmp_path)
     await asyncio.gather(redis_server.start(), mariadb.initialise())
     web_port, mock_port = free_port(), free_port()
     database_url = mariadb.url("payouts_chaos")

@@ -3,35 +3,23 @@ docker-compose v1), .env.example, the Procfile and the README."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from dataclasses import fields
-
-import pytest
 
 from payout_service.cli import _parser
 from payout_service.infrastructure.settings import Settings
 from payout_service.procfile import honcho_ports, process_types
+from tests.installed_programs import installed
 from tests.processes import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text()
 PROCESS_TYPES = ("web", "relay", "events", "inbox", "provider-send", "provider-mock", "dashboard")
 
 
-def _docker_compose() -> str:
-    found = shutil.which("docker-compose")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("docker-compose is missing: scripts/test-services installs it with apt")
-        pytest.skip("docker-compose not installed (scripts/test-services installs it with apt)")
-    return found
-
-
 def _compose(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [_docker_compose(), "-f", "docker-compose.yml", *args],
+        [installed("docker-compose"), "-f", "docker-compose.yml", *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

@@ -2,7 +2,7 @@
 serves at /openapi.json: no input yields a 5xx, and every answer conforms to the document
 (status documented, content type and body as described: application/problem+json for errors).
 
-Bounded: FUZZ_EXAMPLES examples per operation (default 25), every request with a timeout.
+Bounded: FUZZ_EXAMPLES examples per operation (default 50), every request with a timeout.
 Half of the webhook requests are signed over the exact bytes sent, so generated bodies reach
 the validation and the inbox; the other half carry the generated signature header and must be
 refused with 401 (or 413 for a body over the limit, which is refused before it is read).
@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -31,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 
 from payout_service.infrastructure.db.seed import DEMO_API_KEY, DEMO_USER_ID
 from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER, signature_header
+from tests.integration.helpers import payout_body
 from tests.integration.live_service import LiveService, live_web
 
 pytestmark = pytest.mark.mysql
@@ -46,9 +48,13 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-STATUSES: Counter[tuple[str, int]] = Counter()
-CREATED: list[str] = []  # ids of payouts the run created, for get and cancel to meet
-TURNS = itertools.count()
+DEMO_KEY = {"Authorization": f"Bearer {DEMO_API_KEY}"}
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    print_blob=True,
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +64,6 @@ def live(
     folder = tmp_path_factory.mktemp("fuzz")
     with live_web(mysql_server_url, redis_url, folder, PROVIDER_WEBHOOK_SECRETS=SECRET) as service:
         yield service
-        print(
-            "\nfuzz answers (operation, status): "
-            + ", ".join(f"{op} {status}: {n}" for (op, status), n in sorted(STATUSES.items()))
-        )
 
 
 @pytest.fixture(scope="module")
@@ -70,82 +72,165 @@ def api_schema(live: LiveService) -> Any:
 
 
 class SigningSession(requests.Session):
-    """Signs every other webhook request over the body bytes exactly as they go out."""
+    """Signs every other webhook request over the body bytes exactly as they go out; the others
+    keep the generated signature header."""
 
     def __init__(self) -> None:
         super().__init__()
         self._turn = itertools.cycle((True, False))
-        self.signed: dict[int, bool] = {}
+        self.last_webhook_signed = False
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if (request.path_url or "").startswith(WEBHOOK_PATH):
-            sign = next(self._turn)
-            if sign:
+            self.last_webhook_signed = next(self._turn)
+            if self.last_webhook_signed:
                 body = request.body or b""
                 data = body.encode() if isinstance(body, str) else body
                 request.headers[SIGNATURE_HEADER] = signature_header(
                     data, (SECRET,), int(time.time())
                 )
-            response = super().send(request, **kwargs)
-            self.signed[id(response)] = sign
-            return response
         return super().send(request, **kwargs)
+
+
+class Steering:
+    """Every other create is for the demo user in USD with a valid amount, a fresh reference and a
+    fresh key (random ones are nearly always refused), and every other read or cancel names a real
+    payout: the paths that change money get fuzzed, not only the refusals.
+
+    payout_ids: payouts to name, newest last; the creates the fuzz gets through are added.
+    """
+
+    def __init__(self, payout_ids: list[str]) -> None:
+        self.payout_ids = payout_ids
+        self._turns = itertools.count()
+
+    def steer(self, case: Any) -> None:
+        if next(self._turns) % 2:
+            return
+        if case.path == "/api/payouts" and case.method == "POST" and isinstance(case.body, dict):
+            # generated references and keys repeat: a reused one is a 409 or a 422
+            fresh = uuid.uuid4().hex
+            case.body.update(
+                user_id=DEMO_USER_ID, currency="USD", amount="1.00", external_reference=fresh
+            )
+            case.headers = {**(case.headers or {}), "Idempotency-Key": fresh}
+        elif "currency" in (case.path_parameters or {}):
+            case.path_parameters["currency"] = "USD"
+        elif "payout_id" in (case.path_parameters or {}):
+            case.path_parameters["payout_id"] = self.payout_ids[-1]
+
+    def note(self, case: Any, response: Any) -> None:
+        if case.path == "/api/payouts" and case.method == "POST" and response.status_code == 201:
+            self.payout_ids.append(response.json()["id"])
+
+
+@pytest.fixture
+def answers() -> Iterator[Counter[tuple[str, int]]]:
+    """(operation, status) of every answer the test met, printed after it (seen with -s)."""
+    counted: Counter[tuple[str, int]] = Counter()
+    yield counted
+    print(
+        "\nfuzz answers (operation, status): "
+        + ", ".join(f"{op} {status}: {n}" for (op, status), n in sorted(counted.items()))
+    )
+
+
+@pytest.fixture
+def session() -> Iterator[SigningSession]:
+    with SigningSession() as signing:
+        yield signing
+
+
+@pytest.fixture
+def steering(live: LiveService) -> Steering:
+    """Pending payouts of the test's own, made before it fuzzes: reads and cancels meet real
+    payouts whichever operation runs first, whatever ran before."""
+    return Steering([_create_payout(live, f"fuzz-{uuid.uuid4().hex}") for _ in range(3)])
+
+
+def _create_payout(live: LiveService, reference: str) -> str:
+    response = requests.post(
+        f"{live.base_url}/api/payouts",
+        json=payout_body(amount="1.00", external_reference=reference),
+        headers={**DEMO_KEY, "Idempotency-Key": reference},
+        timeout=REQUEST_TIMEOUT_SECONDS,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    print_blob=True,
-)
+@FUZZ
 def test_no_input_yields_a_5xx_and_every_answer_conforms_to_the_document(
-    case: Any, live: LiveService
+    case: Any,
+    live: LiveService,
+    session: SigningSession,
+    steering: Steering,
+    answers: Counter[tuple[str, int]],
 ) -> None:
-    steer_towards_real_payouts(case)
-    session = SigningSession()
+    steering.steer(case)
     response = case.call_and_validate(
         base_url=live.base_url,
         session=session,
-        headers={"Authorization": f"Bearer {DEMO_API_KEY}"},
+        headers=DEMO_KEY,
         checks=CHECKS,
         timeout=REQUEST_TIMEOUT_SECONDS,
     )
-    STATUSES[(f"{case.method} {case.path}", response.status_code)] += 1
-    if case.path == "/api/payouts" and case.method == "POST" and response.status_code == 201:
-        CREATED.append(response.json()["id"])
-    if case.path == WEBHOOK_PATH and not session.signed.get(id(response), True):
+    steering.note(case, response)
+    answers[(case.operation.label, response.status_code)] += 1
+    if (case.method, case.path) == ("POST", WEBHOOK_PATH) and not session.last_webhook_signed:
         assert response.status_code in (401, 413), (
             f"an unsigned webhook got {response.status_code}: {response.text}"
         )
 
 
-def steer_towards_real_payouts(case: Any) -> None:
-    """Every other create is for the demo user in USD with a valid amount (random user ids and
-    amounts are nearly always refused), and every other read or cancel names a payout the run
-    created: the paths that change money get fuzzed, not only the refusals."""
-    if next(TURNS) % 2:
-        return
-    if case.path == "/api/payouts" and case.method == "POST" and isinstance(case.body, dict):
-        case.body.update(user_id=DEMO_USER_ID, currency="USD", amount="1.00")
-    elif "currency" in (case.path_parameters or {}):
-        case.path_parameters["currency"] = "USD"
-    elif "payout_id" in (case.path_parameters or {}) and CREATED:
-        case.path_parameters["payout_id"] = CREATED[-1]
+def test_the_steered_fuzz_reaches_past_the_signature_and_the_key(
+    api_schema: Any,
+    live: LiveService,
+    session: SigningSession,
+    steering: Steering,
+    answers: Counter[tuple[str, int]],
+) -> None:
+    """A fuzz that only ever met 401s proves little. This one fuzzes the operations that change
+    money with the steering and signing above, on its own, and looks at where they got."""
+    # When generated creates, cancels and webhooks are sent, steered and half of them signed
+    for path in ("/api/payouts", "/api/payouts/{payout_id}/cancel", WEBHOOK_PATH):
+        _fuzz(api_schema[path]["POST"], live, session, steering, answers)
 
-
-def test_the_fuzz_reached_past_the_signature_and_the_key(live: LiveService) -> None:
-    """Runs after the fuzz test (file order): a run that only ever met 401s proves little."""
-    reached = {op for (op, status), _ in STATUSES.items() if status not in (401,)}
-    assert f"POST {WEBHOOK_PATH}" in reached
-    assert ("POST /api/payouts", 201) in STATUSES
-    assert ("POST /api/payouts/{payout_id}/cancel", 200) in STATUSES
-    assert any(status == 202 for (op, status) in STATUSES if op == f"POST {WEBHOOK_PATH}") or any(
-        status == 422 for (op, status) in STATUSES if op == f"POST {WEBHOOK_PATH}"
+    # Then payouts were created and cancelled, and a signed webhook reached the body checks
+    assert answers[("POST /api/payouts", 201)] > 0, answers
+    assert answers[("POST /api/payouts/{payout_id}/cancel", 200)] > 0, answers
+    assert answers[(f"POST {WEBHOOK_PATH}", 202)] + answers[(f"POST {WEBHOOK_PATH}", 422)] > 0, (
+        answers
     )
+
+
+def _fuzz(
+    operation: Any,
+    live: LiveService,
+    session: SigningSession,
+    steering: Steering,
+    answers: Counter[tuple[str, int]],
+) -> None:
+    """Sends EXAMPLES generated requests of `operation`, counting (operation, status)."""
+
+    @given(case=operation.as_strategy())
+    @FUZZ
+    def send(case: Any) -> None:
+        steering.steer(case)
+        response = case.call(
+            base_url=live.base_url,
+            session=session,
+            headers=DEMO_KEY,
+            timeout=REQUEST_TIMEOUT_SECONDS,
+        )
+        steering.note(case, response)
+        answers[(operation.label, response.status_code)] += 1
+
+    send()
 
 
 def test_bodies_over_the_limit_are_413_problems_on_the_live_service(live: LiveService) -> None:

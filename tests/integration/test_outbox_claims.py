@@ -19,7 +19,7 @@ from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.claims import ClaimPolicy, claim_rows
 from payout_service.infrastructure.outbox.status import retry_dead
 from payout_service.infrastructure.settings import Settings
-from tests.integration.outbox_support import (
+from tests.integration.processes import (
     AUDITED_ONLY,
     BrokerKeys,
     audited_events,

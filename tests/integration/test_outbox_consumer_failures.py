@@ -18,7 +18,7 @@ from tests.integration.fault_switch import (
     deliveries_key,
     faults_key,
 )
-from tests.integration.outbox_support import (
+from tests.integration.processes import (
     BrokerKeys,
     audited_events,
     effects,

@@ -114,7 +114,9 @@ async def test_processed_messages_purge_keeps_at_least_seven_days(
     now = SystemClock().now()
     async with db() as tx:
         for days in (10, 3, 0):
-            await tx.processed_messages.remember("record_audit", f"m-{days}", now - timedelta(days=days))
+            await tx.processed_messages.remember(
+                "record_audit", f"m-{days}", now - timedelta(days=days)
+            )
         await tx.commit()
 
     # When the purge runs with a retention set below the 7-day floor

@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestClient
 from payout_service.bootstrap import build_services
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
+from tests.installed_programs import installed
 from tests.integration.helpers import payout_body, post_payout
-from tests.integration.outbox_support import (
-    PrivateRedis,
+from tests.integration.processes import (
     effects,
     environment,
     eventually,
@@ -25,12 +25,14 @@ from tests.integration.outbox_support import (
     running_relay,
     running_worker,
 )
+from tests.private_redis import PrivateRedis
 
 BEFORE, DURING = 3, 10
 
 
 @pytest.fixture
 async def private_redis(tmp_path: Path) -> AsyncIterator[PrivateRedis]:
+    installed("redis-server")  # in CI a failure: PrivateRedis.start alone would skip
     server = PrivateRedis(tmp_path)
     await server.start()
     yield server

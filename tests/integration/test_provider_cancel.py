@@ -18,7 +18,7 @@ from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 from payout_service.provider_mock.provider import MockMode
 from tests.integration.helpers import add_user, held_minor, problem, rows
-from tests.integration.outbox_support import RunningProcess, eventually
+from tests.integration.processes import RunningProcess, eventually
 from tests.integration.provider_support import (
     MockServer,
     attempts,

@@ -17,7 +17,7 @@ from payout_service.application.ports import (
 from payout_service.domain.provider_report import ProviderStatus
 from payout_service.infrastructure.provider.http_client import AiohttpProviderClient
 from payout_service.provider_mock.provider import MockMode
-from tests.integration.outbox_support import eventually
+from tests.integration.processes import eventually
 from tests.integration.provider_support import MockServer, quiet_mock, serving_mock
 from tests.processes import free_port
 

@@ -17,7 +17,7 @@ from payout_service.infrastructure.webhook_signature import (
 )
 from payout_service.provider_mock.app import create_mock_app
 from payout_service.provider_mock.provider import MockMode, MockProvider
-from tests.integration.outbox_support import eventually
+from tests.integration.processes import eventually
 from tests.integration.provider_support import quiet_mock, serving_mock
 
 PAYOUT = {"external_reference": "ref-1", "amount": "150.00", "currency": "USD", "wallet": "W1"}

@@ -17,7 +17,7 @@ from payout_service.infrastructure.db.seed import DEMO_USER_ID
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 from tests.integration.helpers import held_minor, rows
-from tests.integration.outbox_support import RunningProcess, eventually, run_command
+from tests.integration.processes import RunningProcess, eventually, run_command
 from tests.integration.provider_support import (
     MockServer,
     create_payout,

@@ -22,7 +22,7 @@ from payout_service.infrastructure.outbox.publisher import dramatiq_message_id
 from payout_service.infrastructure.settings import Settings
 from payout_service.provider_mock.provider import MockMode
 from tests.integration.helpers import held_minor, rows
-from tests.integration.outbox_support import RunningProcess, eventually
+from tests.integration.processes import RunningProcess, eventually
 from tests.integration.provider_support import (
     MockServer,
     attempts,

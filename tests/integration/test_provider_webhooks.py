@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from payout_service.infrastructure.db.seed import DEMO_USER_ID
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from tests.integration.helpers import rows
-from tests.integration.outbox_support import RunningProcess, eventually
+from tests.integration.processes import RunningProcess, eventually
 from tests.integration.provider_support import (
     WEBHOOK_SECRET,
     MockServer,

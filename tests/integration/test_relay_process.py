@@ -11,7 +11,7 @@ from pathlib import Path
 
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
-from tests.integration.outbox_support import (
+from tests.integration.processes import (
     BrokerKeys,
     audited_events,
     effects,

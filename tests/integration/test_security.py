@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
 from aiohttp import web
 
 from payout_service.web.middleware import PUBLIC_API_PREFIXES
@@ -72,12 +71,6 @@ async def test_one_user_cannot_read_list_or_cancel_another_users_payout(api, aut
     assert (await problem(cancelled, 404))["code"] == "not_found"
     mine = await (await api.get(f"/api/payouts/{payout['id']}", headers=auth)).json()
     assert mine["status"] == "pending"
-
-
-@pytest.fixture
-def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """Signature and size checks happen before the database matters: SQLite is enough."""
-    return f"sqlite://{tmp_path}/payouts.sqlite3"
 
 
 async def test_a_replayed_webhook_is_stored_once_and_refused_once_its_signature_is_stale(

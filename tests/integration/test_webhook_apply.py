@@ -9,7 +9,7 @@ from payout_service.application.apply_webhook import ApplyWebhook
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.ledger_verification import verify_ledger
 from tests.integration.helpers import add_user, payout_body, post_payout, rows
-from tests.integration.outbox_support import run_command
+from tests.integration.processes import run_command
 from tests.integration.webhook_support import (
     accepted_payout,
     at,

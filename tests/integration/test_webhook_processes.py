@@ -26,7 +26,7 @@ import redis
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 from tests.integration.helpers import payout_body, post_payout, rows
-from tests.integration.outbox_support import eventually
+from tests.integration.processes import eventually
 from tests.integration.webhook_support import (
     SECRET,
     accepted_payout,

@@ -19,9 +19,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from payout_service.bootstrap import Services, build_services
 from payout_service.domain import events
 from payout_service.infrastructure.broker import build_broker
+from payout_service.infrastructure.db.outbox import OutboxRow
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.publisher import DramatiqPublisher
-from payout_service.infrastructure.outbox.rows import OutboxRow
 from payout_service.infrastructure.settings import Settings
 from tests.integration.helpers import payout_body, post_payout
 from tests.processes import (

@@ -23,10 +23,10 @@ from payout_service.application.event_routes import AUDIT, LEDGER, WEBHOOK_APPLY
 from payout_service.application.messages import Envelope
 from payout_service.bootstrap import Services, WorkerServices, build_services, build_worker_services
 from payout_service.infrastructure.clock import SystemClock
+from payout_service.infrastructure.db.outbox import OUTBOX_COLUMNS, OutboxRow
 from payout_service.infrastructure.db.seed import DEMO_USER_ID
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.publisher import message_body
-from payout_service.infrastructure.outbox.rows import COLUMNS, OutboxRow
 from payout_service.infrastructure.settings import Settings
 from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER, signature_header
 from tests.integration.helpers import payout_body, post_payout, rows
@@ -161,7 +161,7 @@ class OutboxDispatcher:
         """Every committed row of `event`, as its consumers receive it."""
         found = await rows(
             self._db,
-            f"SELECT {COLUMNS} FROM outbox_messages WHERE event_name = %s ORDER BY id",
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox_messages WHERE event_name = %s ORDER BY id",
             event,
         )
         async with self._db() as tx:
@@ -171,7 +171,7 @@ class OutboxDispatcher:
     async def _new_rows(self) -> list[OutboxRow]:
         found = await rows(
             self._db,
-            f"SELECT {COLUMNS} FROM outbox_messages WHERE id > %s ORDER BY id",
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox_messages WHERE id > %s ORDER BY id",
             self._last_id,
         )
         async with self._db() as tx:

@@ -4,6 +4,7 @@ A FakeDatabase holds committed state. Each FakeUnitOfWork works on a private cop
 publishes the copy only on commit(), so a use case that fails half-way leaves nothing behind,
 exactly as a rolled-back transaction would. Unique constraints raise UniqueViolation both on
 insert (against what the transaction sees) and on commit (against what others committed since).
+Row ids come from the database, as auto-increment ids do: a rolled-back insert uses one up.
 """
 
 from __future__ import annotations
@@ -11,16 +12,33 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 from payout_service.application.messages import Envelope
-from payout_service.application.ports import PageCursor, StoredResponse, UniqueViolation
-from payout_service.domain.accounts import Account, EntryKind, LedgerEntry
+from payout_service.application.ports import (
+    RECEIVED,
+    AccountLine,
+    InboxEvent,
+    PageCursor,
+    PayoutInstruction,
+    ProviderAcceptance,
+    ProviderError,
+    ProviderPayoutState,
+    ProviderPermanentError,
+    ProviderWebhook,
+    SendAttemptOutcome,
+    StoredResponse,
+    UniqueViolation,
+)
+from payout_service.domain.accounts import Account, EntryKind, LedgerEntry, LedgerLine
 from payout_service.domain.events import DomainEvent
 from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.provider_report import ReportOutcome
+from payout_service.domain.send_attempts import SendAttemptResult
 
 
 @dataclass
@@ -33,6 +51,66 @@ class StoredKey:
 class OutboxRow:
     event: DomainEvent
     headers: dict[str, str]
+    message_id: str
+    created_at: datetime
+
+    def envelope(self) -> Envelope:
+        """The row as its consumers receive it once published."""
+        return Envelope(
+            message_id=self.message_id,
+            event=self.event.name,
+            aggregate_type=self.event.aggregate_type,
+            aggregate_id=self.event.aggregate_id,
+            payload=copy.deepcopy(self.event.payload),
+            headers=dict(self.headers),
+            occurred_at=self.created_at,
+        )
+
+
+@dataclass
+class LedgerRow:
+    """One line of a posting; account_id None is the clearing account."""
+
+    id: int
+    line: LedgerLine
+    created_at: datetime
+
+
+@dataclass
+class StoredWebhook:
+    """A provider_webhook_events row."""
+
+    id: int
+    webhook: ProviderWebhook
+    payload: str
+    payload_hash: str
+    received_at: datetime
+    processed_at: datetime | None = None
+    result: str = RECEIVED
+    payout_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class WebhookConflict:
+    event_id: str
+    payload: str
+    payload_hash: str
+    received_at: datetime
+
+
+@dataclass
+class SendAttempt:
+    """A payout_send_attempts row."""
+
+    number: int
+    result: SendAttemptResult
+    started_at: datetime
+    finished_at: datetime | None = None
+    http_status: int | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    provider_payout_id: str | None = None
 
 
 @dataclass
@@ -40,14 +118,46 @@ class State:
     payouts: dict[str, Payout] = field(default_factory=dict)
     accounts: dict[tuple[int, str], Account] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
+    ledger_lines: list[LedgerRow] = field(default_factory=list)
     idempotency: dict[tuple[int, str], StoredKey] = field(default_factory=dict)
     outbox: list[OutboxRow] = field(default_factory=list)
     api_keys: dict[str, int] = field(default_factory=dict)
     processed: set[tuple[str, str]] = field(default_factory=set)
     audit: list[Envelope] = field(default_factory=list)
+    webhooks: dict[int, StoredWebhook] = field(default_factory=dict)
+    webhook_conflicts: list[WebhookConflict] = field(default_factory=list)
+    send_attempts: dict[str, list[SendAttempt]] = field(default_factory=dict)
 
     def references(self) -> set[tuple[int, str]]:
         return {(p.user_id, p.external_reference) for p in self.payouts.values()}
+
+    def provider_payout_ids(self) -> set[str]:
+        return {p.provider_payout_id for p in self.payouts.values() if p.provider_payout_id}
+
+    def webhook_event_ids(self) -> set[str]:
+        return {w.webhook.event_id for w in self.webhooks.values()}
+
+    def conflict_keys(self) -> set[tuple[str, str]]:
+        return {(c.event_id, c.payload_hash) for c in self.webhook_conflicts}
+
+    def attempt_keys(self) -> set[tuple[str, int]]:
+        return {(p, a.number) for p, attempts in self.send_attempts.items() for a in attempts}
+
+    def events_of(self, aggregate_id: str) -> list[str]:
+        """The names of the aggregate's outbox rows, in write order."""
+        return [r.event.name for r in self.outbox if r.event.aggregate_id == aggregate_id]
+
+
+# The unique constraints a commit checks against what others committed since it began.
+UNIQUE_KEYS: dict[str, Callable[[State], set[Hashable]]] = {
+    "idempotency key": lambda s: set(s.idempotency),
+    "external_reference": lambda s: set(s.references()),
+    "provider_payout_id": lambda s: set(s.provider_payout_ids()),
+    "processed message": lambda s: set(s.processed),
+    "webhook event_id": lambda s: set(s.webhook_event_ids()),
+    "webhook conflict": lambda s: set(s.conflict_keys()),
+    "send attempt": lambda s: set(s.attempt_keys()),
+}
 
 
 class FakeDatabase:
@@ -56,12 +166,34 @@ class FakeDatabase:
     def __init__(self) -> None:
         self.committed = State()
         self.before_next_commit: Callable[[], Awaitable[None]] | None = None
-        self._account_ids = itertools.count(1)
+        self._sequences: dict[str, itertools.count[int]] = {}
+
+    def next_id(self, table: str) -> int:
+        return next(self._sequences.setdefault(table, itertools.count(1)))
 
     def open_account(self, user_id: int, currency: str, balance_minor: int) -> Account:
-        account = Account(next(self._account_ids), user_id, currency, balance_minor, 0)
+        account = Account(self.next_id("user_accounts"), user_id, currency, balance_minor, 0)
         self.committed.accounts[(user_id, currency)] = account
         return account
+
+    def add_payout(self, payout: Payout, headers: Mapping[str, str] | None = None) -> None:
+        """Stores the payout and writes its pending events, as a committed unit of work would."""
+        self.committed.payouts[payout.id] = _stored(payout)
+        for event in payout.events:
+            self.committed.outbox.append(
+                OutboxRow(event, dict(headers or {}), self.new_message_id(), payout.updated_at)
+            )
+        payout.events.clear()
+
+    def add_send_attempts(
+        self, payout_id: str, results: Sequence[SendAttemptResult], now: datetime
+    ) -> None:
+        attempts = self.committed.send_attempts.setdefault(payout_id, [])
+        for result in results:
+            attempts.append(SendAttempt(len(attempts) + 1, result, now))
+
+    def new_message_id(self) -> str:
+        return f"msg-{self.next_id('outbox_messages')}"
 
 
 class FakePayoutRepository:
@@ -77,6 +209,7 @@ class FakePayoutRepository:
             raise UniqueViolation(f"payout {payout.id} exists")
         if (payout.user_id, payout.external_reference) in self._state.references():
             raise UniqueViolation(f"external_reference {payout.external_reference} is used")
+        self._refuse_taken_provider_payout_id(payout)
         self._state.payouts[payout.id] = _stored(payout)
 
     async def get(self, payout_id: str) -> Payout | None:
@@ -87,6 +220,9 @@ class FakePayoutRepository:
 
     async def update(self, payout: Payout) -> None:
         self.seen[payout.id] = payout
+        if payout.id not in self._state.payouts:
+            return  # an UPDATE of no row changes nothing
+        self._refuse_taken_provider_payout_id(payout)
         self._state.payouts[payout.id] = _stored(payout)
 
     async def reference_exists(self, user_id: int, external_reference: str) -> bool:
@@ -105,6 +241,39 @@ class FakePayoutRepository:
             mine = [p for p in mine if (p.created_at, p.id) < (after.created_at, after.payout_id)]
         return copy.deepcopy(mine[:limit])
 
+    async def id_for_provider_payout_id(self, provider_payout_id: str) -> str | None:
+        for payout in self._state.payouts.values():
+            if payout.provider_payout_id == provider_payout_id:
+                return payout.id
+        return None
+
+    async def ids_for_external_reference(self, external_reference: str) -> Sequence[str]:
+        """Of any user, at most two: enough to tell one from several."""
+        ids = sorted(
+            p.id for p in self._state.payouts.values() if p.external_reference == external_reference
+        )
+        return ids[:2]
+
+    async def awaiting_provider_outcome(
+        self, updated_before: datetime, limit: int
+    ) -> Sequence[Payout]:
+        quiet = [
+            p
+            for p in self._state.payouts.values()
+            if p.status is PayoutStatus.PROCESSING
+            and p.provider_payout_id is not None
+            and p.updated_at < updated_before
+        ]
+        quiet.sort(key=lambda p: p.updated_at)
+        return copy.deepcopy(quiet[:limit])
+
+    def _refuse_taken_provider_payout_id(self, payout: Payout) -> None:
+        if payout.provider_payout_id is None:
+            return
+        for other in self._state.payouts.values():
+            if other.id != payout.id and other.provider_payout_id == payout.provider_payout_id:
+                raise UniqueViolation(f"provider_payout_id {payout.provider_payout_id} is used")
+
 
 def _stored(payout: Payout) -> Payout:
     """A row keeps the payout's state, not its events: a payout read back has none pending."""
@@ -112,17 +281,26 @@ def _stored(payout: Payout) -> Payout:
 
 
 class FakeAccountRepository:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, next_id: Callable[[str], int]) -> None:
         self._state = state
+        self._next_id = next_id
 
     async def get_for_update(self, user_id: int, currency: str) -> Account | None:
         return copy.deepcopy(self._state.accounts.get((user_id, currency)))
+
+    async def list_for_user(self, user_id: int) -> Sequence[Account]:
+        mine = [a for (owner, _), a in self._state.accounts.items() if owner == user_id]
+        return copy.deepcopy(sorted(mine, key=lambda a: a.currency))
 
     async def save_balances(self, account: Account, now: datetime) -> None:
         self._state.accounts[(account.user_id, account.currency)] = copy.deepcopy(account)
 
     async def append_entry(self, entry: LedgerEntry, now: datetime) -> None:
         self._state.ledger.append(entry)
+        for line in entry.lines():
+            self._state.ledger_lines.append(
+                LedgerRow(self._next_id("account_ledger_entries"), line, now)
+            )
 
 
 class FakeIdempotencyStore:
@@ -145,11 +323,20 @@ class FakeIdempotencyStore:
 
 
 class FakeOutbox:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, new_message_id: Callable[[], str]) -> None:
         self._state = state
+        self._new_message_id = new_message_id
 
     async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> None:
-        self._state.outbox.append(OutboxRow(event, dict(headers)))
+        self._state.outbox.append(
+            OutboxRow(copy.deepcopy(event), dict(headers), self._new_message_id(), now)
+        )
+
+    async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
+        for row in self._state.outbox:
+            if row.event.aggregate_id == aggregate_id and row.event.name == event_name:
+                return row.message_id
+        return None
 
 
 class FakeApiKeyRepository:
@@ -198,6 +385,117 @@ class FakeLedgerHistory:
             for e in self._state.ledger
         )
 
+    async def lines_of(
+        self, account_id: int, limit: int, before_id: int | None
+    ) -> Sequence[AccountLine]:
+        """The account's lines, newest first, older than `before_id` when given."""
+        rows = [
+            r
+            for r in self._state.ledger_lines
+            if r.line.account_id == account_id and (before_id is None or r.id < before_id)
+        ]
+        rows.sort(key=lambda r: r.id, reverse=True)
+        return [
+            AccountLine(
+                r.id,
+                r.line.direction,
+                r.line.kind,
+                r.line.amount_minor,
+                r.line.payout_id,
+                r.created_at,
+            )
+            for r in rows[:limit]
+        ]
+
+
+class FakeWebhookInbox:
+    """provider_webhook_events, event_id unique, and its conflicts, (event_id, hash) unique."""
+
+    def __init__(self, state: State, next_id: Callable[[str], int]) -> None:
+        self._state = state
+        self._next_id = next_id
+
+    async def find(self, event_id: str) -> InboxEvent | None:
+        for row in self._state.webhooks.values():
+            if row.webhook.event_id == event_id:
+                return _inbox_event(row)
+        return None
+
+    async def get_for_update(self, inbox_id: int) -> InboxEvent | None:
+        row = self._state.webhooks.get(inbox_id)
+        return _inbox_event(row) if row else None
+
+    async def add(
+        self, webhook: ProviderWebhook, payload: str, payload_hash: str, now: datetime
+    ) -> int:
+        if webhook.event_id in self._state.webhook_event_ids():
+            raise UniqueViolation(f"webhook event_id {webhook.event_id} exists")
+        inbox_id = self._next_id("provider_webhook_events")
+        self._state.webhooks[inbox_id] = StoredWebhook(
+            inbox_id, webhook, payload, payload_hash, now
+        )
+        return inbox_id
+
+    async def mark_processed(
+        self, inbox_id: int, result: str, payout_id: str | None, detail: str | None, now: datetime
+    ) -> None:
+        row = self._state.webhooks.get(inbox_id)
+        if row is None:
+            return  # an UPDATE of no row changes nothing
+        row.processed_at, row.result, row.payout_id, row.detail = now, result, payout_id, detail
+
+    async def ids_to_process(self, limit: int, retry_not_found: bool) -> Sequence[int]:
+        open_ids = [
+            row.id
+            for row in self._state.webhooks.values()
+            if row.processed_at is None
+            or (retry_not_found and row.result == ReportOutcome.PAYOUT_NOT_FOUND)
+        ]
+        return sorted(open_ids)[:limit]
+
+    async def add_conflict(
+        self, event_id: str, payload: str, payload_hash: str, now: datetime
+    ) -> None:
+        if (event_id, payload_hash) in self._state.conflict_keys():
+            raise UniqueViolation(f"conflict {payload_hash} of {event_id} exists")
+        self._state.webhook_conflicts.append(WebhookConflict(event_id, payload, payload_hash, now))
+
+
+def _inbox_event(row: StoredWebhook) -> InboxEvent:
+    return InboxEvent(
+        row.id, row.webhook, row.payload_hash, row.received_at, row.processed_at, row.result
+    )
+
+
+class FakeSendAttemptLog:
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    async def open(self, payout_id: str, now: datetime) -> int:
+        attempts = self._state.send_attempts.setdefault(payout_id, [])
+        last = attempts[-1] if attempts else None
+        if last is not None and last.result is SendAttemptResult.SENDING:
+            last.result = SendAttemptResult.UNKNOWN
+        number = last.number + 1 if last else 1
+        attempts.append(SendAttempt(number, SendAttemptResult.SENDING, now))
+        return number
+
+    async def close(
+        self, payout_id: str, attempt: int, outcome: SendAttemptOutcome, now: datetime
+    ) -> None:
+        for row in self._state.send_attempts.get(payout_id, []):
+            if row.number == attempt:
+                row.result = outcome.result
+                row.http_status = outcome.http_status
+                row.error_type = outcome.error_type
+                row.error_message = outcome.error_message[:2000] if outcome.error_message else None
+                row.provider_payout_id = outcome.provider_payout_id
+                row.finished_at = now
+
+    async def results(self, payout_id: str) -> Sequence[SendAttemptResult]:
+        attempts = sorted(self._state.send_attempts.get(payout_id, []), key=lambda a: a.number)
+        return [a.result for a in attempts]
+
 
 class FakeUnitOfWork:
     """One transaction over a FakeDatabase: a private copy, published only by commit()."""
@@ -210,22 +508,27 @@ class FakeUnitOfWork:
     processed_messages: FakeProcessedMessages
     audit: FakeAuditLog
     ledger: FakeLedgerHistory
+    webhooks: FakeWebhookInbox
+    send_attempts: FakeSendAttemptLog
 
     def __init__(self, database: FakeDatabase, headers: Mapping[str, str] | None = None) -> None:
         self._database = database
         self._headers = dict(headers or {})
 
     async def __aenter__(self) -> FakeUnitOfWork:
-        self._start = copy.deepcopy(self._database.committed)
-        self._work = copy.deepcopy(self._database.committed)
+        database = self._database
+        self._start = copy.deepcopy(database.committed)
+        self._work = copy.deepcopy(database.committed)
         self.payouts = FakePayoutRepository(self._work)
-        self.accounts = FakeAccountRepository(self._work)
+        self.accounts = FakeAccountRepository(self._work, database.next_id)
         self.idempotency = FakeIdempotencyStore(self._work)
-        self.outbox = FakeOutbox(self._work)
+        self.outbox = FakeOutbox(self._work, database.new_message_id)
         self.api_keys = FakeApiKeyRepository(self._work)
         self.processed_messages = FakeProcessedMessages(self._work)
         self.audit = FakeAuditLog(self._work)
         self.ledger = FakeLedgerHistory(self._work)
+        self.webhooks = FakeWebhookInbox(self._work, database.next_id)
+        self.send_attempts = FakeSendAttemptLog(self._work)
         return self
 
     async def __aexit__(
@@ -249,15 +552,10 @@ class FakeUnitOfWork:
 
     def _refuse_conflicts_with(self, committed: State) -> None:
         """Rows another transaction committed since ours began, clashing with rows we added."""
-        new_keys = self._work.idempotency.keys() - self._start.idempotency.keys()
-        if new_keys & committed.idempotency.keys() - self._start.idempotency.keys():
-            raise UniqueViolation("idempotency key committed by another transaction")
-        new_refs = self._work.references() - self._start.references()
-        if new_refs & committed.references() - self._start.references():
-            raise UniqueViolation("external_reference committed by another transaction")
-        new_processed = self._work.processed - self._start.processed
-        if new_processed & committed.processed - self._start.processed:
-            raise UniqueViolation("message processed by another transaction")
+        for name, keys in UNIQUE_KEYS.items():
+            before = keys(self._start)
+            if (keys(self._work) - before) & (keys(committed) - before):
+                raise UniqueViolation(f"{name} committed by another transaction")
 
 
 class FakeUnitOfWorkFactory:
@@ -266,6 +564,88 @@ class FakeUnitOfWorkFactory:
 
     def __call__(self, headers: Mapping[str, str] | None = None) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.database, headers)
+
+
+class FakeProviderClient:
+    """The provider, scripted by the test.
+
+    send_payout takes the next answer queued by will_accept() or will_fail(): an acceptance is
+    returned, an error raised; with none queued the call fails the test. `while_sending`, when
+    set, runs once during the next send_payout, before it answers: what happens elsewhere while
+    the provider is being called. get_payout answers from `payouts` by provider_payout_id, a
+    ProviderError there is raised, an unknown id is not_found, as the real provider's 404 is.
+    `sent` and `asked` record the calls."""
+
+    def __init__(self) -> None:
+        self.sent: list[PayoutInstruction] = []
+        self.asked: list[str] = []
+        self.payouts: dict[str, ProviderPayoutState | ProviderError] = {}
+        self.while_sending: Callable[[], Awaitable[None]] | None = None
+        self._answers: deque[ProviderAcceptance | ProviderError] = deque()
+
+    def will_accept(self, provider_payout_id: str, http_status: int = 201) -> None:
+        self._answers.append(ProviderAcceptance(provider_payout_id, http_status))
+
+    def will_fail(self, error: ProviderError) -> None:
+        self._answers.append(error)
+
+    async def send_payout(self, instruction: PayoutInstruction) -> ProviderAcceptance:
+        self.sent.append(instruction)
+        assert self._answers, f"the provider was not expected to be asked to pay {instruction}"
+        hook, self.while_sending = self.while_sending, None
+        if hook is not None:
+            await hook()
+        answer = self._answers.popleft()
+        if isinstance(answer, ProviderError):
+            raise answer
+        return answer
+
+    async def get_payout(self, provider_payout_id: str) -> ProviderPayoutState:
+        self.asked.append(provider_payout_id)
+        answer = self.payouts.get(provider_payout_id)
+        if answer is None:
+            raise ProviderPermanentError("not_found", f"no payout {provider_payout_id}", 404)
+        if isinstance(answer, ProviderError):
+            raise answer
+        return answer
+
+
+class FakeProviderSendQueue:
+    """`cancelled`: the payout.created message ids whose provider-send was aborted."""
+
+    def __init__(self) -> None:
+        self.cancelled: list[str] = []
+
+    async def cancel(self, created_message_id: str) -> None:
+        self.cancelled.append(created_message_id)
+
+
+class RecordingMetrics:
+    """`counted`: each call as (name, label), label None for the unlabelled counters."""
+
+    def __init__(self) -> None:
+        self.counted: list[tuple[str, str | None]] = []
+
+    def payout_create_requested(self) -> None:
+        self.counted.append(("payout_create_requested", None))
+
+    def payout_created(self) -> None:
+        self.counted.append(("payout_created", None))
+
+    def payout_finished(self, outcome: str) -> None:
+        self.counted.append(("payout_finished", outcome))
+
+    def account_debited(self) -> None:
+        self.counted.append(("account_debited", None))
+
+    def provider_request(self, result: str, seconds: float) -> None:
+        self.counted.append(("provider_request", result))
+
+    def webhook_ingested(self) -> None:
+        self.counted.append(("webhook_ingested", None))
+
+    def webhook_processed(self, result: str) -> None:
+        self.counted.append(("webhook_processed", result))
 
 
 class FakeClock:

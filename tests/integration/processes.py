@@ -1,5 +1,7 @@
-"""What the outbox and relay tests share: a Redis database of their own, the service's processes
-(relay, Dramatiq workers) started for real, bounded waits, and counts of effects."""
+"""The service's processes (relay, Dramatiq workers, one-off commands) started for real and
+configured by their environment only, as the integration tests run them; built on
+tests.processes (ports, commands, output). Also what the outbox tests share around them: a broker
+namespace of their own on the test Redis, bounded waits, and counts of effects."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import contextlib
 import inspect
 import json
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -359,54 +360,6 @@ async def run_command(env: dict[str, str], *args: str, timeout: float = 60.0) ->
     text = "\n".join(line for line in output.lines if line != "<eof>")
     assert process.returncode == 0, f"payout-service {' '.join(args)} failed:\n{text}"
     return text
-
-
-class PrivateRedis:
-    """A redis-server of the test's own on a free port, which the test may stop and start again
-    on the same port (the shared test Redis is never stopped)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._folder = folder
-        self._server: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        executable = shutil.which("redis-server")
-        if executable is None:
-            pytest.skip("redis-server is not installed")
-        self._server = await asyncio.create_subprocess_exec(
-            executable,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--dir",
-            str(self._folder),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            stdout=asyncio.subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        try:
-            await eventually(lambda: _answers(client), timeout=10, what="redis-server to answer")
-        finally:
-            client.close()
-
-    async def stop(self) -> None:
-        if self._server is not None and self._server.returncode is None:
-            self._server.terminate()
-            await asyncio.wait_for(self._server.wait(), 10)
-        self._server = None
-
-
-async def _answers(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
 
 
 def _now() -> Any:

@@ -1,0 +1,281 @@
+"""Applying stored provider webhooks: each inbox row once, by the actor or by an inbox pass."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pytest
+
+from payout_service.application.apply_webhook import ApplyWebhook, InboxResult
+from payout_service.application.event_routes import WEBHOOK_RECEIVED
+from payout_service.application.messages import Envelope
+from payout_service.application.ports import ProviderWebhook
+from payout_service.domain import events
+from payout_service.domain.money import Money, currency
+from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.provider_report import ProviderStatus
+from tests.unit.fakes import (
+    FakeClock,
+    FakeDatabase,
+    FakeUnitOfWorkFactory,
+    RecordingMetrics,
+    StoredWebhook,
+)
+
+NOW = FakeClock().now()
+HEADERS = {"request_id": "req-webhook"}
+
+
+@pytest.fixture
+def database() -> FakeDatabase:
+    return FakeDatabase()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW + timedelta(hours=1))
+
+
+@pytest.fixture
+def metrics() -> RecordingMetrics:
+    return RecordingMetrics()
+
+
+@pytest.fixture
+def apply(database: FakeDatabase, clock: FakeClock, metrics: RecordingMetrics) -> ApplyWebhook:
+    return ApplyWebhook(FakeUnitOfWorkFactory(database), clock, metrics)
+
+
+def given_payout(
+    database: FakeDatabase,
+    change: Callable[[Payout], None],
+    payout_id: str = "p-1",
+    user_id: int = 7,
+    external_reference: str = "ref-1",
+) -> None:
+    payout = Payout.create(
+        payout_id=payout_id,
+        user_id=user_id,
+        amount=Money(15000, currency("USD")),
+        wallet="W-1",
+        external_reference=external_reference,
+        now=NOW,
+    )
+    change(payout)
+    database.add_payout(payout)
+
+
+def accepted(payout: Payout) -> None:
+    payout.start_processing(NOW)
+    payout.record_provider_acceptance("prov-1", NOW)
+
+
+async def given_webhook(
+    database: FakeDatabase,
+    event_id: str,
+    status: ProviderStatus,
+    occurred_at: datetime = NOW,
+    provider_payout_id: str | None = "prov-1",
+    external_reference: str | None = "ref-1",
+) -> Envelope:
+    """The webhook stored in the inbox, and its provider.webhook.received message."""
+    webhook = ProviderWebhook(event_id, provider_payout_id, external_reference, status, occurred_at)
+    async with FakeUnitOfWorkFactory(database)() as uow:
+        inbox_id = await uow.webhooks.add(webhook, "{}", f"hash-{event_id}", NOW)
+        await uow.commit()
+    return Envelope(
+        message_id=f"msg-{event_id}",
+        event=WEBHOOK_RECEIVED,
+        aggregate_type="provider_webhook",
+        aggregate_id=str(inbox_id),
+        payload={"inbox_event_id": inbox_id, "event_id": event_id},
+        headers=HEADERS,
+        occurred_at=NOW,
+    )
+
+
+def stored(database: FakeDatabase, payout_id: str = "p-1") -> Payout:
+    return database.committed.payouts[payout_id]
+
+
+def inbox_row(database: FakeDatabase, envelope: Envelope) -> StoredWebhook:
+    return database.committed.webhooks[envelope.payload["inbox_event_id"]]
+
+
+@pytest.mark.parametrize(
+    ("status", "final", "event_name"),
+    [
+        (ProviderStatus.SUCCESS, PayoutStatus.SUCCESS, events.PAYOUT_SUCCEEDED),
+        (ProviderStatus.FAILED, PayoutStatus.FAILED, events.PAYOUT_FAILED),
+    ],
+)
+async def test_a_final_webhook_finishes_an_accepted_payout_and_marks_its_row_applied(
+    apply, database, clock, metrics, status, final, event_name
+):
+    # Given an accepted payout and a stored webhook reporting its outcome
+    given_payout(database, accepted)
+    envelope = await given_webhook(database, "evt-1", status)
+    # When the inbox row's message is consumed
+    consumed = await apply(envelope)
+    # Then the payout is finished, its event carries the message's headers
+    assert consumed is True
+    payout = stored(database)
+    assert (payout.status, payout.provider_status_at) == (final, NOW)
+    finished = [r.headers for r in database.committed.outbox if r.event.name == event_name]
+    assert finished == [HEADERS]
+    # And the row records what applying it did
+    row = inbox_row(database, envelope)
+    assert (row.processed_at, row.result, row.payout_id, row.detail) == (
+        clock.now(),
+        "applied",
+        "p-1",
+        None,
+    )
+    assert metrics.counted == [("webhook_processed", "applied")]
+
+
+async def test_a_processing_webhook_records_the_providers_status_only(apply, database):
+    given_payout(database, accepted)
+    envelope = await given_webhook(database, "evt-1", ProviderStatus.PROCESSING)
+
+    await apply(envelope)
+
+    payout = stored(database)
+    assert (payout.status, payout.provider_status, payout.provider_status_at) == (
+        PayoutStatus.PROCESSING,
+        "processing",
+        NOW,
+    )
+    assert inbox_row(database, envelope).result == "applied"
+    assert database.committed.events_of("p-1")[-1] == events.PAYOUT_PROVIDER_ACCEPTED
+
+
+async def test_a_report_older_than_the_last_applied_one_is_recorded_stale(apply, database):
+    # Given a payout whose last applied report happened at NOW
+    given_payout(
+        database, lambda p: (accepted(p), p.record_provider_status("processing", NOW, NOW))
+    )
+    before = stored(database)
+    # When a success that happened a minute earlier arrives
+    envelope = await given_webhook(
+        database, "evt-old", ProviderStatus.SUCCESS, NOW - timedelta(minutes=1)
+    )
+    await apply(envelope)
+    # Then the row says stale and why; the payout is as it was
+    row = inbox_row(database, envelope)
+    assert (row.result, row.payout_id) == ("stale", "p-1")
+    assert "before the last applied report" in (row.detail or "")
+    assert stored(database) == before
+
+
+async def test_a_report_contradicting_a_final_payout_is_recorded_as_a_conflict(apply, database):
+    # Given a payout that failed
+    given_payout(database, lambda p: (accepted(p), p.fail("refused", NOW)))
+    before = stored(database)
+    # When the provider reports it succeeded
+    envelope = await given_webhook(database, "evt-1", ProviderStatus.SUCCESS)
+    await apply(envelope)
+    # Then the conflict is recorded for an operator and the payout does not change
+    row = inbox_row(database, envelope)
+    assert (row.result, row.payout_id) == ("conflict", "p-1")
+    assert stored(database) == before
+    assert events.PAYOUT_SUCCEEDED not in database.committed.events_of("p-1")
+
+
+async def test_a_webhook_naming_no_known_payout_is_recorded_not_found(apply, database):
+    given_payout(database, accepted)
+    envelope = await given_webhook(
+        database, "evt-1", ProviderStatus.SUCCESS, NOW, "prov-9", "ref-9"
+    )
+
+    await apply(envelope)
+
+    row = inbox_row(database, envelope)
+    assert (row.result, row.payout_id) == ("payout_not_found", None)
+    assert row.processed_at is not None
+    assert stored(database).status is PayoutStatus.PROCESSING
+
+
+async def test_a_reference_shared_by_two_users_payouts_is_recorded_ambiguous(apply, database):
+    # Given two users' payouts with the same external_reference, neither accepted yet
+    given_payout(database, lambda p: p.start_processing(NOW), "p-1", user_id=7)
+    given_payout(database, lambda p: p.start_processing(NOW), "p-2", user_id=8)
+    # When a webhook names only that reference
+    envelope = await given_webhook(database, "evt-1", ProviderStatus.SUCCESS, NOW, None, "ref-1")
+    await apply(envelope)
+    # Then neither payout is touched
+    assert inbox_row(database, envelope).result == "payout_ambiguous"
+    assert {stored(database, p).status for p in ("p-1", "p-2")} == {PayoutStatus.PROCESSING}
+
+
+async def test_a_redelivered_message_is_not_applied_twice(apply, database, metrics):
+    given_payout(database, accepted)
+    envelope = await given_webhook(database, "evt-1", ProviderStatus.SUCCESS)
+    await apply(envelope)
+
+    again = await apply(envelope)
+
+    assert again is False
+    assert database.committed.events_of("p-1").count(events.PAYOUT_SUCCEEDED) == 1
+    assert metrics.counted == [("webhook_processed", "applied")]
+
+
+async def test_a_row_an_inbox_pass_applied_is_not_applied_again_by_its_message(apply, database):
+    # Given an inbox pass that applied the row before the actor got its message
+    given_payout(database, accepted)
+    envelope = await given_webhook(database, "evt-1", ProviderStatus.SUCCESS)
+    await apply.process_pending(limit=10)
+    # When the message is consumed
+    consumed = await apply(envelope)
+    # Then the message is remembered, but the payout finished once
+    assert consumed is True
+    assert database.committed.events_of("p-1").count(events.PAYOUT_SUCCEEDED) == 1
+
+
+async def test_an_inbox_pass_applies_the_unprocessed_rows_oldest_first(apply, database):
+    # Given three accepted payouts; the first one's webhook already applied
+    for n in (1, 2, 3):
+        given_payout(
+            database,
+            lambda p, n=n: (
+                p.start_processing(NOW),
+                p.record_provider_acceptance(f"prov-{n}", NOW),
+            ),
+            f"p-{n}",
+            external_reference=f"ref-{n}",
+        )
+    done = await given_webhook(database, "evt-1", ProviderStatus.SUCCESS, NOW, "prov-1", "ref-1")
+    await apply(done)
+    second = await given_webhook(database, "evt-2", ProviderStatus.FAILED, NOW, "prov-2", "ref-2")
+    third = await given_webhook(database, "evt-3", ProviderStatus.SUCCESS, NOW, "prov-3", "ref-3")
+    # When an inbox pass runs
+    results = await apply.process_pending(limit=10)
+    # Then the two others are applied, in the order they arrived
+    ids = [envelope.payload["inbox_event_id"] for envelope in (second, third)]
+    assert results == [
+        InboxResult(ids[0], "applied", "p-2"),
+        InboxResult(ids[1], "applied", "p-3"),
+    ]
+    assert (stored(database, "p-2").status, stored(database, "p-3").status) == (
+        PayoutStatus.FAILED,
+        PayoutStatus.SUCCESS,
+    )
+    assert await apply.process_pending(limit=10) == []
+
+
+async def test_a_not_found_row_is_retried_only_when_asked_and_then_teaches_the_payout_its_id(
+    apply, database
+):
+    # Given a webhook applied before its payout was known: not found
+    envelope = await given_webhook(
+        database, "evt-1", ProviderStatus.SUCCESS, NOW, "prov-9", "ref-9"
+    )
+    await apply(envelope)
+    # And then the payout, processing without the provider's id yet
+    given_payout(database, lambda p: p.start_processing(NOW), "p-9", external_reference="ref-9")
+    # When an ordinary pass runs, the row is left; a pass retrying not-found rows applies it
+    assert await apply.process_pending(limit=10) == []
+    retried = await apply.process_pending(limit=10, retry_not_found=True)
+    # Then the payout found by its reference succeeded and learnt its provider id
+    assert [(r.result, r.payout_id) for r in retried] == [("applied", "p-9")]
+    payout = stored(database, "p-9")
+    assert (payout.status, payout.provider_payout_id) == (PayoutStatus.SUCCESS, "prov-9")

@@ -1,0 +1,157 @@
+"""Reconciliation asks the provider about accepted payouts that have been quiet too long."""
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from payout_service.application.ports import ProviderPayoutState, ProviderTemporaryError
+from payout_service.application.reconcile_payouts import ReconcilePayouts
+from payout_service.domain import events
+from payout_service.domain.money import Money, currency
+from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.provider_report import ProviderStatus
+from tests.unit.fakes import FakeClock, FakeDatabase, FakeProviderClient, FakeUnitOfWorkFactory
+
+NOW = FakeClock().now()
+QUIET_FOR = timedelta(minutes=5)
+
+
+@pytest.fixture
+def database() -> FakeDatabase:
+    return FakeDatabase()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+def provider() -> FakeProviderClient:
+    return FakeProviderClient()
+
+
+def reconciler(
+    database: FakeDatabase, clock: FakeClock, provider: FakeProviderClient, batch_size: int = 10
+) -> ReconcilePayouts:
+    return ReconcilePayouts(FakeUnitOfWorkFactory(database), clock, provider, QUIET_FOR, batch_size)
+
+
+@pytest.fixture
+def reconcile(
+    database: FakeDatabase, clock: FakeClock, provider: FakeProviderClient
+) -> ReconcilePayouts:
+    return reconciler(database, clock, provider)
+
+
+def given(database: FakeDatabase, n: int, quiet_for: timedelta, accepted: bool = True) -> None:
+    """Payout p-{n}, processing (accepted as prov-{n} unless told otherwise), last changed
+    `quiet_for` ago."""
+    changed_at = NOW - quiet_for
+    payout = Payout.create(
+        payout_id=f"p-{n}",
+        user_id=7,
+        amount=Money(15000, currency("USD")),
+        wallet="W-1",
+        external_reference=f"ref-{n}",
+        now=changed_at,
+    )
+    payout.start_processing(changed_at)
+    if accepted:
+        payout.record_provider_acceptance(f"prov-{n}", changed_at)
+    database.add_payout(payout)
+
+
+def provider_says(provider: FakeProviderClient, n: int, status: ProviderStatus) -> None:
+    provider.payouts[f"prov-{n}"] = ProviderPayoutState(
+        f"prov-{n}", status, NOW - timedelta(minutes=1)
+    )
+
+
+def status_of(database: FakeDatabase, n: int) -> PayoutStatus:
+    return database.committed.payouts[f"p-{n}"].status
+
+
+async def test_a_quiet_accepted_payout_takes_the_outcome_the_provider_reports(
+    reconcile, database, provider
+):
+    # Given an accepted payout quiet for longer than QUIET_FOR, which the provider paid
+    given(database, 1, QUIET_FOR + timedelta(seconds=1))
+    provider_says(provider, 1, ProviderStatus.SUCCESS)
+    # When reconciliation runs
+    report = await reconcile()
+    # Then the provider was asked, and its answer applied as a webhook's would be
+    assert provider.asked == ["prov-1"]
+    assert (report.checked, report.outcomes, report.provider_errors) == (
+        1,
+        Counter({"applied": 1}),
+        0,
+    )
+    assert status_of(database, 1) is PayoutStatus.SUCCESS
+    assert database.committed.events_of("p-1")[-1] == events.PAYOUT_SUCCEEDED
+
+
+async def test_payouts_not_quiet_long_enough_or_not_accepted_are_not_asked(
+    reconcile, database, provider
+):
+    # Given an accepted payout changed just now, and a quiet one the provider has not accepted
+    given(database, 1, QUIET_FOR - timedelta(seconds=1))
+    given(database, 2, QUIET_FOR * 2, accepted=False)
+
+    report = await reconcile()
+
+    assert (report.checked, provider.asked) == (0, [])
+
+
+async def test_the_longest_quiet_are_asked_first_up_to_the_batch_size(database, clock, provider):
+    # Given three quiet accepted payouts, p-2 the quietest, then p-3
+    for n, quiet in ((1, QUIET_FOR * 2), (2, QUIET_FOR * 4), (3, QUIET_FOR * 3)):
+        given(database, n, quiet)
+        provider_says(provider, n, ProviderStatus.PROCESSING)
+    # When a pass of two runs
+    report = await reconciler(database, clock, provider, batch_size=2)()
+    # Then the two quietest were asked, longest first
+    assert provider.asked == ["prov-2", "prov-3"]
+    assert report.checked == 2
+
+
+async def test_a_processing_answer_restarts_the_quiet_period(reconcile, database, provider, clock):
+    # Given a payout the provider is still processing
+    given(database, 1, QUIET_FOR * 2)
+    provider_says(provider, 1, ProviderStatus.PROCESSING)
+    # When reconciliation runs, and again right after
+    first = await reconcile()
+    second = await reconcile()
+    # Then the first pass recorded the provider's status, so the second did not ask again
+    assert first.outcomes == Counter({"applied": 1})
+    payout = database.committed.payouts["p-1"]
+    assert (payout.status, payout.provider_status, payout.updated_at) == (
+        PayoutStatus.PROCESSING,
+        "processing",
+        clock.now(),
+    )
+    assert (second.checked, provider.asked) == (0, ["prov-1"])
+
+
+async def test_provider_errors_are_counted_and_the_other_payouts_still_reconciled(
+    reconcile, database, provider
+):
+    # Given three quiet payouts: the provider fails on p-1, does not know p-2, paid p-3
+    for n in (1, 2, 3):
+        given(database, n, QUIET_FOR * (5 - n))
+    provider.payouts["prov-1"] = ProviderTemporaryError("server_error", "503", 503)
+    provider_says(provider, 3, ProviderStatus.FAILED)
+    # When reconciliation runs, it raises nothing
+    report = await reconcile()
+    # Then both errors are counted and p-3 is reconciled; p-1 and p-2 are left for next time
+    assert (report.checked, report.provider_errors, report.outcomes) == (
+        3,
+        2,
+        Counter({"applied": 1}),
+    )
+    assert [status_of(database, n) for n in (1, 2, 3)] == [
+        PayoutStatus.PROCESSING,
+        PayoutStatus.PROCESSING,
+        PayoutStatus.FAILED,
+    ]

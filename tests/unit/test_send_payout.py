@@ -1,0 +1,298 @@
+"""The provider-send consumer: open an attempt, call the provider, apply its answer."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from payout_service.application.apply_provider_status import (
+    ProviderStatusReport,
+    apply_provider_status,
+)
+from payout_service.application.event_routes import PROVIDER_SEND
+from payout_service.application.messages import Envelope
+from payout_service.application.ports import ProviderPermanentError, ProviderTemporaryError
+from payout_service.application.send_payout import SendOutcome, SendPayout, SendRetryLater
+from payout_service.application.send_retry_policy import RetryPolicy
+from payout_service.domain import events
+from payout_service.domain.money import Money, currency
+from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.provider_report import ProviderStatus
+from payout_service.domain.send_attempts import SendAttemptResult
+from tests.unit.fakes import FakeClock, FakeDatabase, FakeProviderClient, FakeUnitOfWorkFactory
+
+NOW = FakeClock().now()
+HEADERS = {"request_id": "req-create"}
+# No jitter: each delay is its nominal value (10 s after the first failure).
+POLICY = RetryPolicy(max_attempts=8, first_delay=timedelta(seconds=10), uniform=lambda: 0.5)
+
+
+@pytest.fixture
+def database() -> FakeDatabase:
+    return FakeDatabase()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def provider() -> FakeProviderClient:
+    return FakeProviderClient()
+
+
+@pytest.fixture
+def send(database: FakeDatabase, clock: FakeClock, provider: FakeProviderClient) -> SendPayout:
+    return SendPayout(FakeUnitOfWorkFactory(database), clock, provider, POLICY)
+
+
+def new_payout(change: Callable[[Payout], None] = lambda p: None) -> Payout:
+    payout = Payout.create(
+        payout_id="p-1",
+        user_id=7,
+        amount=Money(15000, currency("USD")),
+        wallet="W-1",
+        external_reference="ref-1",
+        now=NOW,
+    )
+    change(payout)
+    return payout
+
+
+def given(database: FakeDatabase, payout: Payout) -> Envelope:
+    """The payout stored, and its payout.created message as the provider-send receives it."""
+    database.add_payout(payout, HEADERS)
+    (created,) = [r for r in database.committed.outbox if r.event.name == events.PAYOUT_CREATED]
+    return created.envelope()
+
+
+def stored(database: FakeDatabase) -> Payout:
+    return database.committed.payouts["p-1"]
+
+
+def attempts(database: FakeDatabase) -> list[SendAttemptResult]:
+    return [a.result for a in database.committed.send_attempts.get("p-1", [])]
+
+
+def accepted(payout: Payout) -> None:
+    payout.start_processing(NOW)
+    payout.record_provider_acceptance("prov-1", NOW)
+
+
+async def test_an_accepted_send_records_the_providers_id_and_writes_provider_accepted(
+    send, database, provider
+):
+    # Given a pending payout and a provider that accepts it
+    envelope = given(database, new_payout())
+    provider.will_accept("prov-1")
+    # When its payout.created message is handled
+    outcome = await send(envelope, retries=0)
+    # Then the payout is processing under the provider's id, with its event and the message's
+    # headers, and the attempt is closed as accepted
+    payout = stored(database)
+    assert outcome is SendOutcome.ACCEPTED
+    assert (payout.status, payout.provider_payout_id) == (PayoutStatus.PROCESSING, "prov-1")
+    accepted_rows = [
+        (r.event.payload["provider_payout_id"], r.headers)
+        for r in database.committed.outbox
+        if r.event.name == events.PAYOUT_PROVIDER_ACCEPTED
+    ]
+    assert accepted_rows == [("prov-1", HEADERS)]
+    assert attempts(database) == [SendAttemptResult.ACCEPTED]
+    assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
+    # And the provider was asked to pay the payout's terms under the payout's key
+    (instruction,) = provider.sent
+    assert (instruction.idempotency_key, instruction.external_reference) == ("payout-p-1", "ref-1")
+    assert (instruction.amount, instruction.currency, instruction.wallet) == (
+        "150.00",
+        "USD",
+        "W-1",
+    )
+
+
+async def test_a_redelivered_message_is_skipped_without_asking_the_provider_again(
+    send, database, provider
+):
+    # Given a payout whose send was accepted
+    envelope = given(database, new_payout())
+    provider.will_accept("prov-1")
+    await send(envelope, retries=0)
+    # When the same message is delivered again
+    again = await send(envelope, retries=0)
+    # Then nothing is sent or written a second time
+    assert again is SendOutcome.SKIPPED
+    assert len(provider.sent) == 1
+    assert attempts(database) == [SendAttemptResult.ACCEPTED]
+    assert database.committed.events_of("p-1") == [
+        events.PAYOUT_CREATED,
+        events.PAYOUT_PROVIDER_ACCEPTED,
+    ]
+    assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
+
+
+async def test_a_temporary_error_defers_the_send_until_the_next_retry(
+    send, database, provider, clock
+):
+    # Given a provider that answers 503
+    envelope = given(database, new_payout())
+    provider.will_fail(ProviderTemporaryError("server_error", "503 from the provider", 503))
+    # When the payout is sent
+    with pytest.raises(SendRetryLater) as raised:
+        await send(envelope, retries=0)
+    # Then the broker is asked to retry after the first delay, which the payout records
+    assert raised.value.delay == timedelta(seconds=10)
+    payout = stored(database)
+    assert payout.status is PayoutStatus.PROCESSING
+    assert payout.next_retry_at == clock.now() + timedelta(seconds=10)
+    assert (payout.send_attempts, payout.last_error) == (1, "503 from the provider")
+    assert attempts(database) == [SendAttemptResult.TEMPORARY_ERROR]
+    # And the message is not remembered, so its redelivery sends again
+    assert database.committed.processed == set()
+
+
+async def test_a_retry_after_a_temporary_error_asks_again_under_the_same_key(
+    send, database, provider
+):
+    # Given a first send that failed temporarily
+    envelope = given(database, new_payout())
+    provider.will_fail(ProviderTemporaryError("rate_limited", "429", 429))
+    with pytest.raises(SendRetryLater):
+        await send(envelope, retries=0)
+    # When the broker delivers the message again and the provider accepts
+    provider.will_accept("prov-1")
+    outcome = await send(envelope, retries=1)
+    # Then both calls carried the same idempotency key, and the second attempt is the accepted one
+    assert outcome is SendOutcome.ACCEPTED
+    assert [i.idempotency_key for i in provider.sent] == ["payout-p-1", "payout-p-1"]
+    assert attempts(database) == [SendAttemptResult.TEMPORARY_ERROR, SendAttemptResult.ACCEPTED]
+    payout = stored(database)
+    assert (payout.provider_payout_id, payout.next_retry_at, payout.last_error) == (
+        "prov-1",
+        None,
+        None,
+    )
+
+
+async def test_the_providers_retry_after_is_the_least_delay(send, database, provider):
+    envelope = given(database, new_payout())
+    provider.will_fail(
+        ProviderTemporaryError("rate_limited", "429", 429, retry_after=timedelta(minutes=1))
+    )
+    with pytest.raises(SendRetryLater) as raised:
+        await send(envelope, retries=0)
+    assert raised.value.delay == timedelta(minutes=1)
+
+
+async def test_the_last_retry_plans_no_next_one(send, database, provider):
+    # Given the broker's last retry (8 attempts in all)
+    envelope = given(database, new_payout())
+    provider.will_fail(ProviderTemporaryError("server_error", "502", 502))
+    # When it fails temporarily too
+    with pytest.raises(SendRetryLater):
+        await send(envelope, retries=POLICY.max_retries)
+    # Then the failure is recorded without a next retry time
+    payout = stored(database)
+    assert (payout.send_attempts, payout.next_retry_at) == (1, None)
+
+
+async def test_a_lost_answer_is_recorded_as_no_answer(send, database, provider):
+    # Given a call that timed out after the request left
+    envelope = given(database, new_payout())
+    provider.will_fail(ProviderTemporaryError("timeout", "read timed out", answer_lost=True))
+    # When the payout is sent
+    with pytest.raises(SendRetryLater):
+        await send(envelope, retries=0)
+    # Then the attempt says the provider may hold it, and the payout still awaits sending
+    assert attempts(database) == [SendAttemptResult.NO_ANSWER]
+    assert stored(database).awaits_sending
+
+
+async def test_a_permanent_refusal_fails_the_payout_and_is_not_sent_again(send, database, provider):
+    # Given a provider that refuses the payout for good
+    envelope = given(database, new_payout())
+    provider.will_fail(ProviderPermanentError("rejected", "wallet unknown", 422))
+    # When the payout is sent, the refusal is raised
+    with pytest.raises(ProviderPermanentError):
+        await send(envelope, retries=0)
+    # Then the payout failed, with payout.failed carrying the message's headers
+    payout = stored(database)
+    assert payout.status is PayoutStatus.FAILED
+    assert "wallet unknown" in (payout.last_error or "")
+    failed = [r.headers for r in database.committed.outbox if r.event.name == events.PAYOUT_FAILED]
+    assert failed == [HEADERS]
+    assert attempts(database) == [SendAttemptResult.PERMANENT_ERROR]
+    # And a redelivery of the message is skipped (the fake provider has no answer left to give)
+    assert await send(envelope, retries=1) is SendOutcome.SKIPPED
+    assert len(provider.sent) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda p: p.cancel(NOW), id="cancelled"),
+        pytest.param(accepted, id="accepted"),
+        pytest.param(lambda p: (p.start_processing(NOW), p.fail("no", NOW)), id="failed"),
+    ],
+)
+async def test_a_payout_that_no_longer_awaits_sending_is_not_sent(send, database, provider, change):
+    # Given a payout cancelled, accepted or finished before its send message is handled
+    envelope = given(database, new_payout(change))
+    before = stored(database)
+    # When the message is handled
+    outcome = await send(envelope, retries=0)
+    # Then the provider is not called, no attempt is opened, and the message is remembered
+    assert outcome is SendOutcome.SKIPPED
+    assert provider.sent == []
+    assert attempts(database) == []
+    assert stored(database) == before
+    assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
+
+
+async def test_an_attempt_left_open_by_a_dead_sender_becomes_unknown_when_the_next_opens(
+    send, database, provider
+):
+    # Given a sender that died while its call to the provider was under way
+    envelope = given(database, new_payout(lambda p: p.start_processing(NOW)))
+    database.add_send_attempts("p-1", [SendAttemptResult.SENDING], NOW)
+    provider.will_accept("prov-1")
+    # When the message is delivered again
+    await send(envelope, retries=1)
+    # Then the open attempt is closed as unknown and the new one is the second
+    assert attempts(database) == [SendAttemptResult.UNKNOWN, SendAttemptResult.ACCEPTED]
+
+
+@pytest.mark.parametrize(
+    ("reported", "status", "provider_status", "written"),
+    [
+        (ProviderStatus.SUCCESS, PayoutStatus.SUCCESS, "success", [events.PAYOUT_SUCCEEDED]),
+        (ProviderStatus.PROCESSING, PayoutStatus.PROCESSING, "processing", []),
+    ],
+)
+async def test_an_acceptance_after_a_webhook_taught_the_payout_its_id_changes_nothing_more(
+    send, database, provider, reported, status, provider_status, written
+):
+    # Given a webhook, found by external_reference, applied while the provider is called
+    envelope = given(database, new_payout())
+    uow = FakeUnitOfWorkFactory(database)
+
+    async def webhook_arrives() -> None:
+        report = ProviderStatusReport(reported, NOW, "prov-1", "ref-1", "webhook")
+        async with uow() as tx:
+            await apply_provider_status(tx, report, NOW)
+            await tx.commit()
+
+    provider.while_sending = webhook_arrives
+    provider.will_accept("prov-1")
+    # When the provider's acceptance then comes back
+    outcome = await send(envelope, retries=0)
+    # Then the payout stays as the webhook left it, and the acceptance writes nothing over it
+    assert outcome is SendOutcome.ACCEPTED
+    payout = stored(database)
+    assert (payout.status, payout.provider_payout_id, payout.provider_status) == (
+        status,
+        "prov-1",
+        provider_status,
+    )
+    assert database.committed.events_of("p-1") == [events.PAYOUT_CREATED, *written]
+    assert attempts(database) == [SendAttemptResult.ACCEPTED]

@@ -1,0 +1,155 @@
+"""The ledger consumer settles a finished payout's hold: once, whatever the messages repeat."""
+
+import pytest
+
+from payout_service.application.event_routes import LEDGER
+from payout_service.application.messages import Envelope
+from payout_service.application.settle_ledger import SettleLedger
+from payout_service.domain import events
+from payout_service.domain.accounts import Direction, EntryKind
+from payout_service.domain.money import Money, currency
+from payout_service.domain.payout import Payout
+from tests.unit.fakes import (
+    FakeClock,
+    FakeDatabase,
+    FakeUnitOfWorkFactory,
+    RecordingMetrics,
+)
+
+USER = 7
+NOW = FakeClock().now()
+BALANCE, AMOUNT = 100_000, 15_000
+
+
+@pytest.fixture
+async def database() -> FakeDatabase:
+    """USER's USD account, with AMOUNT held for payout p-1."""
+    database = FakeDatabase()
+    database.open_account(USER, "USD", BALANCE)
+    async with FakeUnitOfWorkFactory(database)() as uow:
+        account = await uow.accounts.get_for_update(USER, "USD")
+        assert account is not None
+        await uow.accounts.append_entry(account.hold(AMOUNT, "p-1"), NOW)
+        await uow.accounts.save_balances(account, NOW)
+        await uow.commit()
+    return database
+
+
+@pytest.fixture
+def metrics() -> RecordingMetrics:
+    return RecordingMetrics()
+
+
+@pytest.fixture
+def settle(database: FakeDatabase, metrics: RecordingMetrics) -> SettleLedger:
+    return SettleLedger(FakeUnitOfWorkFactory(database), FakeClock(), metrics)
+
+
+def message(event_name: str, message_id: str = "m-1") -> Envelope:
+    """The message of p-1's event `event_name`, as the payout emits it."""
+    payout = Payout.create(
+        payout_id="p-1",
+        user_id=USER,
+        amount=Money(AMOUNT, currency("USD")),
+        wallet="W-1",
+        external_reference="ref-1",
+        now=NOW,
+    )
+    if event_name == events.PAYOUT_CANCELLED:
+        payout.cancel(NOW)
+    else:
+        payout.start_processing(NOW)
+        if event_name == events.PAYOUT_PROVIDER_ACCEPTED:
+            payout.record_provider_acceptance("prov-1", NOW)
+        elif event_name == events.PAYOUT_SUCCEEDED:
+            payout.succeed(NOW)
+        else:
+            payout.fail("refused", NOW)
+    event = payout.events[-1]
+    assert event.name == event_name
+    return Envelope(
+        message_id, event.name, event.aggregate_type, event.aggregate_id, event.payload, {}, NOW
+    )
+
+
+def balances(database: FakeDatabase) -> tuple[int, int]:
+    account = database.committed.accounts[(USER, "USD")]
+    return account.balance_minor, account.held_minor
+
+
+def settling_kinds(database: FakeDatabase) -> list[EntryKind]:
+    return [e.kind for e in database.committed.ledger if e.kind is not EntryKind.HOLD]
+
+
+async def test_a_succeeded_payout_debits_the_balance_and_its_hold(settle, database, metrics):
+    # When p-1's payout.succeeded is consumed
+    applied = await settle(message(events.PAYOUT_SUCCEEDED))
+    # Then balance and held both go down by the amount, in one debit entry
+    assert applied is True
+    assert balances(database) == (BALANCE - AMOUNT, 0)
+    assert settling_kinds(database) == [EntryKind.DEBIT]
+    # And the account's history shows the debit above the hold
+    account_id = database.committed.accounts[(USER, "USD")].id
+    async with FakeUnitOfWorkFactory(database)() as uow:
+        lines = await uow.ledger.lines_of(account_id, limit=10, before_id=None)
+    assert [(line.kind, line.direction, line.amount_minor) for line in lines] == [
+        (EntryKind.DEBIT, Direction.DEBIT, AMOUNT),
+        (EntryKind.HOLD, Direction.DEBIT, AMOUNT),
+    ]
+    assert metrics.counted == [("payout_finished", "succeeded"), ("account_debited", None)]
+
+
+@pytest.mark.parametrize(
+    ("event_name", "outcome"),
+    [(events.PAYOUT_FAILED, "failed"), (events.PAYOUT_CANCELLED, "cancelled")],
+)
+async def test_a_failed_or_cancelled_payout_releases_its_hold(
+    settle, database, metrics, event_name, outcome
+):
+    applied = await settle(message(event_name))
+
+    assert applied is True
+    assert balances(database) == (BALANCE, 0)
+    assert settling_kinds(database) == [EntryKind.RELEASE]
+    assert metrics.counted == [("payout_finished", outcome)]
+
+
+async def test_a_redelivered_message_changes_nothing(settle, database, metrics):
+    # Given payout.succeeded consumed once
+    await settle(message(events.PAYOUT_SUCCEEDED))
+    # When the same message is delivered again
+    applied = await settle(message(events.PAYOUT_SUCCEEDED))
+    # Then it is not applied, posted or counted again
+    assert applied is False
+    assert balances(database) == (BALANCE - AMOUNT, 0)
+    assert settling_kinds(database) == [EntryKind.DEBIT]
+    assert metrics.counted.count(("payout_finished", "succeeded")) == 1
+
+
+async def test_two_different_messages_for_one_payout_settle_its_hold_once(settle, database):
+    # Given p-1's hold released by one message
+    await settle(message(events.PAYOUT_FAILED, message_id="m-1"))
+    # When another message ending p-1 arrives (another id: not a redelivery)
+    applied = await settle(message(events.PAYOUT_SUCCEEDED, message_id="m-2"))
+    # Then it is consumed, but the hold is not settled a second time
+    assert applied is True
+    assert balances(database) == (BALANCE, 0)
+    assert settling_kinds(database) == [EntryKind.RELEASE]
+    assert (LEDGER.name, "m-2") in database.committed.processed
+
+
+async def test_a_second_message_that_settles_nothing_is_not_counted_as_a_payout_end(
+    settle, metrics
+):
+    await settle(message(events.PAYOUT_FAILED, message_id="m-1"))
+    await settle(message(events.PAYOUT_FAILED, message_id="m-2"))
+    assert metrics.counted == [("payout_finished", "failed")]
+
+
+async def test_an_event_that_ends_no_payout_leaves_the_account_as_it_is(settle, database, metrics):
+    applied = await settle(message(events.PAYOUT_PROVIDER_ACCEPTED))
+
+    assert applied is True
+    assert balances(database) == (BALANCE, AMOUNT)
+    assert settling_kinds(database) == []
+    assert metrics.counted == []
