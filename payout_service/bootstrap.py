@@ -55,6 +55,7 @@ class Services:
     receive_webhook: ReceiveWebhook
     webhook_signature: WebhookSignatureVerifier | None  # None: verification is off (local dev)
     cancel_payout: CancelPayout
+    provider: AiohttpProviderClient  # asked by cancels; the app closes it on cleanup
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def build_worker_services(settings: Settings) -> WorkerServices:
         metrics=metrics,
         apply_webhook=ApplyWebhook(uow, clock, metrics),
         send_payout=SendPayout(uow, clock, provider, send_retry_policy(settings), metrics),
-        give_up_sending=GiveUpSending(uow, clock),
+        give_up_sending=GiveUpSending(uow, clock, provider),
         provider=provider,
     )
 
@@ -147,6 +148,7 @@ def build_services(settings: Settings) -> Services:
     """The web process's services; its fast path is started and stopped with the app."""
     uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
     metrics = PrometheusMetrics.for_process()
+    provider = AiohttpProviderClient.from_settings(settings)
     return Services(
         fast_path=publish_commits_at_once(settings, uow, metrics),
         settings=settings,
@@ -172,7 +174,9 @@ def build_services(settings: Settings) -> Services:
             DramatiqProviderSendQueue.from_settings(settings)
             if settings.redis_url
             else NoProviderSendQueue(),
+            provider,
         ),
+        provider=provider,
     )
 
 

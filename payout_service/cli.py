@@ -85,6 +85,29 @@ def _parser() -> argparse.ArgumentParser:
     ledger = command("ledger", _ledger, "check the ledger's invariants; non-zero exit if broken")
     ledger.add_argument("action", choices=["verify"])
     command("provider-mock", _provider_mock, "serve the stand-in payment provider on HOST:PORT")
+    payouts = command("payouts", _payouts, "the review queue: list flagged payouts, resolve one")
+    payouts.add_argument("action", choices=["review", "resolve"])
+    payouts.add_argument("payout_id", nargs="?", help="resolve: the payout")
+    payouts.add_argument("--limit", type=int, default=100, help="review: payouts listed")
+    payouts.add_argument(
+        "--outcome", choices=["success", "failed"], help="resolve: force it (with --reason)"
+    )
+    payouts.add_argument("--reason", help="resolve: why, kept in the audit log")
+    payouts.add_argument(
+        "--i-checked-with-the-provider",
+        action="store_true",
+        help="resolve: force an outcome although the provider's lookup did not say 'never taken'",
+    )
+    payouts.add_argument("--operator", default=None, help="resolve: who decides (default: $USER)")
+    provider = command("provider", _provider, "compare every payout with the provider's record")
+    provider.add_argument("action", choices=["audit"])
+    provider.add_argument("--since", default="7d", help="ISO-8601 time, or 7d / 12h / 30m ago")
+    provider.add_argument(
+        "--tolerance-seconds",
+        type=int,
+        default=None,
+        help="how long the provider may be final before we are (PROVIDER_AUDIT_TOLERANCE_SECONDS)",
+    )
     reconcile = command(
         "reconcile", _reconcile, "ask the provider about accepted payouts whose outcome is late"
     )
@@ -283,6 +306,19 @@ def _ledger(settings: Settings, _: argparse.Namespace) -> int:
         print(f"VIOLATION: {violation}")
     print("ledger clean" if report.clean else f"ledger violations: {len(report.violations)}")
     return 0 if report.clean else 1
+
+
+def _payouts(settings: Settings, args: argparse.Namespace) -> int:
+    from payout_service.operator_commands import default_operator, payouts_command
+
+    args.operator = args.operator or default_operator()
+    return payouts_command(settings, args, _with_database)
+
+
+def _provider(settings: Settings, args: argparse.Namespace) -> int:
+    from payout_service.operator_commands import provider_command
+
+    return provider_command(settings, args, _with_database)
 
 
 def _provider_mock(settings: Settings, _: argparse.Namespace) -> None:

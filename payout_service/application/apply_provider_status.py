@@ -1,9 +1,11 @@
-"""Apply a provider's status report to the payout it names, inside the caller's transaction.
+"""Apply a provider's report to the payout it names, inside the caller's transaction.
 
-The one path for every report: the webhook inbox uses it, and so does reconciliation (a status
-fetched from the provider). The payout is found by provider_payout_id, else by
-external_reference; it is locked, the domain's rules (domain.provider_report) decide, and when
-the payout changed it is saved (the commit writes its events). The caller commits.
+The one path for every report: the webhook inbox uses it, and so do reconciliation and the
+provider lookups (application.provider_lookup). The payout is found by identity only: by the
+provider payout id the report names, else by its reference, which is our payout id. Never by a
+client's external_reference. It is locked, the domain's rules (domain.provider_report) decide,
+and when the payout changed (applied, or flagged for review by a conflict) it is saved; the
+commit writes its events. The caller commits.
 """
 
 from __future__ import annotations
@@ -13,16 +15,12 @@ from datetime import datetime
 
 from payout_service.application.ports import UnitOfWork
 from payout_service.domain.payout import Payout
-from payout_service.domain.provider_report import ProviderStatus, ReportOutcome, apply_report
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderStatusReport:
-    status: ProviderStatus
-    occurred_at: datetime  # by the provider's clock
-    provider_payout_id: str | None
-    external_reference: str | None
-    source: str  # where the report came from, e.g. "webhook evt_123" or "reconciliation"
+from payout_service.domain.provider_report import (
+    ProviderReport,
+    ReportOutcome,
+    apply_report,
+    conflict_reason,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,54 +31,50 @@ class AppliedReport:
 
 
 async def apply_provider_status(
-    uow: UnitOfWork, report: ProviderStatusReport, now: datetime
+    uow: UnitOfWork, report: ProviderReport, now: datetime
 ) -> AppliedReport:
     payout = await _find_for_update(uow, report)
-    if isinstance(payout, ReportOutcome):
-        return AppliedReport(payout, None, _not_found_detail(report, payout))
-    outcome = apply_report(
-        payout,
-        report.status,
-        report.occurred_at,
-        now,
-        failure_reason=f"the provider reported the payout failed ({report.source})",
-        provider_payout_id=report.provider_payout_id,
-    )
-    if outcome is not ReportOutcome.APPLIED:
-        return AppliedReport(outcome, payout.id, _refusal_detail(report, payout, outcome))
-    await uow.payouts.update(payout)
-    return AppliedReport(outcome, payout.id, None)
+    if payout is None:
+        return AppliedReport(ReportOutcome.PAYOUT_NOT_FOUND, None, _not_found_detail(report))
+    outcome = apply_report(payout, report, now)
+    if outcome in (ReportOutcome.APPLIED, ReportOutcome.CONFLICT):
+        await uow.payouts.update(payout)
+    if outcome is ReportOutcome.APPLIED:
+        return AppliedReport(outcome, payout.id, None)
+    return AppliedReport(outcome, payout.id, _refusal_detail(report, payout, outcome))
 
 
-async def _find_for_update(uow: UnitOfWork, report: ProviderStatusReport) -> Payout | ReportOutcome:
-    """The payout the report names, locked; or why there is none to apply it to."""
+async def _find_for_update(uow: UnitOfWork, report: ProviderReport) -> Payout | None:
+    """The payout the report names, locked: the one holding its provider payout id, else the
+    one whose id is its reference."""
     payout_id = None
     if report.provider_payout_id:
         payout_id = await uow.payouts.id_for_provider_payout_id(report.provider_payout_id)
-    if payout_id is None and report.external_reference:
-        candidates = await uow.payouts.ids_for_external_reference(report.external_reference)
-        if len(candidates) > 1:
-            return ReportOutcome.PAYOUT_AMBIGUOUS
-        payout_id = candidates[0] if candidates else None
-    payout = await uow.payouts.get_for_update(payout_id) if payout_id else None
-    return payout if payout is not None else ReportOutcome.PAYOUT_NOT_FOUND
+    if payout_id is None:
+        payout_id = report.reference
+    return await uow.payouts.get_for_update(payout_id) if payout_id else None
 
 
-def _not_found_detail(report: ProviderStatusReport, outcome: ReportOutcome) -> str:
-    names = (
-        f"provider_payout_id={report.provider_payout_id!r}, "
-        f"external_reference={report.external_reference!r}"
+def _not_found_detail(report: ProviderReport) -> str:
+    return (
+        f"no payout matches provider_payout_id={report.provider_payout_id!r},"
+        f" reference={report.reference!r}"
     )
-    if outcome is ReportOutcome.PAYOUT_AMBIGUOUS:
-        return f"several payouts match {names}"
-    return f"no payout matches {names}"
 
 
-def _refusal_detail(report: ProviderStatusReport, payout: Payout, outcome: ReportOutcome) -> str:
-    """Not applied, so the payout is as it was."""
-    if outcome is ReportOutcome.STALE and payout.provider_status_at is not None:
-        return (
-            f"{report.status} occurred at {report.occurred_at.isoformat()}, before the last"
-            f" applied report at {payout.provider_status_at.isoformat()}"
-        )
+def _refusal_detail(report: ProviderReport, payout: Payout, outcome: ReportOutcome) -> str:
+    """Not applied, so the payout is as it was (a conflict flags it for review)."""
+    if outcome is ReportOutcome.STALE:
+        if report.occurred_at < payout.created_at:
+            return (
+                f"{report.status} occurred at {report.occurred_at.isoformat()}, before the"
+                f" payout was created at {payout.created_at.isoformat()}"
+            )
+        if payout.provider_status_at is not None:
+            return (
+                f"{report.status} occurred at {report.occurred_at.isoformat()}, before the last"
+                f" applied report at {payout.provider_status_at.isoformat()}"
+            )
+    if outcome is ReportOutcome.CONFLICT:
+        return conflict_reason(payout, report)
     return f"the provider reported {report.status} but the payout is {payout.status}"

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from payout_service.application.apply_provider_status import (
-    ProviderStatusReport,
-    apply_provider_status,
-)
+from payout_service.application.apply_provider_status import apply_provider_status
 from payout_service.application.consume import consume_once
 from payout_service.application.event_routes import WEBHOOK_APPLY, WEBHOOK_RECEIVED
 from payout_service.application.messages import Envelope
 from payout_service.application.metrics import NO_METRICS
 from payout_service.application.ports import Clock, Metrics, UnitOfWork, UnitOfWorkFactory
-from payout_service.domain.provider_report import ReportOutcome
+from payout_service.domain.provider_report import ProviderReport, ReportOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +70,11 @@ class ApplyWebhook:
         now = self._clock.now()
         applied = await apply_provider_status(
             uow,
-            ProviderStatusReport(
+            ProviderReport(
                 status=webhook.status,
                 occurred_at=webhook.occurred_at,
                 provider_payout_id=webhook.provider_payout_id,
-                external_reference=webhook.external_reference,
+                reference=webhook.reference,
                 source=f"webhook {webhook.event_id}",
             ),
             now,

@@ -31,3 +31,7 @@ class AccountNotFound(ApplicationError):
 
 class PayoutNotCancellable(ApplicationError):
     """The provider already accepted the payout, or it reached a final state."""
+
+
+class ReviewNotResolved(ApplicationError):
+    """An operator's resolution was refused: the provider's word is missing or contradicts it."""

@@ -47,12 +47,26 @@ class PayoutRepository(Protocol):
         self, user_id: int, status: PayoutStatus | None, limit: int, after: PageCursor | None
     ) -> Sequence[Payout]: ...
     async def id_for_provider_payout_id(self, provider_payout_id: str) -> str | None: ...
-    async def ids_for_external_reference(self, external_reference: str) -> Sequence[str]: ...
     async def awaiting_provider_outcome(
         self, updated_before: datetime, limit: int
     ) -> Sequence[Payout]:
         """Processing, accepted by the provider, unchanged since before `updated_before`;
         the longest unchanged first."""
+        ...
+
+    async def needing_review(self, limit: int) -> Sequence[Payout]:
+        """Flagged for an operator (needs_review), the longest waiting first."""
+        ...
+
+    async def unsent_needing_review(self, limit: int) -> Sequence[Payout]:
+        """Flagged for an operator while not final and without a provider_payout_id: sending
+        stopped without knowing whether the provider took them. Longest waiting first."""
+        ...
+
+    async def created_since(
+        self, since: datetime, after: PageCursor | None, limit: int
+    ) -> Sequence[Payout]:
+        """Every user's payouts created at or after `since`, oldest first, after the cursor."""
         ...
 
 
@@ -76,6 +90,23 @@ class Outbox(Protocol):
     async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
         """The message id of the aggregate's first outbox row for the event, while kept."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRun:
+    """One comparison of our payouts with the provider's records: how many were compared, how
+    many the provider did not answer about, and the disagreements found, by kind."""
+
+    started_at: datetime
+    finished_at: datetime
+    checked: int
+    unanswered: int
+    disagreements: dict[str, int]
+
+
+class ProviderAudits(Protocol):
+    async def record(self, run: AuditRun) -> None: ...
+    async def latest(self) -> AuditRun | None: ...
 
 
 class ApiKeyRepository(Protocol):
@@ -122,7 +153,7 @@ class ProviderWebhook:
 
     event_id: str
     provider_payout_id: str | None
-    external_reference: str | None
+    reference: str | None  # our payout id, as the provider keeps it
     status: ProviderStatus
     occurred_at: datetime
 
@@ -183,17 +214,24 @@ class SendAttemptLog(Protocol):
         """The payout's attempts' results, first attempt first."""
         ...
 
+    async def last_outcome(self, payout_id: str) -> SendAttemptOutcome | None:
+        """The latest attempt's outcome as recorded (SENDING while it is open)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PayoutInstruction:
-    """What the provider is asked to pay. The idempotency key is the same on every attempt for
-    one payout, so the provider pays it once however often it is asked."""
+    """What the provider is asked to pay. `reference` is our payout id: the provider keeps it
+    with its payout, names it in its reports and finds the payout by it. The idempotency key is
+    the same on every attempt for one payout, so the provider pays it once however often it is
+    asked. `metadata` is passed through (the client's external_reference)."""
 
     idempotency_key: str
-    external_reference: str
+    reference: str
     amount: str  # a decimal string with the currency's places, e.g. "150.00"
     currency: str
     wallet: str
+    metadata: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,18 +242,23 @@ class ProviderAcceptance:
 
 @dataclass(frozen=True, slots=True)
 class ProviderPayoutState:
-    """The provider's answer to "how is this payout?"; `since`: when it reached that status, by
-    the provider's clock. A payout the provider accepted but has not started is PROCESSING."""
+    """The provider's own record of a payout; `since`: when it reached that status, by the
+    provider's clock. A payout the provider accepted but has not started is PROCESSING.
+    `amount` is the provider's decimal string, `reference` our payout id as it keeps it."""
 
     provider_payout_id: str
     status: ProviderStatus
     since: datetime
+    reference: str | None = None
+    amount: str | None = None
+    currency: str | None = None
 
 
 class ProviderError(Exception):
     """The provider did not do what was asked. `reason` is a short word for the attempt log
-    (rate_limited, server_error, timeout, connection_error, rejected, malformed_response,
-    not_found); `http_status` is None when no answer came."""
+    (rate_limited, unreachable, server_error, timeout, connection_error, conflict, rejected,
+    malformed_response, unexpected_status, not_found); `http_status` is None when no answer
+    came."""
 
     def __init__(self, reason: str, message: str, http_status: int | None = None) -> None:
         super().__init__(message)
@@ -224,10 +267,8 @@ class ProviderError(Exception):
 
 
 class ProviderTemporaryError(ProviderError):
-    """Worth asking again later: 429, 5xx, timeouts, connection errors. `retry_after`: how long
-    the provider asked to be left alone, when it said. `answer_lost`: the request may have
-    reached the provider but no answer came back (a timeout, a connection cut mid-request), so
-    the provider may have taken the payout; False when it answered, or was never reached."""
+    """The provider did not take the payout, for now (429, or no connection could be made):
+    worth asking again later. `retry_after`: how long it asked to be left alone, when it said."""
 
     def __init__(
         self,
@@ -235,23 +276,37 @@ class ProviderTemporaryError(ProviderError):
         message: str,
         http_status: int | None = None,
         retry_after: timedelta | None = None,
-        answer_lost: bool = False,
     ) -> None:
         super().__init__(reason, message, http_status)
         self.retry_after = retry_after
-        self.answer_lost = answer_lost
+
+
+class ProviderOutcomeUnknown(ProviderTemporaryError):
+    """No telling whether the provider took the payout: a timeout or a connection cut after the
+    request was sent, any 5xx (providers commit, then fail to answer), 409, a 2xx that breaks
+    the contract, anything unexpected. Asking again under the same key is safe; until the
+    provider says something definite about the payout, its funds stay held."""
 
 
 class ProviderPermanentError(ProviderError):
-    """Asking again cannot help: other 4xx, or an answer that breaks the contract."""
+    """A definite refusal, as the provider documents it: 400 or 422 with its error code. Asking
+    again cannot help, and the provider did not take the payout."""
 
 
 class ProviderClient(Protocol):
     async def send_payout(self, instruction: PayoutInstruction) -> ProviderAcceptance:
-        """Raises ProviderTemporaryError or ProviderPermanentError unless accepted."""
+        """Raises ProviderTemporaryError (ProviderOutcomeUnknown among them) or
+        ProviderPermanentError unless accepted."""
         ...
 
-    async def get_payout(self, provider_payout_id: str) -> ProviderPayoutState: ...
+    async def get_payout(self, provider_payout_id: str) -> ProviderPayoutState:
+        """Raises ProviderError when the provider gives no usable answer."""
+        ...
+
+    async def find_payout(self, reference: str) -> ProviderPayoutState | None:
+        """The provider's payout holding our reference; None when the provider answers that it
+        has never taken one (404). Raises ProviderError when it gives no usable answer."""
+        ...
 
 
 class ProviderSendQueue(Protocol):
@@ -295,6 +350,8 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> WebhookInbox: ...
     @property
     def send_attempts(self) -> SendAttemptLog: ...
+    @property
+    def provider_audits(self) -> ProviderAudits: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

@@ -102,7 +102,7 @@ def _received_event(inbox_id: int, webhook: ProviderWebhook) -> DomainEvent:
             "inbox_event_id": inbox_id,
             "event_id": webhook.event_id,
             "provider_payout_id": webhook.provider_payout_id,
-            "external_reference": webhook.external_reference,
+            "reference": webhook.reference,
             "status": str(webhook.status),
             "occurred_at": webhook.occurred_at.isoformat(),
         },

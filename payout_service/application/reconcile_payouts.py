@@ -1,11 +1,16 @@
 """Reconciliation: ask the provider about payouts whose outcome has not arrived.
 
-A payout the provider accepted waits for its webhooks. When one is processing with a
-provider_payout_id and has not changed for `quiet_for`, the provider is asked
-(`GET /provider/payouts/{id}`) and its answer is applied exactly as a webhook's would be
-(application.apply_provider_status), so a lost webhook delays an outcome but never loses it.
-An answer that is not final still records the provider's status, which restarts the payout's
-quiet period: a payout the provider keeps processing is asked again once per `quiet_for`.
+Two kinds of payout are asked about, longest quiet first:
+- accepted ones (processing with a provider_payout_id) unchanged for `quiet_for`: the provider
+  is asked for that payout (`GET /provider/payouts/{id}`) and its answer is applied exactly as a
+  webhook's would be (application.apply_provider_status), so a lost webhook delays an outcome but
+  never loses it. An answer that is not final still records the provider's status, which
+  restarts the payout's quiet period: a payout the provider keeps processing is asked again once
+  per `quiet_for`;
+- ones left for an operator because no send attempt's answer settled whether the provider took
+  them (needs_review, no provider_payout_id, no send under way): the provider is asked by our
+  reference (application.provider_lookup). Its record is adopted; its "never taken" fails the
+  payout and releases the funds; no answer leaves it for the operator.
 """
 
 from __future__ import annotations
@@ -15,17 +20,21 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from payout_service.application.apply_provider_status import (
-    ProviderStatusReport,
-    apply_provider_status,
-)
+from payout_service.application.apply_provider_status import apply_provider_status
 from payout_service.application.ports import (
     Clock,
     ProviderClient,
     ProviderError,
     UnitOfWorkFactory,
 )
-from payout_service.domain.payout import Payout
+from payout_service.application.provider_lookup import (
+    LookupAnswer,
+    adopt_record,
+    ask_provider,
+    unchanged_since,
+)
+from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.provider_report import ProviderReport
 
 log = logging.getLogger("payout_service.reconciliation")
 SOURCE = "reconciliation"
@@ -54,12 +63,13 @@ class ReconcilePayouts:
         self._batch_size = batch_size
 
     async def __call__(self) -> ReconcileReport:
-        """One pass over up to batch_size payouts, longest quiet first."""
+        """One pass over up to batch_size payouts of each kind, longest quiet first."""
         report = ReconcileReport()
         async with self._uow() as uow:
             quiet_since = self._clock.now() - self._quiet_for
-            payouts = await uow.payouts.awaiting_provider_outcome(quiet_since, self._batch_size)
-        for payout in payouts:
+            accepted = await uow.payouts.awaiting_provider_outcome(quiet_since, self._batch_size)
+            unknown = await uow.payouts.unsent_needing_review(self._batch_size)
+        for payout in accepted:
             report.checked += 1
             try:
                 outcome = await self._reconcile(payout)
@@ -68,19 +78,54 @@ class ReconcilePayouts:
                 log.warning("reconciliation could not ask the provider: %s", error)
                 continue
             report.outcomes[outcome] += 1
+        for payout in unknown:
+            report.checked += 1
+            outcome = await self._look_up(payout)
+            if outcome == LookupAnswer.NO_ANSWER:
+                report.provider_errors += 1
+            else:
+                report.outcomes[outcome] += 1
         return report
 
     async def _reconcile(self, payout: Payout) -> str:
         assert payout.provider_payout_id is not None
         state = await self._provider.get_payout(payout.provider_payout_id)
-        report = ProviderStatusReport(
+        report = ProviderReport(
             status=state.status,
             occurred_at=state.since,
             provider_payout_id=state.provider_payout_id,
-            external_reference=payout.external_reference,
+            reference=state.reference,
             source=SOURCE,
         )
         async with self._uow() as uow:
             applied = await apply_provider_status(uow, report, self._clock.now())
             await uow.commit()
         return str(applied.outcome)
+
+    async def _look_up(self, flagged: Payout) -> str:
+        async with self._uow() as uow:
+            seen = len(await uow.send_attempts.results(flagged.id))
+        lookup = await ask_provider(self._provider, flagged.id)
+        if lookup.answer is LookupAnswer.NO_ANSWER:
+            log.warning("reconciliation could not ask the provider: %s", lookup.error)
+            return str(lookup.answer)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            payout = await uow.payouts.get_for_update(flagged.id)
+            results = await uow.send_attempts.results(flagged.id)
+            if (
+                payout is None
+                or not (payout.needs_review and payout.awaits_sending)
+                or not unchanged_since(seen, results)
+            ):
+                return "changed"
+            if lookup.answer is LookupAnswer.RECORD:
+                outcome = str((await adopt_record(uow, lookup, now)).outcome)
+            else:
+                if payout.status is PayoutStatus.PENDING:
+                    payout.start_processing(now)
+                payout.fail(f"sending stopped and {lookup.describe()} ({SOURCE})", now)
+                await uow.payouts.update(payout)
+                outcome = "failed"
+            await uow.commit()
+        return outcome

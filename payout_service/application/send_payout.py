@@ -6,9 +6,11 @@ No transaction stays open while the provider is called, so the work is three ste
 2. call the provider with an idempotency key derived from the payout id, the same on every
    attempt, so a retry after a lost answer gets the same provider payout, never a second one;
 3. under the lock again: close the attempt with its outcome and apply it. Acceptance stores the
-   provider_payout_id and writes payout.provider_accepted; a permanent refusal fails the payout
-   (payout.failed) and re-raises; a temporary error records next_retry_at and raises
-   SendRetryLater, for the broker to deliver the message again after that delay.
+   provider_payout_id and writes payout.provider_accepted; a definite refusal fails the payout
+   (payout.failed) and re-raises, unless an earlier attempt's answer was unknown: then the
+   provider is asked about the payout (application.provider_lookup) and its answer decides; a
+   temporary error or an unknown answer records next_retry_at and raises SendRetryLater, for
+   the broker to deliver the message again after that delay, under the same key.
 
 While the provider may hold the payout without this service knowing (an attempt is open, or
 got no answer) it is neither cancelled nor given up on: only the provider's answer to a later
@@ -34,15 +36,26 @@ from payout_service.application.ports import (
     ProviderAcceptance,
     ProviderClient,
     ProviderError,
+    ProviderOutcomeUnknown,
     ProviderPermanentError,
     ProviderTemporaryError,
     SendAttemptOutcome,
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from payout_service.application.provider_lookup import (
+    LookupAnswer,
+    adopt_record,
+    ask_provider,
+    unchanged_since,
+)
 from payout_service.application.send_retry_policy import RetryPolicy
 from payout_service.domain.payout import Payout, PayoutStatus
-from payout_service.domain.send_attempts import SendAttemptResult, provider_idempotency_key
+from payout_service.domain.send_attempts import (
+    SendAttemptResult,
+    provider_idempotency_key,
+    provider_may_hold,
+)
 
 
 class SendOutcome(StrEnum):
@@ -129,7 +142,7 @@ class SendPayout:
         )
         async with self._uow(envelope.headers) as uow:
             payout = await self._close(uow, attempt, outcome)
-            # A webhook found by external_reference may have taught the payout its id first.
+            # A report (webhook, lookup) may have taught the payout its id first.
             if payout.status is PayoutStatus.PROCESSING and payout.provider_payout_id is None:
                 payout.record_provider_acceptance(acceptance.provider_payout_id, now)
                 await uow.payouts.update(payout)
@@ -138,13 +151,50 @@ class SendPayout:
     async def _refuse(
         self, envelope: Envelope, attempt: _OpenAttempt, error: ProviderPermanentError
     ) -> None:
+        """A definite refusal fails the payout, unless an earlier attempt's answer was unknown:
+        the provider may hold the payout from that attempt, and only its lookup decides."""
         now = self._clock.now()
         async with self._uow(envelope.headers) as uow:
             refused = _failure(SendAttemptResult.PERMANENT_ERROR, error)
             payout = await self._close(uow, attempt, refused)
-            if payout.status is PayoutStatus.PROCESSING and payout.provider_payout_id is None:
-                payout.fail(f"the provider refused the payout: {error}", now)
-                await uow.payouts.update(payout)
+            results = await uow.send_attempts.results(payout.id)
+            uncertain = provider_may_hold(results)
+            if payout.awaits_sending and payout.status is PayoutStatus.PROCESSING:
+                if uncertain:
+                    await uow.commit()
+                else:
+                    payout.fail(f"the provider refused the payout: {error}", now)
+                    await uow.payouts.update(payout)
+            if not uncertain or not payout.awaits_sending:
+                await self._mark_handled(uow, envelope)
+                return
+        await self._settle_by_lookup(envelope, payout.id, len(results), error)
+
+    async def _settle_by_lookup(
+        self, envelope: Envelope, payout_id: str, attempts_seen: int, error: ProviderError
+    ) -> None:
+        lookup = await ask_provider(self._provider, payout_id)
+        now = self._clock.now()
+        async with self._uow(envelope.headers) as uow:
+            payout = await uow.payouts.get_for_update(payout_id)
+            results = await uow.send_attempts.results(payout_id)
+            if (
+                payout is not None
+                and payout.awaits_sending
+                and unchanged_since(attempts_seen, results)
+            ):
+                if lookup.answer is LookupAnswer.RECORD:
+                    await adopt_record(uow, lookup, now)
+                elif lookup.answer is LookupAnswer.NEVER_TAKEN:
+                    payout.fail(f"the provider refused the payout: {error}", now)
+                    await uow.payouts.update(payout)
+                else:
+                    reason = (
+                        f"the provider refused a retry ({error}) after an earlier attempt's answer"
+                        f" was unknown, and {lookup.describe()}"
+                    )
+                    payout.flag_for_review(reason, now)
+                    await uow.payouts.update(payout)
             await self._mark_handled(uow, envelope)
 
     async def _defer(
@@ -157,9 +207,7 @@ class SendPayout:
         now = self._clock.now()
         delay = self._policy.delay(retries, error.retry_after)
         next_retry_at = None if self._policy.is_last(retries) else now + delay
-        result = (
-            SendAttemptResult.NO_ANSWER if error.answer_lost else SendAttemptResult.TEMPORARY_ERROR
-        )
+        result = _unanswered(error)
         async with self._uow() as uow:
             payout = await self._close(uow, attempt, _failure(result, error))
             if payout.awaits_sending:
@@ -191,11 +239,18 @@ class SendPayout:
 def _instruction(payout: Payout) -> PayoutInstruction:
     return PayoutInstruction(
         idempotency_key=provider_idempotency_key(payout.id),
-        external_reference=payout.external_reference,
+        reference=payout.id,
+        metadata={"external_reference": payout.external_reference},
         amount=payout.amount.format(),
         currency=payout.amount.currency.code,
         wallet=payout.wallet,
     )
+
+
+def _unanswered(error: ProviderTemporaryError) -> SendAttemptResult:
+    if not isinstance(error, ProviderOutcomeUnknown):
+        return SendAttemptResult.TEMPORARY_ERROR
+    return SendAttemptResult.NO_ANSWER if error.http_status is None else SendAttemptResult.AMBIGUOUS
 
 
 def _failure(result: SendAttemptResult, error: ProviderError) -> SendAttemptOutcome:

@@ -10,6 +10,8 @@ PAYOUT_PROVIDER_ACCEPTED = "payout.provider_accepted"
 PAYOUT_SUCCEEDED = "payout.succeeded"
 PAYOUT_FAILED = "payout.failed"
 PAYOUT_CANCELLED = "payout.cancelled"
+PAYOUT_NEEDS_REVIEW = "payout.needs_review"
+PAYOUT_REVIEW_RESOLVED = "payout.review_resolved"
 
 
 @dataclass(frozen=True, slots=True)

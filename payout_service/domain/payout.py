@@ -63,9 +63,12 @@ class Payout:
     completed_at: datetime | None = None
     # When the provider's last applied status report happened (its own clock): older ones are stale.
     provider_status_at: datetime | None = None
-    # Sending stopped without knowing whether the provider holds the payout: until the provider
-    # reports an outcome, an operator must check with it (the funds stay held).
+    # Waiting for an operator (the funds stay as they are): sending stopped without knowing
+    # whether the provider holds the payout, or the provider said something that contradicts
+    # what we know. Cleared by the provider's outcome or by the operator's resolution.
     needs_review: bool = False
+    review_reason: str | None = None
+    review_since: datetime | None = None
     events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -122,12 +125,35 @@ class Payout:
         self.next_retry_at = next_retry_at
         self.updated_at = now
 
-    def flag_for_review(self, now: datetime) -> None:
-        """No more sending, and no knowing whether the provider holds the payout (an attempt
-        got no answer): it stays as it is, funds held, until the provider's outcome arrives."""
-        self.needs_review = True
+    def flag_for_review(self, reason: str, now: datetime) -> None:
+        """Left for an operator as it is, funds untouched, until the provider's outcome or the
+        operator's resolution arrives; no more sending. The first reason and moment are kept
+        while the flag stands."""
+        if not self.needs_review:
+            self.needs_review = True
+            self.review_reason = reason
+            self.review_since = now
+            self._emit(events.PAYOUT_NEEDS_REVIEW, reason=reason)
         self.next_retry_at = None
         self.updated_at = now
+
+    def resolve_review(
+        self, outcome: PayoutStatus, reason: str, operator: str, now: datetime
+    ) -> None:
+        """An operator's decision, after checking with the provider: success or failed, or, for a
+        payout already final, that it stays as it is."""
+        self._emit(
+            events.PAYOUT_REVIEW_RESOLVED, outcome=str(outcome), reason=reason, operator=operator
+        )
+        if outcome is self.status and outcome.is_final:
+            self.clear_review()
+            self.updated_at = now
+        elif outcome is PayoutStatus.SUCCESS:
+            self.succeed(now)
+        elif outcome is PayoutStatus.FAILED:
+            self.fail(f"resolved by {operator}: {reason}", now)
+        else:
+            raise IllegalTransition(self.id, self.status, outcome)
 
     def record_provider_status(
         self, provider_status: str, now: datetime, occurred_at: datetime | None = None
@@ -163,7 +189,12 @@ class Payout:
         self.status = target
         self.updated_at = now
         if target.is_final:
-            self.needs_review = False
+            self.clear_review()
+
+    def clear_review(self) -> None:
+        self.needs_review = False
+        self.review_reason = None
+        self.review_since = None
 
     def _emit(self, name: str, **extra: Any) -> None:
         payload: dict[str, Any] = {

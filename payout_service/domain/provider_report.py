@@ -1,17 +1,23 @@
-"""What a provider's status report (a webhook, or a reconciliation answer) does to a payout.
+"""What a provider's status report (a webhook, a lookup, a reconciliation answer) does to a payout.
 
-Reports arrive late, twice and out of order. The rules, in the order they are checked:
-- a report older (by the provider's `occurred_at`) than the last applied one is stale: ignored;
-- a final payout never changes: the same outcome again is `unchanged`, anything else is a
-  `conflict` for an operator to look at;
+A report names its payout by identity: the provider's payout id, or our payout id, which the
+provider keeps as the payout's `reference`. Never by a client's external_reference, which is
+guessable and only unique per user. Reports arrive late, twice and out of order. The rules, in
+the order they are checked:
+- a report about another provider payout than the one the payout holds is a `conflict`;
+- a report dated before the payout existed, or older (by the provider's `occurred_at`) than the
+  last applied one, is stale: ignored;
+- a final payout never changes: the same outcome again is `unchanged`, anything else a `conflict`;
 - `processing` records the provider's status; `success` and `failed` finish a processing payout.
   A pending payout has not been sent yet, so a final outcome for it is a conflict too.
-- an applied report teaches a payout its provider_payout_id when the payout was found by its
-  external_reference before the provider's acceptance was recorded.
+- an applied report teaches a processing payout its provider_payout_id when the provider's
+  answer to the send has not been recorded (it was lost, or is still on its way).
+A conflict is never applied: it flags the payout for an operator (needs_review), funds untouched.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -30,7 +36,15 @@ class ReportOutcome(StrEnum):
     UNCHANGED = "unchanged"
     CONFLICT = "conflict"
     PAYOUT_NOT_FOUND = "payout_not_found"
-    PAYOUT_AMBIGUOUS = "payout_ambiguous"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderReport:
+    status: ProviderStatus
+    occurred_at: datetime  # by the provider's clock
+    provider_payout_id: str | None
+    reference: str | None  # our payout id, as the provider keeps it
+    source: str  # where the report came from, e.g. "webhook evt_123" or "reconciliation"
 
 
 _FINAL_FOR = {
@@ -39,31 +53,50 @@ _FINAL_FOR = {
 }
 
 
-def apply_report(
-    payout: Payout,
-    status: ProviderStatus,
-    occurred_at: datetime,
-    now: datetime,
-    failure_reason: str,
-    provider_payout_id: str | None = None,
-) -> ReportOutcome:
-    """Applies the report to `payout` when the rules allow; the payout's events say what changed."""
+def apply_report(payout: Payout, report: ProviderReport, now: datetime) -> ReportOutcome:
+    """Applies the report to `payout` when the rules allow; the payout's events say what changed.
+    A conflict flags the payout for review and changes nothing else."""
+    outcome = _judge(payout, report)
+    if outcome is ReportOutcome.CONFLICT:
+        payout.flag_for_review(conflict_reason(payout, report), now)
+    if outcome is not ReportOutcome.APPLIED:
+        return outcome
+    if payout.provider_payout_id is None and report.provider_payout_id:
+        payout.record_provider_acceptance(report.provider_payout_id, now)
+    if report.status is ProviderStatus.SUCCESS:
+        payout.succeed(now)
+    elif report.status is ProviderStatus.FAILED:
+        payout.fail(f"the provider reported the payout failed ({report.source})", now)
+    payout.record_provider_status(str(report.status), now, report.occurred_at)
+    return ReportOutcome.APPLIED
+
+
+def _judge(payout: Payout, report: ProviderReport) -> ReportOutcome:
+    held = payout.provider_payout_id
+    if held is not None and report.provider_payout_id not in (None, held):
+        return ReportOutcome.CONFLICT
+    if report.reference is not None and report.reference != payout.id:
+        return ReportOutcome.CONFLICT
     last = payout.provider_status_at
-    if last is not None and occurred_at < last:
+    if report.occurred_at < payout.created_at or (last is not None and report.occurred_at < last):
         return ReportOutcome.STALE
     if payout.status.is_final:
-        return (
-            ReportOutcome.UNCHANGED
-            if _FINAL_FOR.get(status) is payout.status
-            else ReportOutcome.CONFLICT
-        )
-    if status is not ProviderStatus.PROCESSING and payout.status is not PayoutStatus.PROCESSING:
+        same = _FINAL_FOR.get(report.status) is payout.status
+        return ReportOutcome.UNCHANGED if same else ReportOutcome.CONFLICT
+    finishing = report.status is not ProviderStatus.PROCESSING
+    if finishing and payout.status is not PayoutStatus.PROCESSING:
         return ReportOutcome.CONFLICT
-    if payout.provider_payout_id is None and provider_payout_id:
-        payout.provider_payout_id = provider_payout_id
-    if status is ProviderStatus.SUCCESS:
-        payout.succeed(now)
-    elif status is ProviderStatus.FAILED:
-        payout.fail(failure_reason, now)
-    payout.record_provider_status(str(status), now, occurred_at)
     return ReportOutcome.APPLIED
+
+
+def conflict_reason(payout: Payout, report: ProviderReport) -> str:
+    """Why a report was not applied, for the operator who reviews the payout."""
+    held = payout.provider_payout_id
+    if held is not None and report.provider_payout_id not in (None, held):
+        return (
+            f"{report.source} reported {report.status} for provider payout"
+            f" {report.provider_payout_id}, but the payout is provider payout {held}"
+        )
+    if report.reference not in (None, payout.id):
+        return f"{report.source} named reference {report.reference}, not this payout"
+    return f"{report.source} reported {report.status} but the payout is {payout.status}"

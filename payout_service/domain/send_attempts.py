@@ -1,8 +1,11 @@
 """What a payout's send attempts say about whether the provider may hold it.
 
-Each call to the provider is one attempt with a result. An attempt whose answer never came (it is
-still open, it timed out, or its sender died mid-call) leaves the provider possibly holding the
-payout: until the provider answers about it, nothing may release its funds.
+Each call to the provider is one attempt with a result: accepted, refused (a definite, documented
+refusal), not taken for now (429, unreachable), or unknown: the answer never came (the attempt is
+still open, it timed out, its sender died mid-call) or did not say (5xx, 409, a broken 2xx).
+Once any attempt is unknown the provider may hold the payout, and only the provider's own word
+about it (its lookup, its webhook, its status) may end it: not a later refusal, not a give-up,
+not a cancel. Until then its funds stay held.
 """
 
 from __future__ import annotations
@@ -17,12 +20,20 @@ class SendAttemptResult(StrEnum):
     TEMPORARY_ERROR = "temporary_error"  # the provider answered that it did not take it, for now
     PERMANENT_ERROR = "permanent_error"
     NO_ANSWER = "no_answer"  # timed out or cut off after sending: the provider may have taken it
+    # An answer that does not say whether the provider took it: 5xx, 409, a 2xx that breaks
+    # the contract, anything unexpected.
+    AMBIGUOUS = "ambiguous"
     UNKNOWN = "unknown"  # the sender stopped before the answer; a later attempt found it open
 
 
-# Attempts whose answer never came: the provider may have taken the payout.
+# Attempts that did not settle whether the provider took the payout: it may hold it.
 ANSWER_UNKNOWN = frozenset(
-    {SendAttemptResult.SENDING, SendAttemptResult.NO_ANSWER, SendAttemptResult.UNKNOWN}
+    {
+        SendAttemptResult.SENDING,
+        SendAttemptResult.NO_ANSWER,
+        SendAttemptResult.AMBIGUOUS,
+        SendAttemptResult.UNKNOWN,
+    }
 )
 
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
+from payout_service.application.ports import AuditRun
+from payout_service.domain.provider_truth import Disagreement
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.status import outbox_status
 
@@ -23,6 +25,7 @@ async def database_gauges(uow: SqlUnitOfWorkFactory, now: datetime) -> list[Metr
             "SELECT COUNT(*) AS n FROM payouts WHERE status IN ('pending', 'processing')"
         )
         review = await tx.session.rows("SELECT COUNT(*) AS n FROM payouts WHERE needs_review")
+        audit = await tx.provider_audits.latest()
     return [
         GaugeMetricFamily(
             "outbox_backlog", "Outbox rows committed and not yet published.", outbox.backlog
@@ -44,8 +47,19 @@ async def database_gauges(uow: SqlUnitOfWorkFactory, now: datetime) -> list[Metr
         ),
         GaugeMetricFamily(
             "payouts_needing_review",
-            "Payouts an operator must check with the provider (sending gave up after an"
-            " attempt that got no answer).",
+            "Payouts an operator must check with the provider (`payouts review`).",
             int(review[0]["n"]),
         ),
+        _disagreements(audit),
     ]
+
+
+def _disagreements(audit: AuditRun | None) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(
+        "provider_disagreements",
+        "Payouts the last `provider audit` found disagreeing with the provider, by kind.",
+        labels=["kind"],
+    )
+    for kind in Disagreement:
+        gauge.add_metric([str(kind)], audit.disagreements.get(str(kind), 0) if audit else 0)
+    return gauge

@@ -75,16 +75,26 @@ class Settings:
     reconcile_after_seconds: int = 300
     reconcile_interval_seconds: int = 60
     reconcile_batch_size: int = 100
+    # `provider audit`: how long the provider may have paid a payout before our not knowing it
+    # yet stops being a lag and becomes an unrecorded payment.
+    provider_audit_tolerance_seconds: int = 600
     # The mock provider (`payout-service provider-mock`): its mode (success, rate_limit,
-    # server_error, timeout, permanent_error, random), where it posts its webhooks (unset: none;
+    # server_error, timeout_after_commit, server_error_after_commit, malformed_success,
+    # conflict_on_retry, permanent_error, random), where it posts its webhooks (unset: none;
     # `payout-service run` points it at the web process), the share of payouts that succeed, the
-    # delay between a payout's statuses, and how long the timeout mode keeps a request waiting
-    # (past the client's total timeout).
+    # delay between a payout's statuses, and how long timeout_after_commit keeps a request
+    # waiting (past the client's total timeout).
     mock_provider_mode: str = "success"
     mock_provider_webhook_url: str = ""
     mock_provider_success_percent: int = 90
     mock_provider_step_delay_ms: int = 1_000
     mock_provider_stall_ms: int = 15_000
+    # The mock's webhook faults: the share of webhooks it delivers twice, and of `processing`
+    # webhooks it holds back until after the payout's final one (-1: 10 in random mode, else 0).
+    mock_provider_webhook_duplicate_percent: int = -1
+    mock_provider_webhook_reorder_percent: int = -1
+    # The SQLite file the mock keeps its payouts in, across its restarts (empty: memory only).
+    mock_provider_db_path: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,7 +1,10 @@
-"""The stand-in payment provider: a separate aiohttp app that behaves like the real one.
+"""The stand-in payment provider: a separate aiohttp app that behaves like a real one, meanness
+included.
 
-It implements the provider's contract (`POST /provider/payouts` with an Idempotency-Key,
-`GET /provider/payouts/{id}`), misbehaves on request (MOCK_PROVIDER_MODE, or the X-Mock-Mode
-header per request), and after accepting a payout delivers signed webhooks to the service, as a
-real provider would. `payout-service provider-mock` serves it.
+It implements the provider's contract (app.py: `POST /provider/payouts` with an Idempotency-Key,
+`GET /provider/payouts/{id}`, `GET /provider/payouts?reference=`), misbehaves on request
+(modes.py: MOCK_PROVIDER_MODE, or the X-Mock-Mode header per request), and after taking a payout
+delivers signed webhooks to the service, duplicated and out of order at times (webhooks.py). With
+MOCK_PROVIDER_DB_PATH its payouts survive its restart (store.py). `payout-service provider-mock`
+serves it.
 """

@@ -1,43 +1,57 @@
 """The mock provider's HTTP API, the contract the service's provider client speaks:
 
-    POST /provider/payouts        Idempotency-Key required (400 without)
-      {external_reference, amount, currency, wallet}   -> 202 {provider_payout_id, status}
-    GET  /provider/payouts/{id}   -> 200 the payout with its current status, or 404
+    POST /provider/payouts                  Idempotency-Key: 1-255 chars (400 without)
+      {reference, amount, currency, wallet, metadata?}
+      reference: the service's payout id, 1-64 chars; amount: a decimal string ("150.00");
+      metadata: an optional object of short strings, e.g. {"external_reference": "..."}
+      202 {provider_payout_id, reference, status: "accepted"}   taken, or the replay for a
+                                                                known key with the same body
+      400 payout_rejected          refused for good (permanent_error mode, a new payout)
+      409 reference_in_use         another key's payout holds the reference; never paid twice
+      409 conflict                 conflict_on_retry mode, a retry under a key already held
+      422 validation_failed        a bad body (unknown fields included)
+      422 idempotency_key_reused   the key was first used with another body
+      429 rate_limited + Retry-After, 503 unavailable   outages: nothing taken
+      500, or 200 without provider_payout_id            taken, then a broken answer
+    GET /provider/payouts/{provider_payout_id}      200 the record, or 404 not_found
+    GET /provider/payouts?reference=<reference>     200 the record of the payout holding the
+                                                    reference, 404 not_found (never taken),
+                                                    400 reference_required without it
 
-A bad body is 422. The same key with the same body replays the first answer (no second payout),
-whatever the mode short of an outage (rate_limit, server_error): a refusal concerns new payouts
-only. The same key with a different body is 422. `X-Mock-Mode: <mode>` overrides the mode for
-one request.
+A record: {provider_payout_id, reference, amount, currency, wallet, metadata, status,
+created_at, updated_at}, times in ISO-8601 UTC, status accepted|processing|success|failed.
+Errors are {error, message}. A known key replays its payout whatever the mode short of an
+outage: a refusal concerns new payouts only. Modes (modes.py) apply to POSTs; `X-Mock-Mode:
+<mode>` overrides the mode for one request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
 from collections.abc import AsyncIterator
-from decimal import Decimal
-from typing import Any
 
 from aiohttp import web
 
-from payout_service.provider_mock.provider import MockConfig, MockMode, MockProvider
+from payout_service.provider_mock.config import MockConfig
+from payout_service.provider_mock.modes import MockMode
+from payout_service.provider_mock.payouts import ACCEPTED, MockPayout
+from payout_service.provider_mock.provider import MockProvider
+from payout_service.provider_mock.validation import parse_payout_request
 from payout_service.provider_mock.webhooks import WebhookSender
 
 PROVIDER = web.AppKey("provider", MockProvider)
 MODE_HEADER = "X-Mock-Mode"
+MAX_KEY_LENGTH = 255
 _MODES = frozenset(str(mode) for mode in MockMode)
 log = logging.getLogger("payout_service.provider_mock")
-_AMOUNT = re.compile(r"[0-9]{1,18}(\.[0-9]{1,18})?")
-_CURRENCY = re.compile(r"[A-Z]{3,8}")
-_TEXT_LIMITS = {"external_reference": 128, "wallet": 255}
 
 
 def create_mock_app(provider: MockProvider) -> web.Application:
     app = web.Application()
     app[PROVIDER] = provider
     app.router.add_post("/provider/payouts", create_payout)
+    app.router.add_get("/provider/payouts", find_payout)
     app.router.add_get("/provider/payouts/{provider_payout_id}", get_payout)
     app.cleanup_ctx.append(_lifetime)
     return app
@@ -47,6 +61,7 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     provider = app[PROVIDER]
     sender = WebhookSender(provider)
     provider.on_status.append(sender.status_changed)
+    provider.start()
     yield
     await provider.stop()
     await sender.stop()
@@ -59,9 +74,9 @@ async def create_payout(request: web.Request) -> web.Response:
     if override is not None and override not in _MODES:
         return _error(400, "unknown_mode", f"{MODE_HEADER} must be one of {', '.join(_MODES)}")
     mode = provider.mode_for(override, key or None)
-    if not key or len(key) > 255:
+    if not key or len(key) > MAX_KEY_LENGTH:
         return _error(400, "idempotency_key_required", "send an Idempotency-Key (1-255 chars)")
-    body, problems = _payout_request(await request.read())
+    body, problems = parse_payout_request(await request.read())
     if problems:
         return _error(422, "validation_failed", "; ".join(problems))
     if mode is MockMode.RATE_LIMIT:
@@ -72,16 +87,32 @@ async def create_payout(request: web.Request) -> web.Response:
     payout = provider.payout_for_key(key)
     if payout is not None and payout.request != body:
         return _error(422, "idempotency_key_reused", "this key was used with another body")
+    if payout is not None and mode is MockMode.CONFLICT_ON_RETRY:
+        return _error(409, "conflict", "another request with this key is in progress")
+    if payout is None and provider.payout_for_reference(body["reference"]) is not None:
+        return _error(409, "reference_in_use", "a payout under another key holds this reference")
     if payout is None and mode is MockMode.PERMANENT_ERROR:
         return _error(400, "payout_rejected", "the wallet cannot receive payouts")
     if payout is None:
         payout = provider.accept(key, body)
         log.info("payout %s accepted (%s)", payout.provider_payout_id, mode)
-    if mode is MockMode.TIMEOUT:
+    return await _answer_taken(provider, payout, mode)
+
+
+async def _answer_taken(provider: MockProvider, payout: MockPayout, mode: MockMode) -> web.Response:
+    """The answer about a payout the provider holds, as truthful as the mode lets it be."""
+    if mode is MockMode.SERVER_ERROR_AFTER_COMMIT:
+        return _error(500, "internal_error", "something went wrong")
+    if mode is MockMode.MALFORMED_SUCCESS:
+        return web.json_response({"status": "pending"}, status=200)
+    if mode is MockMode.TIMEOUT_AFTER_COMMIT:
         await asyncio.sleep(provider.config.stall)
-    return web.json_response(
-        {"provider_payout_id": payout.provider_payout_id, "status": "accepted"}, status=202
-    )
+    answer = {
+        "provider_payout_id": payout.provider_payout_id,
+        "reference": payout.reference,
+        "status": ACCEPTED,
+    }
+    return web.json_response(answer, status=202)
 
 
 async def get_payout(request: web.Request) -> web.Response:
@@ -91,25 +122,14 @@ async def get_payout(request: web.Request) -> web.Response:
     return web.json_response(payout.view())
 
 
-def _payout_request(raw: bytes) -> tuple[dict[str, Any], list[str]]:
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return {}, ["the body is not JSON"]
-    if not isinstance(body, dict):
-        return {}, ["the body is not a JSON object"]
-    problems = []
-    for name, limit in _TEXT_LIMITS.items():
-        value = body.get(name)
-        if not isinstance(value, str) or not 0 < len(value) <= limit:
-            problems.append(f"{name} must be a string of 1-{limit} characters")
-    amount = body.get("amount")
-    if not isinstance(amount, str) or not _AMOUNT.fullmatch(amount) or Decimal(amount) <= 0:
-        problems.append('amount must be a positive decimal string such as "150.00"')
-    if not isinstance(body.get("currency"), str) or not _CURRENCY.fullmatch(body["currency"]):
-        problems.append("currency must be an upper-case code such as USD")
-    fields = ("external_reference", "amount", "currency", "wallet")
-    return {name: body.get(name) for name in fields}, problems
+async def find_payout(request: web.Request) -> web.Response:
+    reference = request.query.get("reference", "")
+    if not reference:
+        return _error(400, "reference_required", "send ?reference=<the payout's reference>")
+    payout = request.app[PROVIDER].payout_for_reference(reference)
+    if payout is None:
+        return _error(404, "not_found", "no payout holds this reference")
+    return web.json_response(payout.view())
 
 
 def _error(

@@ -1,10 +1,16 @@
 """The mock provider's webhooks: each status change of a payout, signed and delivered until the
-service answers 2xx.
+service answers 2xx, with the faults real providers have.
 
-Body: `{event_id, provider_payout_id, external_reference, status, occurred_at}`, signed over its
-raw bytes in the X-Provider-Signature scheme (infrastructure.webhook_signature) with the first
-secret, freshly at every delivery try so the timestamp stays within the receiver's tolerance.
-Tries back off from 0.5 s, doubling, to at most 30 s between them, for as long as the mock runs.
+Body: `{event_id, provider_payout_id, reference, status, occurred_at}`, signed over its raw bytes
+in the X-Provider-Signature scheme (infrastructure.webhook_signature) with the first secret,
+freshly at every delivery try so the timestamp stays within the receiver's tolerance. Tries back
+off from 0.5 s, doubling, to at most 30 s between them, for as long as the mock runs.
+
+Faults (MockConfig.duplicate_percent, reorder_percent): a duplicated event is delivered a second
+time, the same event_id and bytes, once the first delivery is acknowledged; a reordered payout's
+`processing` event is held back and delivered only after its final one was acknowledged. Only
+`processing` is ever held, so a late `failed` never follows a `success`. Undelivered events are
+not persisted: a restart of the mock loses them, as reconciliation must be able to cope with.
 """
 
 from __future__ import annotations
@@ -12,13 +18,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 import uuid
 
 import aiohttp
 
 from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER, signature_header
-from payout_service.provider_mock.provider import MockPayout, MockProvider
+from payout_service.provider_mock.payouts import PROCESSING, MockPayout
+from payout_service.provider_mock.provider import MockProvider
 
 log = logging.getLogger("payout_service.provider_mock")
 
@@ -30,7 +38,7 @@ def webhook_body(payout: MockPayout) -> bytes:
     event = {
         "event_id": f"evt_{uuid.uuid4().hex}",
         "provider_payout_id": payout.provider_payout_id,
-        "external_reference": payout.request["external_reference"],
+        "reference": payout.reference,
         "status": payout.status,
         "occurred_at": payout.updated_at.isoformat(),
     }
@@ -46,15 +54,23 @@ class WebhookSender:
         self._provider = provider
         self._session: aiohttp.ClientSession | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
+        self._held_back: dict[str, list[bytes]] = {}  # by provider_payout_id
 
     def status_changed(self, payout: MockPayout) -> None:
         """Starts delivering the webhook for the payout's new status (the payout's status is
-        `processing`, `success` or `failed`)."""
+        `processing`, `success` or `failed`), unless it is a `processing` held back."""
         config = self._provider.config
         if not config.webhook_url:
             return
+        rng = self._provider.rng
+        body = webhook_body(payout)
+        bodies = [body, body] if _happens(rng, config.duplicate_percent) else [body]
+        if payout.status == PROCESSING and _happens(rng, config.reorder_percent):
+            self._held_back[payout.provider_payout_id] = bodies
+            return
+        bodies += self._held_back.pop(payout.provider_payout_id, [])
         delivery = asyncio.create_task(
-            self._deliver(config.webhook_url, config.webhook_secrets[:1], webhook_body(payout))
+            self._deliver_in_order(config.webhook_url, config.webhook_secrets[:1], bodies)
         )
         self._deliveries.add(delivery)
         delivery.add_done_callback(self._deliveries.discard)
@@ -65,6 +81,12 @@ class WebhookSender:
         await asyncio.gather(*self._deliveries, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
+
+    async def _deliver_in_order(
+        self, url: str, secrets: tuple[str, ...], bodies: list[bytes]
+    ) -> None:
+        for body in bodies:
+            await self._deliver(url, secrets, body)
 
     async def _deliver(self, url: str, secrets: tuple[str, ...], body: bytes) -> None:
         if self._session is None:
@@ -84,3 +106,7 @@ class WebhookSender:
             log.info("webhook delivery failed (%s); trying again in %.1f s", reason, backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+
+def _happens(rng: random.Random, percent: int) -> bool:
+    return rng.uniform(0, 100) < percent

@@ -34,6 +34,11 @@ def create_app(services: Services) -> web.Application:
         ],
     )
     app[SERVICES] = services
+
+    async def close_provider(_: web.Application) -> None:
+        await services.provider.close()
+
+    app.on_cleanup.append(close_provider)
     if services.fast_path is not None:
         fast_path = services.fast_path
 

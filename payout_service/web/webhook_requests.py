@@ -13,7 +13,7 @@ from payout_service.web.problems import Problem, field_error, validation_problem
 from payout_service.web.requests import json_object_of
 
 MAX_ID = 128
-_ID_FIELDS = ("event_id", "provider_payout_id", "external_reference")
+_ID_FIELDS = ("event_id", "provider_payout_id", "reference")
 
 
 def json_body(request: web.Request, raw: bytes) -> tuple[dict[str, Any], str]:
@@ -27,12 +27,12 @@ def json_body(request: web.Request, raw: bytes) -> tuple[dict[str, Any], str]:
 
 def provider_webhook(body: dict[str, Any]) -> ProviderWebhook:
     """The contract's fields; others are ignored (a provider may add fields at any time).
-    event_id is required; of provider_payout_id and external_reference at least one."""
+    event_id is required; of provider_payout_id and reference (our payout id) at least one."""
     errors = []
     for name in _ID_FIELDS:
         errors += _id_errors(name, body.get(name), required=name == "event_id")
-    if not body.get("provider_payout_id") and not body.get("external_reference"):
-        errors.append(field_error("provider_payout_id", "or external_reference is required"))
+    if not body.get("provider_payout_id") and not body.get("reference"):
+        errors.append(field_error("provider_payout_id", "or reference is required"))
     status = body.get("status")
     if not isinstance(status, str) or status not in tuple(ProviderStatus):
         errors.append(field_error("status", f"must be one of {', '.join(ProviderStatus)}"))
@@ -45,7 +45,7 @@ def provider_webhook(body: dict[str, Any]) -> ProviderWebhook:
     return ProviderWebhook(
         event_id=body["event_id"],
         provider_payout_id=body.get("provider_payout_id") or None,
-        external_reference=body.get("external_reference") or None,
+        reference=body.get("reference") or None,
         status=ProviderStatus(status),
         occurred_at=occurred_at,
     )

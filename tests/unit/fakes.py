@@ -22,13 +22,13 @@ from payout_service.application.messages import Envelope
 from payout_service.application.ports import (
     RECEIVED,
     AccountLine,
+    AuditRun,
     InboxEvent,
     PageCursor,
     PayoutInstruction,
     ProviderAcceptance,
     ProviderError,
     ProviderPayoutState,
-    ProviderPermanentError,
     ProviderWebhook,
     SendAttemptOutcome,
     StoredResponse,
@@ -36,6 +36,7 @@ from payout_service.application.ports import (
 )
 from payout_service.domain.accounts import Account, EntryKind, LedgerEntry, LedgerLine
 from payout_service.domain.events import DomainEvent
+from payout_service.domain.money import Money, currency
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.provider_report import ReportOutcome
 from payout_service.domain.send_attempts import SendAttemptResult
@@ -127,6 +128,7 @@ class State:
     webhooks: dict[int, StoredWebhook] = field(default_factory=dict)
     webhook_conflicts: list[WebhookConflict] = field(default_factory=list)
     send_attempts: dict[str, list[SendAttempt]] = field(default_factory=dict)
+    provider_audits: list[AuditRun] = field(default_factory=list)
 
     def references(self) -> set[tuple[int, str]]:
         return {(p.user_id, p.external_reference) for p in self.payouts.values()}
@@ -247,12 +249,26 @@ class FakePayoutRepository:
                 return payout.id
         return None
 
-    async def ids_for_external_reference(self, external_reference: str) -> Sequence[str]:
-        """Of any user, at most two: enough to tell one from several."""
-        ids = sorted(
-            p.id for p in self._state.payouts.values() if p.external_reference == external_reference
+    async def needing_review(self, limit: int) -> Sequence[Payout]:
+        flagged = [p for p in self._state.payouts.values() if p.needs_review]
+        flagged.sort(key=lambda p: (p.review_since or p.updated_at, p.id))
+        return copy.deepcopy(flagged[:limit])
+
+    async def unsent_needing_review(self, limit: int) -> Sequence[Payout]:
+        flagged = await self.needing_review(len(self._state.payouts))
+        unsent = [p for p in flagged if p.provider_payout_id is None and not p.status.is_final]
+        return unsent[:limit]
+
+    async def created_since(
+        self, since: datetime, after: PageCursor | None, limit: int
+    ) -> Sequence[Payout]:
+        found = sorted(
+            (p for p in self._state.payouts.values() if p.created_at >= since),
+            key=lambda p: (p.created_at, p.id),
         )
-        return ids[:2]
+        if after is not None:
+            found = [p for p in found if (p.created_at, p.id) > (after.created_at, after.payout_id)]
+        return copy.deepcopy(found[:limit])
 
     async def awaiting_provider_outcome(
         self, updated_before: datetime, limit: int
@@ -496,6 +512,26 @@ class FakeSendAttemptLog:
         attempts = sorted(self._state.send_attempts.get(payout_id, []), key=lambda a: a.number)
         return [a.result for a in attempts]
 
+    async def last_outcome(self, payout_id: str) -> SendAttemptOutcome | None:
+        attempts = sorted(self._state.send_attempts.get(payout_id, []), key=lambda a: a.number)
+        if not attempts:
+            return None
+        a = attempts[-1]
+        return SendAttemptOutcome(
+            a.result, a.http_status, a.error_type, a.error_message, a.provider_payout_id
+        )
+
+
+class FakeProviderAudits:
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    async def record(self, run: AuditRun) -> None:
+        self._state.provider_audits.append(run)
+
+    async def latest(self) -> AuditRun | None:
+        return self._state.provider_audits[-1] if self._state.provider_audits else None
+
 
 class FakeUnitOfWork:
     """One transaction over a FakeDatabase: a private copy, published only by commit()."""
@@ -510,6 +546,7 @@ class FakeUnitOfWork:
     ledger: FakeLedgerHistory
     webhooks: FakeWebhookInbox
     send_attempts: FakeSendAttemptLog
+    provider_audits: FakeProviderAudits
 
     def __init__(self, database: FakeDatabase, headers: Mapping[str, str] | None = None) -> None:
         self._database = database
@@ -529,6 +566,7 @@ class FakeUnitOfWork:
         self.ledger = FakeLedgerHistory(self._work)
         self.webhooks = FakeWebhookInbox(self._work, database.next_id)
         self.send_attempts = FakeSendAttemptLog(self._work)
+        self.provider_audits = FakeProviderAudits(self._work)
         return self
 
     async def __aexit__(
@@ -574,11 +612,15 @@ class FakeProviderClient:
     set, runs once during the next send_payout, before it answers: what happens elsewhere while
     the provider is being called. get_payout answers from `payouts` by provider_payout_id, a
     ProviderError there is raised, an unknown id is not_found, as the real provider's 404 is.
-    `sent` and `asked` record the calls."""
+    find_payout answers from the same records by reference (None: never taken), unless
+    `lookups` holds a ProviderError for that reference. `sent`, `asked` and `looked_up` record
+    the calls."""
 
     def __init__(self) -> None:
         self.sent: list[PayoutInstruction] = []
         self.asked: list[str] = []
+        self.looked_up: list[str] = []
+        self.lookups: dict[str, ProviderError] = {}
         self.payouts: dict[str, ProviderPayoutState | ProviderError] = {}
         self.while_sending: Callable[[], Awaitable[None]] | None = None
         self._answers: deque[ProviderAcceptance | ProviderError] = deque()
@@ -604,10 +646,19 @@ class FakeProviderClient:
         self.asked.append(provider_payout_id)
         answer = self.payouts.get(provider_payout_id)
         if answer is None:
-            raise ProviderPermanentError("not_found", f"no payout {provider_payout_id}", 404)
+            raise ProviderError("not_found", f"no payout {provider_payout_id}", 404)
         if isinstance(answer, ProviderError):
             raise answer
         return answer
+
+    async def find_payout(self, reference: str) -> ProviderPayoutState | None:
+        self.looked_up.append(reference)
+        if reference in self.lookups:
+            raise self.lookups[reference]
+        for answer in self.payouts.values():
+            if isinstance(answer, ProviderPayoutState) and answer.reference == reference:
+                return answer
+        return None
 
 
 class FakeProviderSendQueue:
@@ -648,9 +699,36 @@ class RecordingMetrics:
         self.counted.append(("webhook_processed", result))
 
 
+# The moment a FakeClock starts at unless told otherwise, and new payouts are created at.
+START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def new_payout(
+    payout_id: str = "p-1",
+    *,
+    user_id: int = 7,
+    amount_minor: int = 15000,
+    currency_code: str = "USD",
+    external_reference: str | None = None,
+    now: datetime = START,
+) -> Payout:
+    """A new pending payout to wallet W-1, its payout.created event pending. Its external
+    reference, unless given, follows its id: ref-1 for p-1, ref-9 for p-9."""
+    if external_reference is None:
+        external_reference = f"ref-{payout_id.removeprefix('p-')}"
+    return Payout.create(
+        payout_id=payout_id,
+        user_id=user_id,
+        amount=Money(amount_minor, currency(currency_code)),
+        wallet="W-1",
+        external_reference=external_reference,
+        now=now,
+    )
+
+
 class FakeClock:
     def __init__(self, now: datetime | None = None) -> None:
-        self.moment = now or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+        self.moment = now or START
 
     def now(self) -> datetime:
         return self.moment

@@ -10,34 +10,24 @@ from payout_service.application.event_routes import WEBHOOK_RECEIVED
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import ProviderWebhook
 from payout_service.domain import events
-from payout_service.domain.money import Money, currency
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
 from tests.unit.fakes import (
+    START,
     FakeClock,
     FakeDatabase,
     FakeUnitOfWorkFactory,
     RecordingMetrics,
     StoredWebhook,
+    new_payout,
 )
 
-NOW = FakeClock().now()
 HEADERS = {"request_id": "req-webhook"}
 
 
 @pytest.fixture
-def database() -> FakeDatabase:
-    return FakeDatabase()
-
-
-@pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(NOW + timedelta(hours=1))
-
-
-@pytest.fixture
-def metrics() -> RecordingMetrics:
-    return RecordingMetrics()
+    return FakeClock(START + timedelta(hours=1))
 
 
 @pytest.fixture
@@ -50,37 +40,30 @@ def given_payout(
     change: Callable[[Payout], None],
     payout_id: str = "p-1",
     user_id: int = 7,
-    external_reference: str = "ref-1",
+    external_reference: str | None = None,
 ) -> None:
-    payout = Payout.create(
-        payout_id=payout_id,
-        user_id=user_id,
-        amount=Money(15000, currency("USD")),
-        wallet="W-1",
-        external_reference=external_reference,
-        now=NOW,
-    )
+    payout = new_payout(payout_id, user_id=user_id, external_reference=external_reference)
     change(payout)
     database.add_payout(payout)
 
 
 def accepted(payout: Payout) -> None:
-    payout.start_processing(NOW)
-    payout.record_provider_acceptance("prov-1", NOW)
+    payout.start_processing(START)
+    payout.record_provider_acceptance("prov-1", START)
 
 
 async def given_webhook(
     database: FakeDatabase,
     event_id: str,
     status: ProviderStatus,
-    occurred_at: datetime = NOW,
+    occurred_at: datetime = START,
     provider_payout_id: str | None = "prov-1",
-    external_reference: str | None = "ref-1",
+    reference: str | None = "p-1",
 ) -> Envelope:
     """The webhook stored in the inbox, and its provider.webhook.received message."""
-    webhook = ProviderWebhook(event_id, provider_payout_id, external_reference, status, occurred_at)
+    webhook = ProviderWebhook(event_id, provider_payout_id, reference, status, occurred_at)
     async with FakeUnitOfWorkFactory(database)() as uow:
-        inbox_id = await uow.webhooks.add(webhook, "{}", f"hash-{event_id}", NOW)
+        inbox_id = await uow.webhooks.add(webhook, "{}", f"hash-{event_id}", START)
         await uow.commit()
     return Envelope(
         message_id=f"msg-{event_id}",
@@ -89,7 +72,7 @@ async def given_webhook(
         aggregate_id=str(inbox_id),
         payload={"inbox_event_id": inbox_id, "event_id": event_id},
         headers=HEADERS,
-        occurred_at=NOW,
+        occurred_at=START,
     )
 
 
@@ -119,7 +102,7 @@ async def test_a_final_webhook_finishes_an_accepted_payout_and_marks_its_row_app
     # Then the payout is finished, its event carries the message's headers
     assert consumed is True
     payout = stored(database)
-    assert (payout.status, payout.provider_status_at) == (final, NOW)
+    assert (payout.status, payout.provider_status_at) == (final, START)
     finished = [r.headers for r in database.committed.outbox if r.event.name == event_name]
     assert finished == [HEADERS]
     # And the row records what applying it did
@@ -143,21 +126,22 @@ async def test_a_processing_webhook_records_the_providers_status_only(apply, dat
     assert (payout.status, payout.provider_status, payout.provider_status_at) == (
         PayoutStatus.PROCESSING,
         "processing",
-        NOW,
+        START,
     )
     assert inbox_row(database, envelope).result == "applied"
     assert database.committed.events_of("p-1")[-1] == events.PAYOUT_PROVIDER_ACCEPTED
 
 
 async def test_a_report_older_than_the_last_applied_one_is_recorded_stale(apply, database):
-    # Given a payout whose last applied report happened at NOW
+    # Given a payout whose last applied report happened two minutes after it was created
+    last = START + timedelta(minutes=2)
     given_payout(
-        database, lambda p: (accepted(p), p.record_provider_status("processing", NOW, NOW))
+        database, lambda p: (accepted(p), p.record_provider_status("processing", last, last))
     )
     before = stored(database)
     # When a success that happened a minute earlier arrives
     envelope = await given_webhook(
-        database, "evt-old", ProviderStatus.SUCCESS, NOW - timedelta(minutes=1)
+        database, "evt-old", ProviderStatus.SUCCESS, last - timedelta(minutes=1)
     )
     await apply(envelope)
     # Then the row says stale and why; the payout is as it was
@@ -169,22 +153,24 @@ async def test_a_report_older_than_the_last_applied_one_is_recorded_stale(apply,
 
 async def test_a_report_contradicting_a_final_payout_is_recorded_as_a_conflict(apply, database):
     # Given a payout that failed
-    given_payout(database, lambda p: (accepted(p), p.fail("refused", NOW)))
+    given_payout(database, lambda p: (accepted(p), p.fail("refused", START)))
     before = stored(database)
     # When the provider reports it succeeded
     envelope = await given_webhook(database, "evt-1", ProviderStatus.SUCCESS)
     await apply(envelope)
-    # Then the conflict is recorded for an operator and the payout does not change
+    # Then the conflict is recorded and flagged for an operator; the payout stays failed
     row = inbox_row(database, envelope)
     assert (row.result, row.payout_id) == ("conflict", "p-1")
-    assert stored(database) == before
+    payout = stored(database)
+    assert (payout.status, payout.last_error) == (before.status, before.last_error)
+    assert payout.needs_review and "reported success" in (payout.review_reason or "")
     assert events.PAYOUT_SUCCEEDED not in database.committed.events_of("p-1")
 
 
 async def test_a_webhook_naming_no_known_payout_is_recorded_not_found(apply, database):
     given_payout(database, accepted)
     envelope = await given_webhook(
-        database, "evt-1", ProviderStatus.SUCCESS, NOW, "prov-9", "ref-9"
+        database, "evt-1", ProviderStatus.SUCCESS, START, "prov-9", "p-9"
     )
 
     await apply(envelope)
@@ -195,16 +181,33 @@ async def test_a_webhook_naming_no_known_payout_is_recorded_not_found(apply, dat
     assert stored(database).status is PayoutStatus.PROCESSING
 
 
-async def test_a_reference_shared_by_two_users_payouts_is_recorded_ambiguous(apply, database):
+async def test_a_clients_external_reference_never_names_a_payout(apply, database):
     # Given two users' payouts with the same external_reference, neither accepted yet
-    given_payout(database, lambda p: p.start_processing(NOW), "p-1", user_id=7)
-    given_payout(database, lambda p: p.start_processing(NOW), "p-2", user_id=8)
-    # When a webhook names only that reference
-    envelope = await given_webhook(database, "evt-1", ProviderStatus.SUCCESS, NOW, None, "ref-1")
+    given_payout(database, lambda p: p.start_processing(START), "p-1", user_id=7)
+    given_payout(
+        database, lambda p: p.start_processing(START), "p-2", user_id=8, external_reference="ref-1"
+    )
+    # When a webhook names only that client reference, not our payout id
+    envelope = await given_webhook(database, "evt-1", ProviderStatus.FAILED, START, None, "ref-1")
     await apply(envelope)
-    # Then neither payout is touched
-    assert inbox_row(database, envelope).result == "payout_ambiguous"
+    # Then no payout is found, and neither is touched
+    assert inbox_row(database, envelope).result == "payout_not_found"
     assert {stored(database, p).status for p in ("p-1", "p-2")} == {PayoutStatus.PROCESSING}
+
+
+async def test_a_webhook_about_another_provider_payout_is_a_conflict_for_an_operator(
+    apply, database
+):
+    # Given a payout the provider accepted as prov-1
+    given_payout(database, accepted)
+    # When a signed failed webhook names provider payout prov-2 with this payout's reference
+    envelope = await given_webhook(database, "evt-1", ProviderStatus.FAILED, START, "prov-2", "p-1")
+    await apply(envelope)
+    # Then it is a conflict: the payout stays processing with its funds held, for an operator
+    assert inbox_row(database, envelope).result == "conflict"
+    payout = stored(database)
+    assert (payout.status, payout.needs_review) == (PayoutStatus.PROCESSING, True)
+    assert events.PAYOUT_FAILED not in database.committed.events_of("p-1")
 
 
 async def test_a_redelivered_message_is_not_applied_twice(apply, database, metrics):
@@ -237,16 +240,16 @@ async def test_an_inbox_pass_applies_the_unprocessed_rows_oldest_first(apply, da
         given_payout(
             database,
             lambda p, n=n: (
-                p.start_processing(NOW),
-                p.record_provider_acceptance(f"prov-{n}", NOW),
+                p.start_processing(START),
+                p.record_provider_acceptance(f"prov-{n}", START),
             ),
             f"p-{n}",
             external_reference=f"ref-{n}",
         )
-    done = await given_webhook(database, "evt-1", ProviderStatus.SUCCESS, NOW, "prov-1", "ref-1")
+    done = await given_webhook(database, "evt-1", ProviderStatus.SUCCESS, START, "prov-1", "p-1")
     await apply(done)
-    second = await given_webhook(database, "evt-2", ProviderStatus.FAILED, NOW, "prov-2", "ref-2")
-    third = await given_webhook(database, "evt-3", ProviderStatus.SUCCESS, NOW, "prov-3", "ref-3")
+    second = await given_webhook(database, "evt-2", ProviderStatus.FAILED, START, "prov-2", "p-2")
+    third = await given_webhook(database, "evt-3", ProviderStatus.SUCCESS, START, "prov-3", "p-3")
     # When an inbox pass runs
     results = await apply.process_pending(limit=10)
     # Then the two others are applied, in the order they arrived
@@ -267,15 +270,28 @@ async def test_a_not_found_row_is_retried_only_when_asked_and_then_teaches_the_p
 ):
     # Given a webhook applied before its payout was known: not found
     envelope = await given_webhook(
-        database, "evt-1", ProviderStatus.SUCCESS, NOW, "prov-9", "ref-9"
+        database, "evt-1", ProviderStatus.SUCCESS, START, "prov-9", "p-9"
     )
     await apply(envelope)
     # And then the payout, processing without the provider's id yet
-    given_payout(database, lambda p: p.start_processing(NOW), "p-9", external_reference="ref-9")
+    given_payout(database, lambda p: p.start_processing(START), "p-9", external_reference="ref-9")
     # When an ordinary pass runs, the row is left; a pass retrying not-found rows applies it
     assert await apply.process_pending(limit=10) == []
     retried = await apply.process_pending(limit=10, retry_not_found=True)
-    # Then the payout found by its reference succeeded and learnt its provider id
+    # Then the payout named by its reference succeeded and learnt its provider id
     assert [(r.result, r.payout_id) for r in retried] == [("applied", "p-9")]
     payout = stored(database, "p-9")
     assert (payout.status, payout.provider_payout_id) == (PayoutStatus.SUCCESS, "prov-9")
+
+
+async def test_a_not_found_report_dated_before_its_payout_existed_is_never_applied(apply, database):
+    # Given a failed webhook stored before its payout existed, dated before it too
+    early = START - timedelta(minutes=1)
+    envelope = await given_webhook(database, "evt-1", ProviderStatus.FAILED, early, None, "p-9")
+    await apply(envelope)
+    given_payout(database, lambda p: p.start_processing(START), "p-9")
+    # When a pass retries the not-found rows
+    retried = await apply.process_pending(limit=10, retry_not_found=True)
+    # Then the report is stale: the payout is still processing, its funds held
+    assert [r.result for r in retried] == ["stale"]
+    assert stored(database, "p-9").status is PayoutStatus.PROCESSING

@@ -7,33 +7,30 @@ import pytest
 
 from payout_service.application.cancel_payout import CancelPayout
 from payout_service.application.errors import NotFound, PayoutNotCancellable
+from payout_service.application.ports import ProviderOutcomeUnknown, ProviderPayoutState
 from payout_service.application.send_payout import SendOutcome, SendPayout
 from payout_service.application.send_retry_policy import RetryPolicy
 from payout_service.domain import events
-from payout_service.domain.money import Money, currency
 from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.provider_report import ProviderStatus
 from payout_service.domain.send_attempts import SendAttemptResult
 from tests.unit.fakes import (
+    START,
     FakeClock,
     FakeDatabase,
     FakeProviderClient,
     FakeProviderSendQueue,
     FakeUnitOfWorkFactory,
+    new_payout,
 )
 
 USER = 7
-NOW = FakeClock().now()
 CANCEL_HEADERS = {"request_id": "req-cancel"}
 
 
 @pytest.fixture
-def database() -> FakeDatabase:
-    return FakeDatabase()
-
-
-@pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(NOW + timedelta(minutes=1))
+    return FakeClock(START + timedelta(minutes=1))
 
 
 @pytest.fixture
@@ -42,8 +39,13 @@ def sends() -> FakeProviderSendQueue:
 
 
 @pytest.fixture
-def cancel(database: FakeDatabase, clock: FakeClock, sends: FakeProviderSendQueue) -> CancelPayout:
-    return CancelPayout(FakeUnitOfWorkFactory(database), clock, sends)
+def cancel(
+    database: FakeDatabase,
+    clock: FakeClock,
+    sends: FakeProviderSendQueue,
+    provider: FakeProviderClient,
+) -> CancelPayout:
+    return CancelPayout(FakeUnitOfWorkFactory(database), clock, sends, provider)
 
 
 def given(
@@ -53,17 +55,10 @@ def given(
 ) -> str:
     """A payout of USER, changed as asked, with those send attempts; returns the message id of
     its payout.created."""
-    payout = Payout.create(
-        payout_id="p-1",
-        user_id=USER,
-        amount=Money(15000, currency("USD")),
-        wallet="W-1",
-        external_reference="ref-1",
-        now=NOW,
-    )
+    payout = new_payout(user_id=USER)
     change(payout)
     database.add_payout(payout)
-    database.add_send_attempts("p-1", attempts, NOW)
+    database.add_send_attempts("p-1", attempts, START)
     return database.committed.outbox[0].message_id
 
 
@@ -72,7 +67,7 @@ def stored(database: FakeDatabase) -> Payout:
 
 
 def processing(payout: Payout) -> None:
-    payout.start_processing(NOW)
+    payout.start_processing(START)
 
 
 async def test_a_pending_payout_is_cancelled_and_its_queued_send_aborted(
@@ -109,30 +104,24 @@ async def test_a_payout_whose_sends_were_only_refused_for_now_can_be_cancelled(c
     ("change", "attempts", "reason"),
     [
         pytest.param(
-            lambda p: (p.start_processing(NOW), p.record_provider_acceptance("prov-1", NOW)),
+            lambda p: (p.start_processing(START), p.record_provider_acceptance("prov-1", START)),
             [SendAttemptResult.ACCEPTED],
             "accepted by the provider",
             id="accepted-by-the-provider",
         ),
         pytest.param(
-            lambda p: (p.start_processing(NOW), p.succeed(NOW)), [], "final", id="final-succeeded"
+            lambda p: (p.start_processing(START), p.succeed(START)),
+            [],
+            "final",
+            id="final-succeeded",
         ),
         pytest.param(
-            lambda p: (p.start_processing(NOW), p.fail("refused", NOW)),
+            lambda p: (p.start_processing(START), p.fail("refused", START)),
             [],
             "final",
             id="final-failed",
         ),
         pytest.param(processing, [SendAttemptResult.SENDING], "being sent", id="being-sent"),
-        pytest.param(
-            processing,
-            [SendAttemptResult.NO_ANSWER, SendAttemptResult.TEMPORARY_ERROR],
-            "may already hold",
-            id="an-attempt-got-no-answer",
-        ),
-        pytest.param(
-            processing, [SendAttemptResult.UNKNOWN], "may already hold", id="a-sender-died-mid-call"
-        ),
     ],
 )
 async def test_a_payout_the_provider_has_or_may_hold_is_not_cancellable(
@@ -201,3 +190,60 @@ async def test_a_cancel_while_the_provider_is_being_called_is_refused_and_the_se
         PayoutStatus.PROCESSING,
         "prov-1",
     )
+
+
+UNANSWERED = [
+    pytest.param([SendAttemptResult.NO_ANSWER, SendAttemptResult.TEMPORARY_ERROR], id="timeout"),
+    pytest.param([SendAttemptResult.AMBIGUOUS], id="http-500"),
+    pytest.param([SendAttemptResult.UNKNOWN], id="a-sender-died-mid-call"),
+]
+
+
+@pytest.mark.parametrize("attempts", UNANSWERED)
+async def test_a_payout_the_provider_may_hold_is_not_cancelled_while_the_provider_is_silent(
+    cancel, database, sends, provider, attempts
+):
+    # Given a payout an attempt of which got no definite answer, and a provider that does not
+    # answer the lookup either
+    given(database, processing, attempts)
+    provider.lookups["p-1"] = ProviderOutcomeUnknown("server_error", "HTTP 503", 503)
+    # When its owner tries to cancel it, the refusal says why
+    with pytest.raises(PayoutNotCancellable, match="may already hold"):
+        await cancel(USER, "p-1", CANCEL_HEADERS)
+    # Then it is still processing, funds held, and flagged for an operator
+    payout = stored(database)
+    assert (payout.status, payout.needs_review) == (PayoutStatus.PROCESSING, True)
+    assert events.PAYOUT_CANCELLED not in database.committed.events_of("p-1")
+    assert sends.cancelled == []
+
+
+@pytest.mark.parametrize("attempts", UNANSWERED)
+async def test_a_payout_the_provider_never_took_is_cancelled_after_asking(
+    cancel, database, provider, attempts
+):
+    # Given a payout an attempt of which got no definite answer, and a provider whose lookup
+    # says it never took it
+    given(database, processing, attempts)
+    # When its owner cancels it
+    cancelled = await cancel(USER, "p-1", CANCEL_HEADERS)
+    # Then the provider was asked first, and the payout is cancelled
+    assert provider.looked_up == ["p-1"]
+    assert cancelled.status is PayoutStatus.CANCELLED
+    assert database.committed.events_of("p-1")[-1] == events.PAYOUT_CANCELLED
+
+
+async def test_a_payout_the_provider_holds_is_not_cancelled_and_adopts_the_providers_record(
+    cancel, database, provider
+):
+    # Given a payout whose send got an HTTP 500 after the provider took it
+    given(database, processing, [SendAttemptResult.AMBIGUOUS])
+    provider.payouts["prv-7"] = ProviderPayoutState(
+        "prv-7", ProviderStatus.PROCESSING, START + timedelta(seconds=1), reference="p-1"
+    )
+    # When its owner tries to cancel it, the refusal names the provider's payout
+    with pytest.raises(PayoutNotCancellable, match="prv-7"):
+        await cancel(USER, "p-1", CANCEL_HEADERS)
+    # Then the payout holds the provider's id and is not cancelled
+    payout = stored(database)
+    assert (payout.status, payout.provider_payout_id) == (PayoutStatus.PROCESSING, "prv-7")
+    assert events.PAYOUT_CANCELLED not in database.committed.events_of("p-1")

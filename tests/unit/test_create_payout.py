@@ -34,11 +34,6 @@ def database() -> FakeDatabase:
     return database
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 def use_case(database: FakeDatabase, clock: FakeClock) -> CreatePayout:
     return CreatePayout(
         FakeUnitOfWorkFactory(database), clock, SequentialIds(), max_amount=1_000_000, key_ttl=TTL

@@ -6,29 +6,33 @@ from datetime import timedelta
 import pytest
 
 from payout_service.application.give_up_sending import GiveUpSending
+from payout_service.application.ports import ProviderOutcomeUnknown, ProviderPayoutState
 from payout_service.domain import events
-from payout_service.domain.money import Money, currency
 from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.provider_report import ProviderStatus
 from payout_service.domain.send_attempts import SendAttemptResult
-from tests.unit.fakes import FakeClock, FakeDatabase, FakeUnitOfWorkFactory
+from tests.unit.fakes import (
+    START,
+    FakeClock,
+    FakeDatabase,
+    FakeProviderClient,
+    FakeUnitOfWorkFactory,
+    new_payout,
+)
 
-NOW = FakeClock().now()
 HEADERS = {"request_id": "req-give-up"}
 
 
 @pytest.fixture
-def database() -> FakeDatabase:
-    return FakeDatabase()
-
-
-@pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(NOW + timedelta(hours=1))
+    return FakeClock(START + timedelta(hours=1))
 
 
 @pytest.fixture
-def give_up(database: FakeDatabase, clock: FakeClock) -> GiveUpSending:
-    return GiveUpSending(FakeUnitOfWorkFactory(database), clock)
+def give_up(
+    database: FakeDatabase, clock: FakeClock, provider: FakeProviderClient
+) -> GiveUpSending:
+    return GiveUpSending(FakeUnitOfWorkFactory(database), clock, provider)
 
 
 def given(
@@ -36,17 +40,10 @@ def given(
     change: Callable[[Payout], None] = lambda p: None,
     attempts: Sequence[SendAttemptResult] = (),
 ) -> None:
-    payout = Payout.create(
-        payout_id="p-1",
-        user_id=7,
-        amount=Money(15000, currency("USD")),
-        wallet="W-1",
-        external_reference="ref-1",
-        now=NOW,
-    )
+    payout = new_payout()
     change(payout)
     database.add_payout(payout)
-    database.add_send_attempts("p-1", attempts, NOW)
+    database.add_send_attempts("p-1", attempts, START)
 
 
 def stored(database: FakeDatabase) -> Payout:
@@ -54,8 +51,8 @@ def stored(database: FakeDatabase) -> Payout:
 
 
 def retried(payout: Payout) -> None:
-    payout.start_processing(NOW)
-    payout.record_send_failure("503 from the provider", NOW + timedelta(minutes=5), NOW)
+    payout.start_processing(START)
+    payout.record_send_failure("503 from the provider", START + timedelta(minutes=5), START)
 
 
 async def test_a_payout_the_provider_refused_each_time_is_failed(give_up, database, clock):
@@ -89,10 +86,12 @@ async def test_a_payout_never_sent_is_failed_with_the_last_error(give_up, databa
     [SendAttemptResult.NO_ANSWER, SendAttemptResult.UNKNOWN, SendAttemptResult.SENDING],
 )
 async def test_a_payout_the_provider_may_hold_is_flagged_for_review_not_failed(
-    give_up, database, unanswered
+    give_up, database, provider, unanswered
 ):
-    # Given a payout one of whose attempts never got its answer
+    # Given a payout one of whose attempts never got its answer, and a provider that does not
+    # answer about it either
     given(database, retried, [unanswered, SendAttemptResult.TEMPORARY_ERROR])
+    provider.lookups["p-1"] = ProviderOutcomeUnknown("timeout", "no answer")
     # When the provider-send gives up
     failed_now = await give_up("p-1", attempts=2, last_error="SendRetryLater", headers=HEADERS)
     # Then the payout stays processing, flagged for an operator, with no retry planned and no
@@ -105,18 +104,60 @@ async def test_a_payout_the_provider_may_hold_is_flagged_for_review_not_failed(
         None,
     )
     assert "may hold the payout" in (payout.last_error or "")
-    assert database.committed.events_of("p-1") == [events.PAYOUT_CREATED]
+    assert payout.review_reason == payout.last_error
+    assert database.committed.events_of("p-1") == [
+        events.PAYOUT_CREATED,
+        events.PAYOUT_NEEDS_REVIEW,
+    ]
+    assert provider.looked_up == ["p-1"]
+
+
+async def test_a_payout_the_provider_never_took_fails_after_an_unknown_answer(
+    give_up, database, provider
+):
+    # Given a payout whose first attempt got a 500, and a provider whose lookup says it never
+    # took it
+    given(database, retried, [SendAttemptResult.AMBIGUOUS, SendAttemptResult.TEMPORARY_ERROR])
+    # When the provider-send gives up
+    failed_now = await give_up("p-1", attempts=2, last_error="SendRetryLater", headers=HEADERS)
+    # Then the provider was asked, and only its "never taken" fails the payout
+    assert failed_now is True
+    assert provider.looked_up == ["p-1"]
+    payout = stored(database)
+    assert payout.status is PayoutStatus.FAILED
+    assert "the provider has no record of it" in (payout.last_error or "")
+
+
+async def test_a_payout_the_provider_holds_adopts_its_record_instead_of_failing(
+    give_up, database, provider
+):
+    # Given a payout whose attempt timed out, which the provider did take and is paying
+    given(database, retried, [SendAttemptResult.NO_ANSWER])
+    provider.payouts["prv-9"] = ProviderPayoutState(
+        "prv-9", ProviderStatus.PROCESSING, START + timedelta(seconds=5), reference="p-1"
+    )
+    # When the provider-send gives up
+    failed_now = await give_up("p-1", attempts=8, last_error="SendRetryLater", headers=HEADERS)
+    # Then the payout is not failed: it holds the provider's id and waits for its outcome
+    assert failed_now is False
+    payout = stored(database)
+    assert (payout.status, payout.provider_payout_id, payout.needs_review) == (
+        PayoutStatus.PROCESSING,
+        "prv-9",
+        False,
+    )
+    assert database.committed.events_of("p-1")[-1] == events.PAYOUT_PROVIDER_ACCEPTED
 
 
 @pytest.mark.parametrize(
     "change",
     [
         pytest.param(
-            lambda p: (p.start_processing(NOW), p.record_provider_acceptance("prov-1", NOW)),
+            lambda p: (p.start_processing(START), p.record_provider_acceptance("prov-1", START)),
             id="accepted",
         ),
-        pytest.param(lambda p: (p.start_processing(NOW), p.succeed(NOW)), id="succeeded"),
-        pytest.param(lambda p: p.cancel(NOW), id="cancelled"),
+        pytest.param(lambda p: (p.start_processing(START), p.succeed(START)), id="succeeded"),
+        pytest.param(lambda p: p.cancel(START), id="cancelled"),
     ],
 )
 async def test_a_payout_accepted_or_finished_meanwhile_is_left_as_it_is(give_up, database, change):

@@ -1,14 +1,13 @@
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from payout_service.domain.errors import IllegalTransition
-from payout_service.domain.money import Money, currency
 from payout_service.domain.payout import Payout, PayoutStatus
+from tests.unit.fakes import START, new_payout
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-LATER = T0 + timedelta(minutes=5)
+LATER = START + timedelta(minutes=5)
 
 Action = Callable[[Payout], None]
 
@@ -21,30 +20,19 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def new_payout() -> Payout:
-    return Payout.create(
-        payout_id="p-1",
-        user_id=123,
-        amount=Money(15000, currency("USD")),
-        wallet="W1",
-        external_reference="ref-1",
-        now=T0,
-    )
-
-
 def payout_in(state: str) -> Payout:
     """A payout brought to `state` through legal transitions, its events cleared."""
     payout = new_payout()
     if state != "pending":
-        payout.start_processing(T0)
+        payout.start_processing(START)
     if state in {"accepted", "success", "failed"}:
-        payout.record_provider_acceptance("prov-1", T0)
+        payout.record_provider_acceptance("prov-1", START)
     if state == "success":
-        payout.succeed(T0)
+        payout.succeed(START)
     elif state == "failed":
-        payout.fail("declined", T0)
+        payout.fail("declined", START)
     elif state == "cancelled":
-        payout.cancel(T0)
+        payout.cancel(START)
     payout.events.clear()
     return payout
 
@@ -163,7 +151,7 @@ def test_failure_keeps_its_reason_in_the_event_and_on_the_payout():
 def test_provider_acceptance_records_the_provider_id_and_clears_the_retry():
     # Given a processing payout whose first send failed temporarily
     payout = payout_in("processing")
-    payout.record_send_failure("timeout", LATER, T0)
+    payout.record_send_failure("timeout", LATER, START)
     # When the provider accepts it
     payout.record_provider_acceptance("prov-9", LATER)
     # Then the provider's id is kept and the pending retry is gone
@@ -177,8 +165,8 @@ def test_provider_acceptance_records_the_provider_id_and_clears_the_retry():
 def test_a_payout_flagged_for_review_is_cleared_by_the_providers_outcome(outcome):
     # Given a payout whose sending gave up without knowing whether the provider holds it
     payout = new_payout()
-    payout.start_processing(T0)
-    payout.flag_for_review(T0)
+    payout.start_processing(START)
+    payout.flag_for_review("the provider never answered", START)
     assert payout.needs_review and payout.next_retry_at is None
 
     # When the provider's outcome arrives at last
@@ -186,3 +174,4 @@ def test_a_payout_flagged_for_review_is_cleared_by_the_providers_outcome(outcome
 
     # Then there is nothing left for an operator to check
     assert payout.status.is_final and not payout.needs_review
+    assert (payout.review_reason, payout.review_since) == (None, None)

@@ -1,4 +1,5 @@
-"""What each provider answer means: accepted, temporary (retry) or permanent (give up)."""
+"""What each provider answer means: accepted, refused for good, not taken for now (retry), or
+unknown (the provider may hold the payout: retry under the same key, never release on a guess)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from payout_service.application.ports import ProviderPermanentError, ProviderTemporaryError
+from payout_service.application.ports import (
+    ProviderError,
+    ProviderOutcomeUnknown,
+    ProviderPermanentError,
+    ProviderTemporaryError,
+)
 from payout_service.domain.provider_report import ProviderStatus
 from payout_service.infrastructure.provider.classification import (
+    classify_lookup,
     classify_send,
     classify_status,
     parse_retry_after,
@@ -46,20 +53,21 @@ def test_2xx_with_the_expected_fields_is_accepted(status: int) -> None:
         b"",
     ],
 )
-def test_a_2xx_that_breaks_the_contract_is_permanent(answer: bytes) -> None:
-    with pytest.raises(ProviderPermanentError) as refused:
+def test_a_2xx_that_breaks_the_contract_is_unknown_not_a_refusal(answer: bytes) -> None:
+    # A 2xx means the provider took the payout: its broken body cannot say it did not
+    with pytest.raises(ProviderOutcomeUnknown) as unknown:
         classify_send(202, None, answer, NOW)
-    assert refused.value.reason == "malformed_response"
-    assert refused.value.http_status == 202
+    assert unknown.value.reason == "malformed_response"
+    assert unknown.value.http_status == 202
 
 
-def test_429_is_temporary_and_carries_retry_after_seconds() -> None:
+def test_429_is_not_taken_for_now_and_carries_retry_after_seconds() -> None:
     with pytest.raises(ProviderTemporaryError) as later:
         classify_send(429, "7", body(error="rate_limited"), NOW)
     assert later.value.reason == "rate_limited"
     assert later.value.retry_after == timedelta(seconds=7)
     assert later.value.http_status == 429
-    assert later.value.answer_lost is False
+    assert not isinstance(later.value, ProviderOutcomeUnknown)
 
 
 def test_429_with_an_http_date_waits_until_then() -> None:
@@ -76,19 +84,36 @@ def test_429_without_a_usable_retry_after_leaves_the_wait_to_the_backoff() -> No
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_5xx_is_temporary(status: int) -> None:
-    with pytest.raises(ProviderTemporaryError) as later:
+def test_5xx_is_unknown_the_provider_may_have_committed(status: int) -> None:
+    with pytest.raises(ProviderOutcomeUnknown) as unknown:
         classify_send(status, None, b"upstream down", NOW)
-    assert later.value.reason == "server_error"
-    assert later.value.retry_after is None
+    assert unknown.value.reason == "server_error"
+    assert unknown.value.retry_after is None
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
-def test_other_4xx_are_permanent(status: int) -> None:
+@pytest.mark.parametrize("status", [400, 422])
+def test_400_and_422_with_the_providers_error_code_are_definite_refusals(status: int) -> None:
     with pytest.raises(ProviderPermanentError) as refused:
         classify_send(status, None, body(error="payout_rejected"), NOW)
     assert refused.value.http_status == status
     assert "payout_rejected" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "reason"),
+    [
+        (409, body(error="conflict"), "conflict"),
+        (400, b"<html>bad gateway</html>", "unexpected_status"),
+        (422, body(message="no code"), "unexpected_status"),
+        (401, body(error="unauthorized"), "unexpected_status"),
+        (404, body(error="not_found"), "unexpected_status"),
+        (302, b"", "unexpected_status"),
+    ],
+)
+def test_409_and_anything_undocumented_are_unknown(status: int, answer: bytes, reason: str) -> None:
+    with pytest.raises(ProviderOutcomeUnknown) as unknown:
+        classify_send(status, None, answer, NOW)
+    assert (unknown.value.reason, unknown.value.http_status) == (reason, status)
 
 
 def test_retry_after_in_the_past_means_now() -> None:
@@ -112,13 +137,42 @@ def test_a_status_answer_maps_to_the_payouts_view(
     assert (state.provider_payout_id, state.status, state.since) == ("prv_1", expected, NOW)
 
 
-def test_a_status_answer_with_an_unknown_status_is_permanent() -> None:
+def test_a_status_answer_with_an_unknown_status_is_no_answer() -> None:
     answer = body(provider_payout_id="prv_1", status="lost", updated_at=NOW.isoformat())
-    with pytest.raises(ProviderPermanentError):
+    with pytest.raises(ProviderError):
         classify_status(200, None, answer, NOW)
 
 
-def test_an_unknown_payout_is_permanent_and_said_so() -> None:
-    with pytest.raises(ProviderPermanentError) as refused:
+def test_an_unknown_payout_is_said_so() -> None:
+    with pytest.raises(ProviderError) as missing:
         classify_status(404, None, body(error="not_found"), NOW)
-    assert refused.value.reason == "not_found"
+    assert missing.value.reason == "not_found"
+
+
+def test_a_lookup_by_reference_gives_the_record_with_what_it_pays() -> None:
+    answer = body(
+        provider_payout_id="prv_1",
+        reference="p-1",
+        status="success",
+        amount="150.00",
+        currency="USD",
+        updated_at=NOW.isoformat(),
+    )
+    record = classify_lookup(200, None, answer, NOW)
+    assert record is not None
+    assert (record.reference, record.status, record.amount, record.currency) == (
+        "p-1",
+        ProviderStatus.SUCCESS,
+        "150.00",
+        "USD",
+    )
+
+
+def test_a_lookup_404_means_never_taken() -> None:
+    assert classify_lookup(404, None, body(error="not_found"), NOW) is None
+
+
+@pytest.mark.parametrize("status", [500, 503, 409, 400, 302])
+def test_a_lookup_without_a_record_or_a_404_is_no_answer(status: int) -> None:
+    with pytest.raises(ProviderError):
+        classify_lookup(status, None, body(error="x"), NOW)

@@ -1,36 +1,45 @@
-"""What a provider's status report does to a payout: order, finality and conflicts."""
+"""What a provider's status report does to a payout: identity, order, finality and conflicts."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from payout_service.domain.money import Money, currency
+from payout_service.domain import events
 from payout_service.domain.payout import Payout, PayoutStatus
-from payout_service.domain.provider_report import ProviderStatus, ReportOutcome, apply_report
+from payout_service.domain.provider_report import (
+    ProviderReport,
+    ProviderStatus,
+    ReportOutcome,
+    apply_report,
+)
+from tests.unit.fakes import START, new_payout
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-NOW = T0 + timedelta(hours=1)
+NOW = START + timedelta(hours=1)
 
 
 def processing_payout(provider_payout_id: str | None = "prov-1") -> Payout:
-    payout = Payout.create(
-        payout_id="p-1",
-        user_id=123,
-        amount=Money(15000, currency("USD")),
-        wallet="W1",
-        external_reference="ref-1",
-        now=T0,
-    )
-    payout.start_processing(T0)
+    payout = new_payout()
+    payout.start_processing(START)
     if provider_payout_id:
-        payout.record_provider_acceptance(provider_payout_id, T0)
+        payout.record_provider_acceptance(provider_payout_id, START)
     payout.events.clear()
     return payout
 
 
-def report(payout: Payout, status: ProviderStatus, minute: int) -> ReportOutcome:
+SOURCE = "webhook evt_1"
+FAILED_REASON = f"the provider reported the payout failed ({SOURCE})"
+
+
+def report(
+    payout: Payout,
+    status: ProviderStatus,
+    minute: int,
+    provider_payout_id: str | None = None,
+    reference: str | None = None,
+) -> ReportOutcome:
+    moment = START + timedelta(minutes=minute)
     return apply_report(
-        payout, status, T0 + timedelta(minutes=minute), NOW, failure_reason="declined"
+        payout, ProviderReport(status, moment, provider_payout_id, reference, SOURCE), NOW
     )
 
 
@@ -40,7 +49,7 @@ def test_success_finishes_the_payout_and_announces_it():
     assert payout.status is PayoutStatus.SUCCESS
     assert (payout.provider_status, payout.provider_status_at) == (
         "success",
-        T0 + timedelta(minutes=1),
+        START + timedelta(minutes=1),
     )
     assert [e.name for e in payout.events] == ["payout.succeeded"]
 
@@ -48,7 +57,7 @@ def test_success_finishes_the_payout_and_announces_it():
 def test_failed_fails_the_payout_with_the_reason():
     payout = processing_payout()
     assert report(payout, ProviderStatus.FAILED, 1) is ReportOutcome.APPLIED
-    assert (payout.status, payout.last_error) == (PayoutStatus.FAILED, "declined")
+    assert (payout.status, payout.last_error) == (PayoutStatus.FAILED, FAILED_REASON)
     assert [e.name for e in payout.events] == ["payout.failed"]
 
 
@@ -69,7 +78,7 @@ def test_a_report_older_than_the_last_applied_one_is_stale_and_changes_nothing()
     # Then it is stale, and the payout still says success as of minute 5
     assert outcome is ReportOutcome.STALE
     assert (payout.status, payout.provider_status) == (PayoutStatus.SUCCESS, "success")
-    assert payout.provider_status_at == T0 + timedelta(minutes=5)
+    assert payout.provider_status_at == START + timedelta(minutes=5)
     assert payout.events == []
 
 
@@ -96,12 +105,16 @@ def test_a_final_payout_never_changes(first, then, outcome):
     final, last_error = payout.status, payout.last_error
     payout.events.clear()
     assert report(payout, then, 2) is outcome
-    assert (payout.status, payout.last_error, payout.events) == (final, last_error, [])
+    assert (payout.status, payout.last_error) == (final, last_error)
+    # And a contradiction is left for an operator, an agreement is not
+    flagged = outcome is ReportOutcome.CONFLICT
+    assert payout.needs_review is flagged
+    assert [e.name for e in payout.events] == ([events.PAYOUT_NEEDS_REVIEW] if flagged else [])
 
 
 def test_a_cancelled_payout_reported_successful_is_a_conflict():
     payout = processing_payout(provider_payout_id=None)
-    payout.cancel(T0)
+    payout.cancel(START)
     payout.events.clear()
     assert report(payout, ProviderStatus.SUCCESS, 1) is ReportOutcome.CONFLICT
     assert payout.status is PayoutStatus.CANCELLED
@@ -118,6 +131,35 @@ def test_an_applied_report_teaches_the_payout_its_provider_id():
     # Given a payout found by reference before the provider's acceptance was recorded
     payout = processing_payout(provider_payout_id=None)
     # When success is reported with the provider's id
-    apply_report(payout, ProviderStatus.SUCCESS, T0, NOW, "declined", provider_payout_id="prov-9")
-    # Then the payout knows it
+    assert report(payout, ProviderStatus.SUCCESS, 1, "prov-9", "p-1") is ReportOutcome.APPLIED
+    # Then the payout knows it, and says the provider accepted it before it succeeded
     assert payout.provider_payout_id == "prov-9"
+    assert [e.name for e in payout.events] == [
+        events.PAYOUT_PROVIDER_ACCEPTED,
+        events.PAYOUT_SUCCEEDED,
+    ]
+
+
+def test_a_report_about_another_provider_payout_is_a_conflict_flagged_for_review():
+    # Given a payout the provider accepted as prov-1
+    payout = processing_payout()
+    # When a failed report names provider payout prov-2 (with this payout's reference)
+    outcome = report(payout, ProviderStatus.FAILED, 1, "prov-2", "p-1")
+    # Then it is not applied: the payout stays processing, funds held, for an operator
+    assert outcome is ReportOutcome.CONFLICT
+    assert (payout.status, payout.provider_payout_id) == (PayoutStatus.PROCESSING, "prov-1")
+    assert payout.needs_review
+    assert "prov-2" in (payout.review_reason or "")
+    assert [e.name for e in payout.events] == [events.PAYOUT_NEEDS_REVIEW]
+
+
+def test_a_report_naming_another_reference_is_a_conflict():
+    payout = processing_payout(provider_payout_id=None)
+    assert report(payout, ProviderStatus.FAILED, 1, None, "p-2") is ReportOutcome.CONFLICT
+    assert (payout.status, payout.needs_review) == (PayoutStatus.PROCESSING, True)
+
+
+def test_a_report_dated_before_the_payout_existed_is_never_applied():
+    payout = processing_payout(provider_payout_id=None)
+    assert report(payout, ProviderStatus.FAILED, -1, None, "p-1") is ReportOutcome.STALE
+    assert (payout.status, payout.needs_review) == (PayoutStatus.PROCESSING, False)

@@ -8,28 +8,18 @@ import pytest
 from payout_service.application.ports import ProviderPayoutState, ProviderTemporaryError
 from payout_service.application.reconcile_payouts import ReconcilePayouts
 from payout_service.domain import events
-from payout_service.domain.money import Money, currency
-from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.payout import PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
-from tests.unit.fakes import FakeClock, FakeDatabase, FakeProviderClient, FakeUnitOfWorkFactory
+from tests.unit.fakes import (
+    START,
+    FakeClock,
+    FakeDatabase,
+    FakeProviderClient,
+    FakeUnitOfWorkFactory,
+    new_payout,
+)
 
-NOW = FakeClock().now()
 QUIET_FOR = timedelta(minutes=5)
-
-
-@pytest.fixture
-def database() -> FakeDatabase:
-    return FakeDatabase()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
-
-
-@pytest.fixture
-def provider() -> FakeProviderClient:
-    return FakeProviderClient()
 
 
 def reconciler(
@@ -48,15 +38,8 @@ def reconcile(
 def given(database: FakeDatabase, n: int, quiet_for: timedelta, accepted: bool = True) -> None:
     """Payout p-{n}, processing (accepted as prov-{n} unless told otherwise), last changed
     `quiet_for` ago."""
-    changed_at = NOW - quiet_for
-    payout = Payout.create(
-        payout_id=f"p-{n}",
-        user_id=7,
-        amount=Money(15000, currency("USD")),
-        wallet="W-1",
-        external_reference=f"ref-{n}",
-        now=changed_at,
-    )
+    changed_at = START - quiet_for
+    payout = new_payout(f"p-{n}", now=changed_at)
     payout.start_processing(changed_at)
     if accepted:
         payout.record_provider_acceptance(f"prov-{n}", changed_at)
@@ -65,7 +48,7 @@ def given(database: FakeDatabase, n: int, quiet_for: timedelta, accepted: bool =
 
 def provider_says(provider: FakeProviderClient, n: int, status: ProviderStatus) -> None:
     provider.payouts[f"prov-{n}"] = ProviderPayoutState(
-        f"prov-{n}", status, NOW - timedelta(minutes=1)
+        f"prov-{n}", status, START - timedelta(minutes=1)
     )
 
 

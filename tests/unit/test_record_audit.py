@@ -23,11 +23,6 @@ def envelope(n: int) -> Envelope:
 
 
 @pytest.fixture
-def database() -> FakeDatabase:
-    return FakeDatabase()
-
-
-@pytest.fixture
 def record_audit(database: FakeDatabase) -> RecordAudit:
     return RecordAudit(FakeUnitOfWorkFactory(database), FakeClock())
 

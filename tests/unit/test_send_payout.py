@@ -5,41 +5,32 @@ from datetime import timedelta
 
 import pytest
 
-from payout_service.application.apply_provider_status import (
-    ProviderStatusReport,
-    apply_provider_status,
-)
+from payout_service.application.apply_provider_status import apply_provider_status
 from payout_service.application.event_routes import PROVIDER_SEND
 from payout_service.application.messages import Envelope
-from payout_service.application.ports import ProviderPermanentError, ProviderTemporaryError
+from payout_service.application.ports import (
+    ProviderOutcomeUnknown,
+    ProviderPermanentError,
+    ProviderTemporaryError,
+)
 from payout_service.application.send_payout import SendOutcome, SendPayout, SendRetryLater
 from payout_service.application.send_retry_policy import RetryPolicy
 from payout_service.domain import events
-from payout_service.domain.money import Money, currency
 from payout_service.domain.payout import Payout, PayoutStatus
-from payout_service.domain.provider_report import ProviderStatus
+from payout_service.domain.provider_report import ProviderReport, ProviderStatus
 from payout_service.domain.send_attempts import SendAttemptResult
-from tests.unit.fakes import FakeClock, FakeDatabase, FakeProviderClient, FakeUnitOfWorkFactory
+from tests.unit.fakes import (
+    START,
+    FakeClock,
+    FakeDatabase,
+    FakeProviderClient,
+    FakeUnitOfWorkFactory,
+    new_payout,
+)
 
-NOW = FakeClock().now()
 HEADERS = {"request_id": "req-create"}
 # No jitter: each delay is its nominal value (10 s after the first failure).
 POLICY = RetryPolicy(max_attempts=8, first_delay=timedelta(seconds=10), uniform=lambda: 0.5)
-
-
-@pytest.fixture
-def database() -> FakeDatabase:
-    return FakeDatabase()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def provider() -> FakeProviderClient:
-    return FakeProviderClient()
 
 
 @pytest.fixture
@@ -47,21 +38,11 @@ def send(database: FakeDatabase, clock: FakeClock, provider: FakeProviderClient)
     return SendPayout(FakeUnitOfWorkFactory(database), clock, provider, POLICY)
 
 
-def new_payout(change: Callable[[Payout], None] = lambda p: None) -> Payout:
-    payout = Payout.create(
-        payout_id="p-1",
-        user_id=7,
-        amount=Money(15000, currency("USD")),
-        wallet="W-1",
-        external_reference="ref-1",
-        now=NOW,
-    )
+def given(database: FakeDatabase, change: Callable[[Payout], None] = lambda p: None) -> Envelope:
+    """Payout p-1, changed as asked, stored, and its payout.created message as the provider-send
+    receives it."""
+    payout = new_payout()
     change(payout)
-    return payout
-
-
-def given(database: FakeDatabase, payout: Payout) -> Envelope:
-    """The payout stored, and its payout.created message as the provider-send receives it."""
     database.add_payout(payout, HEADERS)
     (created,) = [r for r in database.committed.outbox if r.event.name == events.PAYOUT_CREATED]
     return created.envelope()
@@ -76,15 +57,15 @@ def attempts(database: FakeDatabase) -> list[SendAttemptResult]:
 
 
 def accepted(payout: Payout) -> None:
-    payout.start_processing(NOW)
-    payout.record_provider_acceptance("prov-1", NOW)
+    payout.start_processing(START)
+    payout.record_provider_acceptance("prov-1", START)
 
 
 async def test_an_accepted_send_records_the_providers_id_and_writes_provider_accepted(
     send, database, provider
 ):
     # Given a pending payout and a provider that accepts it
-    envelope = given(database, new_payout())
+    envelope = given(database)
     provider.will_accept("prov-1")
     # When its payout.created message is handled
     outcome = await send(envelope, retries=0)
@@ -103,7 +84,8 @@ async def test_an_accepted_send_records_the_providers_id_and_writes_provider_acc
     assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
     # And the provider was asked to pay the payout's terms under the payout's key
     (instruction,) = provider.sent
-    assert (instruction.idempotency_key, instruction.external_reference) == ("payout-p-1", "ref-1")
+    assert (instruction.idempotency_key, instruction.reference) == ("payout-p-1", "p-1")
+    assert instruction.metadata == {"external_reference": "ref-1"}
     assert (instruction.amount, instruction.currency, instruction.wallet) == (
         "150.00",
         "USD",
@@ -115,7 +97,7 @@ async def test_a_redelivered_message_is_skipped_without_asking_the_provider_agai
     send, database, provider
 ):
     # Given a payout whose send was accepted
-    envelope = given(database, new_payout())
+    envelope = given(database)
     provider.will_accept("prov-1")
     await send(envelope, retries=0)
     # When the same message is delivered again
@@ -135,7 +117,7 @@ async def test_a_temporary_error_defers_the_send_until_the_next_retry(
     send, database, provider, clock
 ):
     # Given a provider that answers 503
-    envelope = given(database, new_payout())
+    envelope = given(database)
     provider.will_fail(ProviderTemporaryError("server_error", "503 from the provider", 503))
     # When the payout is sent
     with pytest.raises(SendRetryLater) as raised:
@@ -155,7 +137,7 @@ async def test_a_retry_after_a_temporary_error_asks_again_under_the_same_key(
     send, database, provider
 ):
     # Given a first send that failed temporarily
-    envelope = given(database, new_payout())
+    envelope = given(database)
     provider.will_fail(ProviderTemporaryError("rate_limited", "429", 429))
     with pytest.raises(SendRetryLater):
         await send(envelope, retries=0)
@@ -175,7 +157,7 @@ async def test_a_retry_after_a_temporary_error_asks_again_under_the_same_key(
 
 
 async def test_the_providers_retry_after_is_the_least_delay(send, database, provider):
-    envelope = given(database, new_payout())
+    envelope = given(database)
     provider.will_fail(
         ProviderTemporaryError("rate_limited", "429", 429, retry_after=timedelta(minutes=1))
     )
@@ -186,7 +168,7 @@ async def test_the_providers_retry_after_is_the_least_delay(send, database, prov
 
 async def test_the_last_retry_plans_no_next_one(send, database, provider):
     # Given the broker's last retry (8 attempts in all)
-    envelope = given(database, new_payout())
+    envelope = given(database)
     provider.will_fail(ProviderTemporaryError("server_error", "502", 502))
     # When it fails temporarily too
     with pytest.raises(SendRetryLater):
@@ -198,8 +180,8 @@ async def test_the_last_retry_plans_no_next_one(send, database, provider):
 
 async def test_a_lost_answer_is_recorded_as_no_answer(send, database, provider):
     # Given a call that timed out after the request left
-    envelope = given(database, new_payout())
-    provider.will_fail(ProviderTemporaryError("timeout", "read timed out", answer_lost=True))
+    envelope = given(database)
+    provider.will_fail(ProviderOutcomeUnknown("timeout", "read timed out"))
     # When the payout is sent
     with pytest.raises(SendRetryLater):
         await send(envelope, retries=0)
@@ -210,7 +192,7 @@ async def test_a_lost_answer_is_recorded_as_no_answer(send, database, provider):
 
 async def test_a_permanent_refusal_fails_the_payout_and_is_not_sent_again(send, database, provider):
     # Given a provider that refuses the payout for good
-    envelope = given(database, new_payout())
+    envelope = given(database)
     provider.will_fail(ProviderPermanentError("rejected", "wallet unknown", 422))
     # When the payout is sent, the refusal is raised
     with pytest.raises(ProviderPermanentError):
@@ -230,14 +212,14 @@ async def test_a_permanent_refusal_fails_the_payout_and_is_not_sent_again(send, 
 @pytest.mark.parametrize(
     "change",
     [
-        pytest.param(lambda p: p.cancel(NOW), id="cancelled"),
+        pytest.param(lambda p: p.cancel(START), id="cancelled"),
         pytest.param(accepted, id="accepted"),
-        pytest.param(lambda p: (p.start_processing(NOW), p.fail("no", NOW)), id="failed"),
+        pytest.param(lambda p: (p.start_processing(START), p.fail("no", START)), id="failed"),
     ],
 )
 async def test_a_payout_that_no_longer_awaits_sending_is_not_sent(send, database, provider, change):
     # Given a payout cancelled, accepted or finished before its send message is handled
-    envelope = given(database, new_payout(change))
+    envelope = given(database, change)
     before = stored(database)
     # When the message is handled
     outcome = await send(envelope, retries=0)
@@ -253,8 +235,8 @@ async def test_an_attempt_left_open_by_a_dead_sender_becomes_unknown_when_the_ne
     send, database, provider
 ):
     # Given a sender that died while its call to the provider was under way
-    envelope = given(database, new_payout(lambda p: p.start_processing(NOW)))
-    database.add_send_attempts("p-1", [SendAttemptResult.SENDING], NOW)
+    envelope = given(database, lambda p: p.start_processing(START))
+    database.add_send_attempts("p-1", [SendAttemptResult.SENDING], START)
     provider.will_accept("prov-1")
     # When the message is delivered again
     await send(envelope, retries=1)
@@ -265,21 +247,31 @@ async def test_an_attempt_left_open_by_a_dead_sender_becomes_unknown_when_the_ne
 @pytest.mark.parametrize(
     ("reported", "status", "provider_status", "written"),
     [
-        (ProviderStatus.SUCCESS, PayoutStatus.SUCCESS, "success", [events.PAYOUT_SUCCEEDED]),
-        (ProviderStatus.PROCESSING, PayoutStatus.PROCESSING, "processing", []),
+        (
+            ProviderStatus.SUCCESS,
+            PayoutStatus.SUCCESS,
+            "success",
+            [events.PAYOUT_PROVIDER_ACCEPTED, events.PAYOUT_SUCCEEDED],
+        ),
+        (
+            ProviderStatus.PROCESSING,
+            PayoutStatus.PROCESSING,
+            "processing",
+            [events.PAYOUT_PROVIDER_ACCEPTED],
+        ),
     ],
 )
 async def test_an_acceptance_after_a_webhook_taught_the_payout_its_id_changes_nothing_more(
     send, database, provider, reported, status, provider_status, written
 ):
-    # Given a webhook, found by external_reference, applied while the provider is called
-    envelope = given(database, new_payout())
+    # Given a webhook, naming the payout by its reference, applied while the provider is called
+    envelope = given(database)
     uow = FakeUnitOfWorkFactory(database)
 
     async def webhook_arrives() -> None:
-        report = ProviderStatusReport(reported, NOW, "prov-1", "ref-1", "webhook")
+        report = ProviderReport(reported, START, "prov-1", "p-1", "webhook")
         async with uow() as tx:
-            await apply_provider_status(tx, report, NOW)
+            await apply_provider_status(tx, report, START)
             await tx.commit()
 
     provider.while_sending = webhook_arrives

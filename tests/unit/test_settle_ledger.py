@@ -7,68 +7,54 @@ from payout_service.application.messages import Envelope
 from payout_service.application.settle_ledger import SettleLedger
 from payout_service.domain import events
 from payout_service.domain.accounts import Direction, EntryKind
-from payout_service.domain.money import Money, currency
-from payout_service.domain.payout import Payout
 from tests.unit.fakes import (
+    START,
     FakeClock,
     FakeDatabase,
     FakeUnitOfWorkFactory,
     RecordingMetrics,
+    new_payout,
 )
 
 USER = 7
-NOW = FakeClock().now()
 BALANCE, AMOUNT = 100_000, 15_000
 
 
 @pytest.fixture
-async def database() -> FakeDatabase:
+async def database(database: FakeDatabase) -> FakeDatabase:
     """USER's USD account, with AMOUNT held for payout p-1."""
-    database = FakeDatabase()
     database.open_account(USER, "USD", BALANCE)
     async with FakeUnitOfWorkFactory(database)() as uow:
         account = await uow.accounts.get_for_update(USER, "USD")
         assert account is not None
-        await uow.accounts.append_entry(account.hold(AMOUNT, "p-1"), NOW)
-        await uow.accounts.save_balances(account, NOW)
+        await uow.accounts.append_entry(account.hold(AMOUNT, "p-1"), START)
+        await uow.accounts.save_balances(account, START)
         await uow.commit()
     return database
 
 
 @pytest.fixture
-def metrics() -> RecordingMetrics:
-    return RecordingMetrics()
-
-
-@pytest.fixture
-def settle(database: FakeDatabase, metrics: RecordingMetrics) -> SettleLedger:
-    return SettleLedger(FakeUnitOfWorkFactory(database), FakeClock(), metrics)
+def settle(database: FakeDatabase, clock: FakeClock, metrics: RecordingMetrics) -> SettleLedger:
+    return SettleLedger(FakeUnitOfWorkFactory(database), clock, metrics)
 
 
 def message(event_name: str, message_id: str = "m-1") -> Envelope:
     """The message of p-1's event `event_name`, as the payout emits it."""
-    payout = Payout.create(
-        payout_id="p-1",
-        user_id=USER,
-        amount=Money(AMOUNT, currency("USD")),
-        wallet="W-1",
-        external_reference="ref-1",
-        now=NOW,
-    )
+    payout = new_payout(user_id=USER, amount_minor=AMOUNT)
     if event_name == events.PAYOUT_CANCELLED:
-        payout.cancel(NOW)
+        payout.cancel(START)
     else:
-        payout.start_processing(NOW)
+        payout.start_processing(START)
         if event_name == events.PAYOUT_PROVIDER_ACCEPTED:
-            payout.record_provider_acceptance("prov-1", NOW)
+            payout.record_provider_acceptance("prov-1", START)
         elif event_name == events.PAYOUT_SUCCEEDED:
-            payout.succeed(NOW)
+            payout.succeed(START)
         else:
-            payout.fail("refused", NOW)
+            payout.fail("refused", START)
     event = payout.events[-1]
     assert event.name == event_name
     return Envelope(
-        message_id, event.name, event.aggregate_type, event.aggregate_id, event.payload, {}, NOW
+        message_id, event.name, event.aggregate_type, event.aggregate_id, event.payload, {}, START
     )
 
 

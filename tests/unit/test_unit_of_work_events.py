@@ -1,23 +1,6 @@
 """The unit of work writes the events of the payouts saved through it: a use case only saves."""
 
-from datetime import UTC, datetime
-
-from payout_service.domain.money import Money, currency
-from payout_service.domain.payout import Payout
-from tests.unit.fakes import FakeDatabase, FakeUnitOfWorkFactory
-
-NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-
-def new_payout(payout_id: str = "p-1") -> Payout:
-    return Payout.create(
-        payout_id=payout_id,
-        user_id=1,
-        amount=Money(500, currency("USD")),
-        wallet="W-1",
-        external_reference=f"ref-{payout_id}",
-        now=NOW,
-    )
+from tests.unit.fakes import START, FakeDatabase, FakeUnitOfWorkFactory, new_payout
 
 
 async def test_commit_writes_the_events_of_an_updated_payout_with_the_units_headers():
@@ -30,7 +13,7 @@ async def test_commit_writes_the_events_of_an_updated_payout_with_the_units_head
     async with uow({"request_id": "cancel"}) as tx:
         payout = await tx.payouts.get_for_update("p-1")
         assert payout is not None
-        payout.cancel(NOW)
+        payout.cancel(START)
         await tx.payouts.update(payout)
         await tx.commit()
     # Then each change's event is in the outbox once, with the headers of its unit of work

@@ -89,7 +89,10 @@ class Payout(Model):
     provider_status_at = fields.DatetimeField(null=True)
     # Sending stopped without knowing whether the provider holds it: an operator must check.
     needs_review = fields.BooleanField(default=False, db_index=True)
-    created_at = fields.DatetimeField()
+    review_reason = fields.TextField(null=True)
+    review_since = fields.DatetimeField(null=True)
+    # Indexed for `provider audit`, which walks every user's payouts by creation.
+    created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
 
     class Meta:
@@ -199,7 +202,8 @@ class ProviderWebhookEvent(Model):
     id = fields.BigIntField(primary_key=True)
     event_id = fields.CharField(max_length=128, unique=True)
     provider_payout_id = fields.CharField(max_length=128, null=True, db_index=True)
-    external_reference = fields.CharField(max_length=128, null=True)
+    # Our payout id, as the provider keeps it.
+    reference = fields.CharField(max_length=128, null=True)
     status = fields.CharField(max_length=16)
     occurred_at = fields.DatetimeField()
     payload = fields.TextField()
@@ -227,3 +231,18 @@ class ProviderWebhookConflict(Model):
     class Meta:
         table = "provider_webhook_conflicts"
         unique_together = (("event_id", "payload_hash"),)
+
+
+class ProviderAudit(Model):
+    """One `payout-service provider audit` run: how many payouts it compared with the provider
+    and its disagreements by kind (a JSON object), for the provider_disagreements gauge."""
+
+    id = fields.BigIntField(primary_key=True)
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField()
+    checked = fields.IntField()
+    unanswered = fields.IntField()
+    disagreements = fields.TextField()
+
+    class Meta:
+        table = "provider_audits"

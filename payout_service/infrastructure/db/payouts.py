@@ -52,12 +52,6 @@ class SqlPayoutRepository:
         )
         return str(rows[0]["id"]) if rows else None
 
-    async def ids_for_external_reference(self, external_reference: str) -> Sequence[str]:
-        rows = await self._s.rows(
-            "SELECT id FROM payouts WHERE external_reference = %s LIMIT 2", external_reference
-        )
-        return [str(r["id"]) for r in rows]
-
     async def awaiting_provider_outcome(
         self, updated_before: datetime, limit: int
     ) -> Sequence[Payout]:
@@ -67,6 +61,37 @@ class SqlPayoutRepository:
             str(PayoutStatus.PROCESSING),
             self._s.dialect.to_db(updated_before),
             limit,
+        )
+        return [self._to_payout(r) for r in rows]
+
+    async def needing_review(self, limit: int) -> Sequence[Payout]:
+        rows = await self._s.rows(
+            f"{_SELECT} WHERE needs_review = %s ORDER BY review_since, id LIMIT %s", True, limit
+        )
+        return [self._to_payout(r) for r in rows]
+
+    async def unsent_needing_review(self, limit: int) -> Sequence[Payout]:
+        rows = await self._s.rows(
+            f"{_SELECT} WHERE needs_review = %s AND provider_payout_id IS NULL"
+            " AND status IN (%s, %s) ORDER BY review_since, id LIMIT %s",
+            True,
+            str(PayoutStatus.PENDING),
+            str(PayoutStatus.PROCESSING),
+            limit,
+        )
+        return [self._to_payout(r) for r in rows]
+
+    async def created_since(
+        self, since: datetime, after: PageCursor | None, limit: int
+    ) -> Sequence[Payout]:
+        moment = self._s.dialect.to_db(since)
+        where, values = "created_at >= %s", [moment]
+        if after is not None:
+            last = self._s.dialect.to_db(after.created_at)
+            where += " AND (created_at > %s OR (created_at = %s AND id > %s))"
+            values += [last, last, after.payout_id]
+        rows = await self._s.rows(
+            f"{_SELECT} WHERE {where} ORDER BY created_at, id LIMIT %s", *values, limit
         )
         return [self._to_payout(r) for r in rows]
 
@@ -119,11 +144,20 @@ class SqlPayoutRepository:
             updated_at=updated_at,
             provider_status_at=d.from_db(row["provider_status_at"]),
             needs_review=bool(row["needs_review"]),
+            review_reason=row["review_reason"],
+            review_since=d.from_db(row["review_since"]),
         )
 
 
 _MOMENTS = frozenset(
-    {"next_retry_at", "completed_at", "created_at", "updated_at", "provider_status_at"}
+    {
+        "next_retry_at",
+        "completed_at",
+        "created_at",
+        "updated_at",
+        "provider_status_at",
+        "review_since",
+    }
 )
 
 

@@ -67,3 +67,20 @@ class SqlSendAttemptLog:
             payout_id,
         )
         return [SendAttemptResult(r["result"]) for r in rows]
+
+    async def last_outcome(self, payout_id: str) -> SendAttemptOutcome | None:
+        rows = await self._s.rows(
+            "SELECT result, http_status, error_type, error_message, provider_payout_id"
+            " FROM payout_send_attempts WHERE payout_id = %s ORDER BY attempt DESC LIMIT 1",
+            payout_id,
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return SendAttemptOutcome(
+            SendAttemptResult(r["result"]),
+            http_status=r["http_status"],
+            error_type=r["error_type"],
+            error_message=r["error_message"],
+            provider_payout_id=r["provider_payout_id"],
+        )

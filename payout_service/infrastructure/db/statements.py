@@ -42,6 +42,8 @@ PAYOUT_COLUMNS = (
     "created_at",
     "updated_at",
     "provider_status_at",
+    "review_reason",
+    "review_since",
 )
 # What changes after creation; the rest is fixed when the payout is created.
 PAYOUT_FIXED_COLUMNS = frozenset(

@@ -18,6 +18,7 @@ from payout_service.infrastructure.db.ledger_history import SqlLedgerHistory
 from payout_service.infrastructure.db.outbox import OutboxRow, SqlOutbox
 from payout_service.infrastructure.db.payouts import SqlPayoutRepository
 from payout_service.infrastructure.db.processed_messages import SqlProcessedMessages
+from payout_service.infrastructure.db.provider_audits import SqlProviderAudits
 from payout_service.infrastructure.db.send_attempts import SqlSendAttemptLog
 from payout_service.infrastructure.db.session import SqlSession
 from payout_service.infrastructure.db.webhook_inbox import SqlWebhookInbox
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
     ledger: SqlLedgerHistory
     webhooks: SqlWebhookInbox
     send_attempts: SqlSendAttemptLog
+    provider_audits: SqlProviderAudits
 
     def __init__(
         self,
@@ -74,6 +76,7 @@ class SqlUnitOfWork:
         self.ledger = SqlLedgerHistory(session)
         self.webhooks = SqlWebhookInbox(session)
         self.send_attempts = SqlSendAttemptLog(session)
+        self.provider_audits = SqlProviderAudits(session)
 
     async def commit(self) -> None:
         await self._write_events()

@@ -10,7 +10,7 @@ from payout_service.domain.provider_report import ProviderStatus, ReportOutcome
 from payout_service.infrastructure.db.session import Row, SqlSession
 
 _COLUMNS = (
-    "id, event_id, provider_payout_id, external_reference, status, occurred_at, payload_hash,"
+    "id, event_id, provider_payout_id, reference, status, occurred_at, payload_hash,"
     " received_at, processed_at, result"
 )
 
@@ -39,11 +39,11 @@ class SqlWebhookInbox:
         d = self._s.dialect
         await self._s.execute(
             "INSERT INTO provider_webhook_events (event_id, provider_payout_id,"
-            " external_reference, status, occurred_at, payload, payload_hash, received_at,"
+            " reference, status, occurred_at, payload, payload_hash, received_at,"
             " result) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             webhook.event_id,
             webhook.provider_payout_id,
-            webhook.external_reference,
+            webhook.reference,
             str(webhook.status),
             d.to_db(webhook.occurred_at),
             payload,
@@ -100,7 +100,7 @@ class SqlWebhookInbox:
             webhook=ProviderWebhook(
                 event_id=r["event_id"],
                 provider_payout_id=r["provider_payout_id"],
-                external_reference=r["external_reference"],
+                reference=r["reference"],
                 status=ProviderStatus(r["status"]),
                 occurred_at=occurred_at,
             ),

@@ -1,12 +1,17 @@
 """What a provider answer means, decided from its status, headers and body alone.
 
-The contract (the original service's): `POST /provider/payouts` answers 2xx with
-`{"provider_payout_id": "...", "status": "accepted"}` when it takes the payout. Then:
-- 2xx with those fields: accepted;
-- 429: temporary, with the wait its Retry-After asks for (seconds or an HTTP date);
-- 5xx: temporary (the provider is down or overloaded; the idempotency key makes a retry safe);
-- any other 4xx, and a 2xx that breaks the contract: permanent, asking again cannot help.
-Timeouts and connection errors never reach here: the client classifies them as temporary.
+The contract: `POST /provider/payouts` answers 2xx with
+`{"provider_payout_id": "...", "status": "accepted"}` when it takes the payout. An answer is one
+of three kinds:
+- accepted: 2xx with those fields;
+- refused, definitely (ProviderPermanentError): 400 or 422 carrying the provider's error code;
+- not taken for now (ProviderTemporaryError): 429, with the wait its Retry-After asks for;
+- unknown (ProviderOutcomeUnknown): everything else: 5xx (providers commit and then fail to
+  answer), 409, a 2xx that breaks the contract, any other status or body. The provider may hold
+  the payout: only its own word about it (a lookup, a webhook) may end it.
+Timeouts and connection errors never reach here: the client classifies them.
+`GET /provider/payouts?reference=` answers 200 with the record, or 404 when the provider has
+never taken a payout with that reference; anything else is no answer.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import Any, NoReturn
 
 from payout_service.application.ports import (
     ProviderAcceptance,
+    ProviderError,
+    ProviderOutcomeUnknown,
     ProviderPayoutState,
     ProviderPermanentError,
     ProviderTemporaryError,
@@ -50,9 +57,25 @@ def classify_send(
 def classify_status(
     status: int, retry_after: str | None, body: bytes, now: datetime
 ) -> ProviderPayoutState:
-    """The answer to `GET /provider/payouts/{id}`."""
+    """The answer to `GET /provider/payouts/{id}`: the record, or a ProviderError."""
+    if status == 404:
+        raise ProviderError("not_found", f"HTTP 404: {_excerpt(body)}", status)
     if status != 200:
         _raise_for_error(status, retry_after, body, now)
+    return _record(body, status)
+
+
+def classify_lookup(
+    status: int, retry_after: str | None, body: bytes, now: datetime
+) -> ProviderPayoutState | None:
+    """The answer to `GET /provider/payouts?reference=`: the record; None for a 404 (the
+    provider has never taken it); a ProviderError for anything else."""
+    if status == 404:
+        return None
+    return classify_status(status, retry_after, body, now)
+
+
+def _record(body: bytes, status: int) -> ProviderPayoutState:
     fields = _json_object(body, status)
     payout_id = _provider_payout_id(fields, status)
     mapped = _STATUSES.get(str(fields.get("status")))
@@ -63,8 +86,18 @@ def classify_status(
     except (KeyError, ValueError):
         raise _malformed(status, "updated_at is not an ISO-8601 time") from None
     return ProviderPayoutState(
-        payout_id, mapped, since if since.tzinfo else since.replace(tzinfo=UTC)
+        payout_id,
+        mapped,
+        since if since.tzinfo else since.replace(tzinfo=UTC),
+        reference=_optional_text(fields, "reference"),
+        amount=_optional_text(fields, "amount"),
+        currency=_optional_text(fields, "currency"),
     )
+
+
+def _optional_text(fields: dict[str, Any], name: str) -> str | None:
+    value = fields.get(name)
+    return value if isinstance(value, str) else None
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
@@ -89,11 +122,26 @@ def _raise_for_error(status: int, retry_after: str | None, body: bytes, now: dat
         raise ProviderTemporaryError(
             "rate_limited", detail, status, parse_retry_after(retry_after, now)
         )
+    if status in _REFUSALS and _error_code(body) is not None:
+        raise ProviderPermanentError("rejected", detail, status)
     if status >= 500:
-        raise ProviderTemporaryError("server_error", detail, status)
-    if status == 404:
-        raise ProviderPermanentError("not_found", detail, status)
-    raise ProviderPermanentError("rejected", detail, status)
+        raise ProviderOutcomeUnknown("server_error", detail, status)
+    if status == 409:
+        raise ProviderOutcomeUnknown("conflict", detail, status)
+    raise ProviderOutcomeUnknown("unexpected_status", detail, status)
+
+
+# The statuses of a documented refusal, when the body carries the provider's error code.
+_REFUSALS = frozenset({400, 422})
+
+
+def _error_code(body: bytes) -> str | None:
+    try:
+        fields = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    code = fields.get("error") if isinstance(fields, dict) else None
+    return code if isinstance(code, str) and code else None
 
 
 def _json_object(body: bytes, status: int) -> dict[str, Any]:
@@ -113,8 +161,8 @@ def _provider_payout_id(fields: dict[str, Any], status: int) -> str:
     return payout_id
 
 
-def _malformed(status: int, why: str) -> ProviderPermanentError:
-    return ProviderPermanentError(
+def _malformed(status: int, why: str) -> ProviderOutcomeUnknown:
+    return ProviderOutcomeUnknown(
         "malformed_response", f"HTTP {status} broke the contract: {why}", status
     )
 

@@ -2,9 +2,9 @@
 
 One aiohttp ClientSession per process (its connection pool is the point), opened on first use in
 the running event loop and closed with close(). Timeouts come from the settings: connect 2 s and
-total 10 s by default. A timeout or a connection broken mid-request is a temporary error with
-answer_lost: the provider may or may not have taken the payout, and the next attempt, under the
-same idempotency key, finds out without paying twice.
+total 10 s by default. A timeout or a connection broken mid-request is ProviderOutcomeUnknown:
+the provider may or may not have taken the payout, and the next attempt, under the same
+idempotency key, or a lookup by reference, finds out without paying twice.
 """
 
 from __future__ import annotations
@@ -18,10 +18,15 @@ import aiohttp
 from payout_service.application.ports import (
     PayoutInstruction,
     ProviderAcceptance,
+    ProviderOutcomeUnknown,
     ProviderPayoutState,
     ProviderTemporaryError,
 )
-from payout_service.infrastructure.provider.classification import classify_send, classify_status
+from payout_service.infrastructure.provider.classification import (
+    classify_lookup,
+    classify_send,
+    classify_status,
+)
 from payout_service.infrastructure.settings import Settings
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -47,10 +52,11 @@ class AiohttpProviderClient:
 
     async def send_payout(self, instruction: PayoutInstruction) -> ProviderAcceptance:
         body = {
-            "external_reference": instruction.external_reference,
+            "reference": instruction.reference,
             "amount": instruction.amount,
             "currency": instruction.currency,
             "wallet": instruction.wallet,
+            "metadata": instruction.metadata,
         }
         headers = {IDEMPOTENCY_HEADER: instruction.idempotency_key}
         answer = await self._call("POST", "/provider/payouts", json=body, headers=headers)
@@ -60,6 +66,10 @@ class AiohttpProviderClient:
         answer = await self._call("GET", f"/provider/payouts/{quote(provider_payout_id, safe='')}")
         return classify_status(*answer, datetime.now(UTC))
 
+    async def find_payout(self, reference: str) -> ProviderPayoutState | None:
+        answer = await self._call("GET", "/provider/payouts", params={"reference": reference})
+        return classify_lookup(*answer, datetime.now(UTC))
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -67,7 +77,7 @@ class AiohttpProviderClient:
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, str | None, bytes]:
         """(status, Retry-After, body). No answer is a ProviderTemporaryError: `unreachable` when
-        no connection was made (nothing was sent), else with answer_lost."""
+        no connection was made (nothing was sent), else ProviderOutcomeUnknown."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         try:
@@ -76,13 +86,9 @@ class AiohttpProviderClient:
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise ProviderTemporaryError("unreachable", _describe(exc)) from exc
         except TimeoutError as exc:
-            raise ProviderTemporaryError(
-                "timeout", "the provider did not answer in time", answer_lost=True
-            ) from exc
+            raise ProviderOutcomeUnknown("timeout", "the provider did not answer in time") from exc
         except aiohttp.ClientError as exc:
-            raise ProviderTemporaryError(
-                "connection_error", _describe(exc), answer_lost=True
-            ) from exc
+            raise ProviderOutcomeUnknown("connection_error", _describe(exc)) from exc
 
 
 def _describe(exc: Exception) -> str:

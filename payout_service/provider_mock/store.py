@@ -1,0 +1,73 @@
+"""SqlitePayoutStore: the mock provider's payouts in one SQLite file, so its truth survives its
+own restart (MOCK_PROVIDER_DB_PATH).
+
+Every write commits before it returns: a payout is saved before the provider answers that it
+took it, and each status change before it is announced. The idempotency key and the reference
+are unique in the file as they are in memory. The stdlib driver blocks the event loop for the
+length of one small write, which a mock can afford; it also makes a check-then-accept atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from payout_service.provider_mock.payouts import MockPayout
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS mock_payouts (
+    provider_payout_id TEXT PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    reference TEXT NOT NULL UNIQUE,
+    request TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)
+"""
+_COLUMNS = "provider_payout_id, idempotency_key, reference, request, status, created_at, updated_at"
+
+
+class SqlitePayoutStore:
+    """path: the SQLite file, created with its directory if missing."""
+
+    def __init__(self, path: str) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute(_SCHEMA)
+
+    def load(self) -> list[MockPayout]:
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM mock_payouts ORDER BY created_at")
+        return [
+            MockPayout(
+                provider_payout_id=row[0],
+                idempotency_key=row[1],
+                request=json.loads(row[3]),
+                status=row[4],
+                created_at=datetime.fromisoformat(row[5]),
+                updated_at=datetime.fromisoformat(row[6]),
+            )
+            for row in rows
+        ]
+
+    def save(self, payout: MockPayout) -> None:
+        """Inserts a new payout, or records the status of a known one."""
+        self._db.execute(
+            f"INSERT INTO mock_payouts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (provider_payout_id)"
+            " DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+            (
+                payout.provider_payout_id,
+                payout.idempotency_key,
+                payout.reference,
+                json.dumps(payout.request),
+                payout.status,
+                payout.created_at.isoformat(),
+                payout.updated_at.isoformat(),
+            ),
+        )
+
+    def close(self) -> None:
+        self._db.close()
