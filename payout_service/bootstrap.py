@@ -110,6 +110,7 @@ def build_reconciler(
         provider,
         quiet_for=timedelta(seconds=settings.reconcile_after_seconds),
         batch_size=settings.reconcile_batch_size,
+        stalled_after=timedelta(seconds=settings.reconcile_stalled_send_seconds),
     )
     return reconcile, provider
 

@@ -31,6 +31,7 @@ WEBHOOK_RECEIVED = "provider.webhook.received"
 
 ROUTES: dict[str, tuple[Consumer, ...]] = {
     events.PAYOUT_CREATED: (AUDIT, PROVIDER_SEND),
+    events.PAYOUT_SEND_REQUESTED: (AUDIT, PROVIDER_SEND),
     events.PAYOUT_PROVIDER_ACCEPTED: (AUDIT,),
     events.PAYOUT_SUCCEEDED: (AUDIT, LEDGER),
     events.PAYOUT_FAILED: (AUDIT, LEDGER),

@@ -54,6 +54,12 @@ class PayoutRepository(Protocol):
         the longest unchanged first."""
         ...
 
+    async def stalled_sends(self, updated_before: datetime, limit: int) -> Sequence[Payout]:
+        """Pending, or processing without the provider's id, not flagged for review, unchanged
+        since before `updated_before` (no send attempt or retry touched them): the longest
+        unchanged first."""
+        ...
+
     async def needing_review(self, limit: int) -> Sequence[Payout]:
         """Flagged for an operator (needs_review), the longest waiting first."""
         ...
@@ -387,11 +393,12 @@ class Metrics(Protocol):
 
     payout_finished's outcome is "succeeded", "failed" or "cancelled"; the ledger consumer counts
     it when it settles the payout's hold, so a use case that ends a payout does not count it again.
-    provider_request's result is "accepted", "rejected", "temporary_error" or "timeout";
+    provider_request's result is "accepted", "rejected", "temporary_error" or "timeout" (an
+    unknown answer other than a timeout counts as "temporary_error");
     webhook_processed's result is, at the endpoint, "rejected" (bad signature), "duplicate" or
     "payload_conflict" (an event_id reused with another payload); once applied, the outcome of
     domain.provider_report.ReportOutcome ("applied", "stale", "unchanged", "conflict",
-    "payout_not_found", "payout_ambiguous").
+    "payout_not_found").
     """
 
     def payout_create_requested(self) -> None: ...

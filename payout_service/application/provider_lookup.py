@@ -24,7 +24,7 @@ from payout_service.application.ports import (
     ProviderPayoutState,
     UnitOfWork,
 )
-from payout_service.domain.provider_report import ProviderReport
+from payout_service.domain.provider_report import ProviderReport, ReportOutcome
 from payout_service.domain.send_attempts import SendAttemptResult, is_being_sent
 
 SOURCE = "provider lookup"
@@ -76,8 +76,23 @@ async def adopt_record(uow: UnitOfWork, lookup: Lookup, now: datetime) -> Applie
         provider_payout_id=record.provider_payout_id,
         reference=record.reference or lookup.payout_id,
         source=SOURCE,
+        asked=True,
     )
-    return await apply_provider_status(uow, report, now)
+    applied = await apply_provider_status(uow, report, now)
+    if applied.outcome is ReportOutcome.STALE:
+        await _leave_for_review(uow, lookup, applied, now)
+    return applied
+
+
+async def _leave_for_review(
+    uow: UnitOfWork, lookup: Lookup, applied: AppliedReport, now: datetime
+) -> None:
+    """The provider holds the payout but its record could not be applied: never leave the
+    payout without a way to end (no send will come back to it): an operator takes it."""
+    payout = await uow.payouts.get_for_update(lookup.payout_id)
+    if payout is not None and not payout.status.is_final:
+        payout.flag_for_review(f"{lookup.describe()}, not applied: {applied.detail}", now)
+        await uow.payouts.update(payout)
 
 
 def unchanged_since(attempts_seen: int, results: Sequence[SendAttemptResult]) -> bool:

@@ -10,7 +10,11 @@ Two kinds of payout are asked about, longest quiet first:
 - ones left for an operator because no send attempt's answer settled whether the provider took
   them (needs_review, no provider_payout_id, no send under way): the provider is asked by our
   reference (application.provider_lookup). Its record is adopted; its "never taken" fails the
-  payout and releases the funds; no answer leaves it for the operator.
+  payout and releases the funds; no answer leaves it for the operator;
+- stalled ones: pending, or processing without the provider's id, which no send has touched for
+  `stalled_after` (longer than any retry delay): their send's message was lost (a broker outage
+  can drop a delayed retry), so a send is asked for again (payout.send_requested). Safe however
+  often: every send goes under the payout's one provider key.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from payout_service.application.apply_provider_status import apply_provider_status
 from payout_service.application.ports import (
@@ -55,12 +59,14 @@ class ReconcilePayouts:
         provider: ProviderClient,
         quiet_for: timedelta,
         batch_size: int,
+        stalled_after: timedelta = timedelta(minutes=15),
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._provider = provider
         self._quiet_for = quiet_for
         self._batch_size = batch_size
+        self._stalled_after = stalled_after
 
     async def __call__(self) -> ReconcileReport:
         """One pass over up to batch_size payouts of each kind, longest quiet first."""
@@ -69,6 +75,8 @@ class ReconcilePayouts:
             quiet_since = self._clock.now() - self._quiet_for
             accepted = await uow.payouts.awaiting_provider_outcome(quiet_since, self._batch_size)
             unknown = await uow.payouts.unsent_needing_review(self._batch_size)
+            stalled_since = self._clock.now() - self._stalled_after
+            stalled = await uow.payouts.stalled_sends(stalled_since, self._batch_size)
         for payout in accepted:
             report.checked += 1
             try:
@@ -85,7 +93,23 @@ class ReconcilePayouts:
                 report.provider_errors += 1
             else:
                 report.outcomes[outcome] += 1
+        for payout in stalled:
+            report.checked += 1
+            report.outcomes[await self._request_send(payout.id, stalled_since)] += 1
         return report
+
+    async def _request_send(self, payout_id: str, stalled_since: datetime) -> str:
+        async with self._uow({"request_id": f"reconcile-{payout_id}"}) as uow:
+            payout = await uow.payouts.get_for_update(payout_id)
+            if payout is None or payout.needs_review or not payout.awaits_sending:
+                return "changed"
+            if payout.updated_at >= stalled_since:
+                return "changed"
+            payout.request_send(self._clock.now())
+            await uow.payouts.update(payout)
+            await uow.commit()
+        log.warning("a payout's send stalled; asked for again", extra={"payout_id": payout_id})
+        return "send_requested"
 
     async def _reconcile(self, payout: Payout) -> str:
         assert payout.provider_payout_id is not None

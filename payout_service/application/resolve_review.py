@@ -110,6 +110,11 @@ def _refuse_unless_allowed(
         raise ReviewNotResolved(f"payout {payout.id} is not waiting for a review")
     if not quiet:
         raise ReviewNotResolved(f"payout {payout.id} is being sent right now; ask again later")
+    if forced.outcome is PayoutStatus.SUCCESS and not forced.checked_with_provider:
+        raise ReviewNotResolved(
+            f"{said}: success may be forced only with --i-checked-with-the-provider (it debits"
+            " the user for a payment only the provider can confirm)"
+        )
     if answer is not LookupAnswer.NEVER_TAKEN and not forced.checked_with_provider:
         raise ReviewNotResolved(
             f"{said}: an outcome may be forced only when the provider has no record of the"

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PAYOUT_CREATED = "payout.created"
+# A send asked for again: the message that should have sent the payout never came back.
+PAYOUT_SEND_REQUESTED = "payout.send_requested"
 PAYOUT_PROVIDER_ACCEPTED = "payout.provider_accepted"
 PAYOUT_SUCCEEDED = "payout.succeeded"
 PAYOUT_FAILED = "payout.failed"

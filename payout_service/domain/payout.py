@@ -103,6 +103,15 @@ class Payout:
             self.status is PayoutStatus.PROCESSING and self.provider_payout_id is None
         )
 
+    def request_send(self, now: datetime) -> None:
+        """Asks for a send again (payout.send_requested): the send's message was lost (a broker
+        that lost a delayed retry, say). Safe however often it happens: every send is under the
+        same provider key, and a send checks under the payout's lock that one may still happen."""
+        if not self.awaits_sending or self.needs_review:
+            raise IllegalTransition(self.id, self.status, "send_requested")
+        self.updated_at = now
+        self._emit(events.PAYOUT_SEND_REQUESTED)
+
     def start_processing(self, now: datetime) -> None:
         self._move(PayoutStatus.PROCESSING, now)
 
@@ -151,6 +160,8 @@ class Payout:
         elif outcome is PayoutStatus.SUCCESS:
             self.succeed(now)
         elif outcome is PayoutStatus.FAILED:
+            if self.status is PayoutStatus.PENDING:
+                self.start_processing(now)
             self.fail(f"resolved by {operator}: {reason}", now)
         else:
             raise IllegalTransition(self.id, self.status, outcome)

@@ -45,6 +45,10 @@ class ProviderReport:
     provider_payout_id: str | None
     reference: str | None  # our payout id, as the provider keeps it
     source: str  # where the report came from, e.g. "webhook evt_123" or "reconciliation"
+    # The provider's current record, asked for now by us: it cannot be a report from before the
+    # payout existed, so its date (by the provider's clock, which may lag ours) is not held
+    # against the payout's creation; it is still ordered against the last applied report.
+    asked: bool = False
 
 
 _FINAL_FOR = {
@@ -78,7 +82,8 @@ def _judge(payout: Payout, report: ProviderReport) -> ReportOutcome:
     if report.reference is not None and report.reference != payout.id:
         return ReportOutcome.CONFLICT
     last = payout.provider_status_at
-    if report.occurred_at < payout.created_at or (last is not None and report.occurred_at < last):
+    before_payout = not report.asked and report.occurred_at < payout.created_at
+    if before_payout or (last is not None and report.occurred_at < last):
         return ReportOutcome.STALE
     if payout.status.is_final:
         same = _FINAL_FOR.get(report.status) is payout.status

@@ -8,7 +8,7 @@ serious first:
 - unrecorded_payment: the provider paid it, we have no debit for it, for longer than the
   tolerance;
 - debit_without_payment: we debited the user, the provider did not pay (failed, or no record);
-- amount_mismatch: the provider pays another amount or currency than we hold;
+- amount_mismatch: the provider pays (or is paying) another amount or currency than we hold;
 - status_lag: the provider is final and we are not yet (its outcome is on its way);
 - unknown_to_provider: we recorded the provider's acceptance, the provider has no record.
 """
@@ -66,13 +66,13 @@ def disagreement(
         if payout.status is PayoutStatus.PROCESSING and payout.provider_payout_id is not None:
             return Disagreement.UNKNOWN_TO_PROVIDER
         return None
-    if record.amount is not None and record.amount != payout.amount:
-        return Disagreement.AMOUNT_MISMATCH
     paying = record.status in (ProviderStatus.PROCESSING, ProviderStatus.SUCCESS)
     if payout.status in _RELEASED and paying:
         return Disagreement.DOUBLE_PAY_RISK
     if payout.status is PayoutStatus.SUCCESS and record.status is ProviderStatus.FAILED:
         return Disagreement.DEBIT_WITHOUT_PAYMENT
+    if paying and record.amount is not None and record.amount != payout.amount:
+        return Disagreement.AMOUNT_MISMATCH
     if payout.status.is_final or record.status is ProviderStatus.PROCESSING:
         return None
     if record.status is ProviderStatus.SUCCESS and now - record.since > tolerance:

@@ -102,7 +102,30 @@ class PromptRedisBroker(RedisBroker):
 class _WokenConsumer(_RedisConsumer):
     """Dramatiq 1.18's Redis consumer (its __next__, as it is there), except that one with room
     for more messages and none to fetch waits on the broker's wake list for its queue instead
-    of sleeping its backoff out."""
+    of sleeping its backoff out, and that a consumer of a delay queue (`X.DQ`) starts by giving
+    back the delayed messages its worker process still holds.
+
+    Why the latter: a delayed message (a retry waiting for its time) is fetched into the worker's
+    ack set and held in the consumer thread's memory until due. On a Redis connection error,
+    Dramatiq 1.18's consumer thread drops that memory (`self.delay_queue = PriorityQueue()`) and
+    starts a new consumer, while the messages stay in the ack set of a worker that is alive, so
+    no one ever requeues them: a payout's retry was lost for good in chaos runs. Nothing but
+    that memory works from a delay queue's ack set, so a new consumer requeues all of it, and
+    the messages come back with their own due times."""
+
+    def __init__(self, broker: PromptRedisBroker, queue_name: str, prefetch: int, timeout: int):
+        super().__init__(broker, queue_name, prefetch, timeout)
+        if queue_name.endswith(".DQ"):
+            self._give_back_held_messages()
+
+    def _give_back_held_messages(self) -> None:
+        acks = f"{self.broker.namespace}:__acks__.{self.broker.broker_id}.{self.queue_name}"
+        try:
+            held = [m.decode() for m in self.broker.client.smembers(acks)]
+            if held:
+                self.broker.do_requeue(self.queue_name, *held)
+        except redis.ConnectionError as e:
+            raise ConnectionClosed(e) from None
 
     def __next__(self) -> MessageProxy | None:
         try:

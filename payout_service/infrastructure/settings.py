@@ -75,6 +75,9 @@ class Settings:
     reconcile_after_seconds: int = 300
     reconcile_interval_seconds: int = 60
     reconcile_batch_size: int = 100
+    # A payout no send has touched for this long (its message lost, e.g. a delayed retry a
+    # broker outage dropped) is asked for a send again; longer than the longest retry delay.
+    reconcile_stalled_send_seconds: int = 900
     # `provider audit`: how long the provider may have paid a payout before our not knowing it
     # yet stops being a lag and becomes an unrecorded payment.
     provider_audit_tolerance_seconds: int = 600

@@ -2,9 +2,14 @@
 provider-mock in `random` mode) while a random process type is SIGKILLed at random moments and
 restarted, and Redis and MariaDB (private ones, started here) are each stopped and restarted once.
 
+The mock provider runs in its widened `random` mode: it also takes payouts and then answers 500,
+times out after taking them, answers a broken 2xx, answers 409 to retries, and duplicates and
+reorders its webhooks; its payouts persist in a file, so its truth survives its restarts.
+
 Then, once the system is quiet: every payout final or reconcilable, every outbox row published,
 `payout-service ledger verify` clean, no double debit, each webhook applied once, one audit row per
-event. Small by default (CHAOS_PAYOUTS=30, CHAOS_SECONDS=20); larger with e.g.
+event, and `payout-service provider audit` finds no double-pay risk and no unrecorded payment. Small by
+default (CHAOS_PAYOUTS=30, CHAOS_SECONDS=20); larger with e.g.
 `CHAOS_PAYOUTS=500 CHAOS_SECONDS=120 pytest tests/chaos`. CHAOS_SEED repeats a run.
 """
 
@@ -93,6 +98,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         PROVIDER_SEND_FIRST_BACKOFF_MS="200",
         PROVIDER_SEND_MAX_BACKOFF_MS="1000",
         MOCK_PROVIDER_MODE="random",
+        MOCK_PROVIDER_DB_PATH=str(tmp_path / "mock-provider.sqlite3"),
         MOCK_PROVIDER_STALL_MS="1500",
         MOCK_PROVIDER_STEP_DELAY_MS="100",
         MOCK_PROVIDER_WEBHOOK_URL=f"http://127.0.0.1:{web_port}/api/webhooks/provider",
@@ -105,6 +111,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         BROKER_HEARTBEAT_TIMEOUT_MS="3000",
         BROKER_MAINTENANCE_CHANCE="200000",
         RECONCILE_AFTER_SECONDS="0",
+        RECONCILE_STALLED_SEND_SECONDS="5",
         SHUTDOWN_TIMEOUT_SECONDS="5",
         DATABASE_POOL_SIZE="5",
         METRICS_DIR=str(tmp_path / "metrics"),
@@ -294,6 +301,13 @@ async def until_quiet(world: World, timeout: float) -> dict[str, int]:
     return moving
 
 
+def provider_disagreements(audit_text: str) -> dict[str, int]:
+    """The counts of `provider audit`'s "disagreements: kind n, ..." line."""
+    line = next((ln for ln in audit_text.splitlines() if ln.startswith("disagreements:")), "")
+    pairs = (item.split() for item in line.removeprefix("disagreements:").split(","))
+    return {kind: int(count) for kind, count in (p for p in pairs if len(p) == 2)}
+
+
 async def first_rows(world: World, statement: str) -> list[tuple[Any, ...]]:
     return (await query(world, statement))[:5]
 
@@ -351,6 +365,10 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world:
     doubled = sum([len(await query(world, INVARIANTS[name])) for name in DOUBLING])
     ledger_code, ledger_text = await run_cli("ledger", "verify", env=world.environment)
     ledger_verdict = next((line for line in ledger_text.splitlines() if "ledger" in line), "?")
+    audit_code, audit_text = await run_cli(
+        "provider", "audit", "--since", "1d", env=world.environment
+    )
+    audit = provider_disagreements(audit_text)
     kills, restarts = world.cluster.kills, world.cluster.restarts
     print(
         f"\nchaos (seed {SEED}): payouts {len(drive.created)} of {PAYOUTS} in {SECONDS:g} s"
@@ -359,7 +377,9 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world:
         f" cancelled at once {drive.cancels}, client retries {drive.retries});"
         f" kills {sum(kills.values())} {dict(kills)}; restarts {sum(restarts.values())}"
         f" {dict(restarts)} + redis {world.redis.restarts} + mariadb {world.mariadb.restarts};"
-        f" lost = {len(lost)}, doubled = {doubled}; ledger verify: {ledger_verdict}"
+        f" lost = {len(lost)}, doubled = {doubled}; ledger verify: {ledger_verdict};"
+        f" provider audit: double-pay risks {audit.get('double_pay_risk')}, unrecorded payments"
+        f" {audit.get('unrecorded_payment')}, {audit}"
     )
 
     # Then nothing was lost, nothing doubled, and everything settled
@@ -376,5 +396,7 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world:
     )
     assert {k: v for k, v in broken.items() if v} == {}
     assert ledger_code == 0, ledger_text
+    assert (audit.get("double_pay_risk"), audit.get("unrecorded_payment")) == (0, 0), audit_text
+    assert audit_code == 0, audit_text
     assert sum(kills.values()) >= 3 and world.redis.restarts == world.mariadb.restarts == 1
     assert set(statuses) <= {*FINAL, "processing"}

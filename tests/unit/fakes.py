@@ -249,6 +249,15 @@ class FakePayoutRepository:
                 return payout.id
         return None
 
+    async def stalled_sends(self, updated_before: datetime, limit: int) -> Sequence[Payout]:
+        stalled = [
+            p
+            for p in self._state.payouts.values()
+            if p.awaits_sending and not p.needs_review and p.updated_at < updated_before
+        ]
+        stalled.sort(key=lambda p: p.updated_at)
+        return copy.deepcopy(stalled[:limit])
+
     async def needing_review(self, limit: int) -> Sequence[Payout]:
         flagged = [p for p in self._state.payouts.values() if p.needs_review]
         flagged.sort(key=lambda p: (p.review_since or p.updated_at, p.id))

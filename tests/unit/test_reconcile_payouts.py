@@ -1,15 +1,22 @@
-"""Reconciliation asks the provider about accepted payouts that have been quiet too long."""
+"""Reconciliation asks the provider about accepted payouts that have been quiet too long, and
+about flagged ones whose sending stopped without an answer."""
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 
-from payout_service.application.ports import ProviderPayoutState, ProviderTemporaryError
+from payout_service.application.ports import (
+    ProviderOutcomeUnknown,
+    ProviderPayoutState,
+    ProviderTemporaryError,
+)
 from payout_service.application.reconcile_payouts import ReconcilePayouts
 from payout_service.domain import events
 from payout_service.domain.payout import PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
+from payout_service.domain.send_attempts import SendAttemptResult
 from tests.unit.fakes import (
     START,
     FakeClock,
@@ -138,3 +145,129 @@ async def test_provider_errors_are_counted_and_the_other_payouts_still_reconcile
         PayoutStatus.PROCESSING,
         PayoutStatus.FAILED,
     ]
+
+
+def given_flagged(
+    database: FakeDatabase,
+    n: int,
+    attempts: Sequence[SendAttemptResult] = (SendAttemptResult.NO_ANSWER,),
+    flag: bool = True,
+) -> None:
+    """Payout p-{n}, processing without the provider's acceptance after those attempts, flagged
+    for review when sending stopped unless told otherwise."""
+    changed_at = START - QUIET_FOR * 2
+    payout = new_payout(f"p-{n}", now=changed_at)
+    payout.start_processing(changed_at)
+    payout.record_send_failure("read timed out", None, changed_at)
+    if flag:
+        payout.flag_for_review("gave up; the provider may hold the payout", changed_at)
+    database.add_payout(payout)
+    database.add_send_attempts(f"p-{n}", attempts, changed_at)
+
+
+async def test_a_flagged_unsent_payout_the_provider_never_took_is_failed(
+    reconcile, database, provider
+):
+    # Given a flagged payout, sending stopped, that the provider has no record of
+    given_flagged(database, 1)
+    # When reconciliation runs
+    report = await reconcile()
+    # Then the provider was asked by our reference, and the payout failed, releasing its funds
+    assert (provider.looked_up, provider.asked) == (["p-1"], [])
+    assert (report.checked, report.outcomes, report.provider_errors) == (
+        1,
+        Counter({"failed": 1}),
+        0,
+    )
+    payout = database.committed.payouts["p-1"]
+    assert (payout.status, payout.needs_review) == (PayoutStatus.FAILED, False)
+    assert database.committed.events_of("p-1")[-1] == events.PAYOUT_FAILED
+
+
+async def test_a_flagged_unsent_payout_the_provider_holds_adopts_its_record(
+    reconcile, database, provider
+):
+    # Given a flagged payout which the provider took and paid
+    given_flagged(database, 1)
+    provider.payouts["prv-9"] = ProviderPayoutState(
+        "prv-9", ProviderStatus.SUCCESS, START - timedelta(minutes=1), reference="p-1"
+    )
+    # When reconciliation runs
+    report = await reconcile()
+    # Then the payout takes the provider's id and outcome, and its review is over
+    assert report.outcomes == Counter({"applied": 1})
+    payout = database.committed.payouts["p-1"]
+    assert (payout.status, payout.provider_payout_id, payout.needs_review) == (
+        PayoutStatus.SUCCESS,
+        "prv-9",
+        False,
+    )
+    assert database.committed.events_of("p-1")[-2:] == [
+        events.PAYOUT_PROVIDER_ACCEPTED,
+        events.PAYOUT_SUCCEEDED,
+    ]
+
+
+async def test_a_flagged_unsent_payout_is_left_as_it_is_while_the_provider_is_silent(
+    reconcile, database, provider
+):
+    given_flagged(database, 1)
+    provider.lookups["p-1"] = ProviderOutcomeUnknown("server_error", "HTTP 503", 503)
+    before = database.committed.payouts["p-1"]
+
+    report = await reconcile()
+
+    assert (report.checked, report.outcomes, report.provider_errors) == (1, Counter(), 1)
+    assert database.committed.payouts["p-1"] == before
+
+
+@pytest.mark.parametrize(
+    ("attempts", "flag"),
+    [
+        pytest.param([SendAttemptResult.NO_ANSWER], False, id="not-flagged"),
+        pytest.param(
+            [SendAttemptResult.NO_ANSWER, SendAttemptResult.SENDING], True, id="being-sent"
+        ),
+    ],
+)
+async def test_a_payout_sending_may_still_reach_is_never_failed_on_the_providers_404(
+    reconcile, database, attempts, flag
+):
+    # Given a payout without the provider's acceptance, not flagged (its sends may still retry)
+    # or with a send under way, and a provider that has no record of it
+    given_flagged(database, 1, attempts, flag)
+    # When reconciliation runs
+    await reconcile()
+    # Then it is not failed
+    payout = database.committed.payouts["p-1"]
+    assert payout.status is PayoutStatus.PROCESSING
+    assert events.PAYOUT_FAILED not in database.committed.events_of("p-1")
+
+
+async def test_a_send_no_retry_came_back_to_is_asked_for_again(reconcile, database):
+    # Given a payout processing without the provider's id, untouched for 20 minutes (its
+    # delayed retry lost), and one untouched for a minute (its retry still to come)
+    given(database, 1, timedelta(minutes=20), accepted=False)
+    given(database, 2, timedelta(minutes=1), accepted=False)
+    # When reconciliation runs
+    report = await reconcile()
+    # Then only the stalled one gets a new send request, once
+    assert report.outcomes["send_requested"] == 1
+    assert database.committed.events_of("p-1")[-1] == events.PAYOUT_SEND_REQUESTED
+    assert events.PAYOUT_SEND_REQUESTED not in database.committed.events_of("p-2")
+    again = await reconcile()
+    assert again.outcomes["send_requested"] == 0
+
+
+async def test_a_flagged_payout_is_never_sent_again_by_reconciliation(
+    reconcile, database, provider
+):
+    # Given a stalled payout an operator must look at (the provider does not answer about it)
+    given(database, 1, timedelta(minutes=20), accepted=False)
+    payout = database.committed.payouts["p-1"]
+    payout.flag_for_review("the provider may hold it", START - timedelta(minutes=20))
+    provider.lookups["p-1"] = ProviderOutcomeUnknown("timeout", "no answer")
+    # When reconciliation runs
+    await reconcile()
+    # Then no send is asked for: only the operator or the provider's word ends it
+    assert events.PAYOUT_SEND_REQUESTED not in database.committed.events_of("p-1")

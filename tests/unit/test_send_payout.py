@@ -10,6 +10,7 @@ from payout_service.application.event_routes import PROVIDER_SEND
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import (
     ProviderOutcomeUnknown,
+    ProviderPayoutState,
     ProviderPermanentError,
     ProviderTemporaryError,
 )
@@ -288,3 +289,146 @@ async def test_an_acceptance_after_a_webhook_taught_the_payout_its_id_changes_no
     )
     assert database.committed.events_of("p-1") == [events.PAYOUT_CREATED, *written]
     assert attempts(database) == [SendAttemptResult.ACCEPTED]
+
+
+REFUSED = ProviderPermanentError("rejected", "wallet unknown", 422)
+
+
+def retried(payout: Payout) -> None:
+    """Processing, its first send to be retried."""
+    payout.start_processing(START)
+    payout.record_send_failure("read timed out", START + timedelta(seconds=10), START)
+
+
+def given_an_unknown_attempt(database: FakeDatabase, earlier: SendAttemptResult) -> Envelope:
+    """Payout p-1 after a first attempt whose answer is unknown, and its message again."""
+    envelope = given(database, retried)
+    database.add_send_attempts("p-1", [earlier], START)
+    return envelope
+
+
+UNKNOWN_EARLIER = pytest.mark.parametrize(
+    "earlier", [SendAttemptResult.NO_ANSWER, SendAttemptResult.AMBIGUOUS]
+)
+
+
+@UNKNOWN_EARLIER
+async def test_a_refusal_after_an_unknown_answer_fails_a_payout_the_provider_never_took(
+    send, database, provider, earlier
+):
+    # Given an earlier attempt whose answer is unknown, and a provider that now refuses and whose
+    # lookup says it never took the payout
+    envelope = given_an_unknown_attempt(database, earlier)
+    provider.will_fail(REFUSED)
+    # When the payout is sent again, the refusal is raised
+    with pytest.raises(ProviderPermanentError):
+        await send(envelope, retries=1)
+    # Then the provider was asked about it, and only then the payout failed
+    assert provider.looked_up == ["p-1"]
+    payout = stored(database)
+    assert payout.status is PayoutStatus.FAILED
+    assert database.committed.events_of("p-1")[-1] == events.PAYOUT_FAILED
+    assert attempts(database) == [earlier, SendAttemptResult.PERMANENT_ERROR]
+    assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
+
+
+@UNKNOWN_EARLIER
+async def test_a_refusal_after_an_unknown_answer_adopts_the_providers_record(
+    send, database, provider, earlier
+):
+    # Given an earlier attempt whose answer is unknown, which the provider did take
+    envelope = given_an_unknown_attempt(database, earlier)
+    provider.payouts["prv-9"] = ProviderPayoutState(
+        "prv-9", ProviderStatus.PROCESSING, START + timedelta(seconds=1), reference="p-1"
+    )
+    provider.will_fail(REFUSED)
+    # When a retry is refused
+    with pytest.raises(ProviderPermanentError):
+        await send(envelope, retries=1)
+    # Then the payout holds the provider's id and waits for its outcome, not failed
+    payout = stored(database)
+    assert (payout.status, payout.provider_payout_id) == (PayoutStatus.PROCESSING, "prv-9")
+    assert database.committed.events_of("p-1") == [
+        events.PAYOUT_CREATED,
+        events.PAYOUT_PROVIDER_ACCEPTED,
+    ]
+    assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
+
+
+@UNKNOWN_EARLIER
+async def test_a_refusal_after_an_unknown_answer_waits_for_an_operator_while_the_provider_is_silent(
+    send, database, provider, earlier
+):
+    # Given an earlier attempt whose answer is unknown, and a provider that does not answer about
+    # the payout
+    envelope = given_an_unknown_attempt(database, earlier)
+    provider.lookups["p-1"] = ProviderOutcomeUnknown("timeout", "read timed out")
+    provider.will_fail(REFUSED)
+    # When a retry is refused
+    with pytest.raises(ProviderPermanentError):
+        await send(envelope, retries=1)
+    # Then the payout is flagged for review, its funds held, and the message is done with
+    payout = stored(database)
+    assert (payout.status, payout.needs_review) == (PayoutStatus.PROCESSING, True)
+    assert "refused a retry" in (payout.review_reason or "")
+    assert database.committed.events_of("p-1") == [
+        events.PAYOUT_CREATED,
+        events.PAYOUT_NEEDS_REVIEW,
+    ]
+    assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
+
+
+async def test_a_refusal_after_only_definite_answers_fails_without_asking_the_provider(
+    send, database, provider
+):
+    # Given an earlier attempt the provider answered "not now"
+    envelope = given(database, retried)
+    database.add_send_attempts("p-1", [SendAttemptResult.TEMPORARY_ERROR], START)
+    provider.will_fail(REFUSED)
+    # When a retry is refused
+    with pytest.raises(ProviderPermanentError):
+        await send(envelope, retries=1)
+    # Then the payout fails on the refusal alone
+    assert provider.looked_up == []
+    assert stored(database).status is PayoutStatus.FAILED
+
+
+async def test_a_refusal_after_an_unknown_answer_never_orphans_the_payout(send, database, provider):
+    # Given an earlier attempt without an answer, which the provider took; its clock is behind
+    envelope = given_an_unknown_attempt(database, SendAttemptResult.NO_ANSWER)
+    provider.payouts["prv-9"] = ProviderPayoutState(
+        "prv-9", ProviderStatus.PROCESSING, START - timedelta(seconds=1), reference="p-1"
+    )
+    provider.will_fail(REFUSED)
+    # When a retry is refused
+    with pytest.raises(ProviderPermanentError):
+        await send(envelope, retries=1)
+    # Then the payout either holds the provider's id or waits for an operator
+    payout = stored(database)
+    assert payout.provider_payout_id == "prv-9" or payout.needs_review
+
+
+@pytest.mark.parametrize(
+    ("http_status", "recorded"),
+    [
+        pytest.param(None, SendAttemptResult.NO_ANSWER, id="no-answer"),
+        pytest.param(500, SendAttemptResult.AMBIGUOUS, id="http-500"),
+        pytest.param(409, SendAttemptResult.AMBIGUOUS, id="http-409"),
+    ],
+)
+async def test_an_unknown_outcome_is_recorded_by_whether_an_answer_came_and_never_fails(
+    send, database, provider, http_status, recorded
+):
+    # Given a provider whose answer does not say whether it took the payout
+    envelope = given(database)
+    provider.will_fail(ProviderOutcomeUnknown("server_error", "no telling", http_status))
+    # When the payout is sent
+    with pytest.raises(SendRetryLater):
+        await send(envelope, retries=0)
+    # Then the attempt records what came back, and the payout waits for a retry, not failed
+    assert attempts(database) == [recorded]
+    assert database.committed.send_attempts["p-1"][0].http_status == http_status
+    payout = stored(database)
+    assert (payout.status, payout.needs_review) == (PayoutStatus.PROCESSING, False)
+    assert database.committed.events_of("p-1") == [events.PAYOUT_CREATED]
+    assert database.committed.processed == set()

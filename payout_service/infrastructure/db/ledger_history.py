@@ -17,9 +17,13 @@ class SqlLedgerHistory:
         self._s = session
 
     async def has_settled(self, payout_id: str) -> bool:
+        """A locking read: it sees what was committed up to now, not the transaction's first
+        snapshot, so a settlement another message committed while this one waited for the
+        account lock is seen (REPEATABLE READ would hide it, and the hold would be settled
+        twice)."""
         rows = await self._s.rows(
             "SELECT 1 AS settled FROM account_ledger_entries WHERE payout_id = %s"
-            f" AND kind IN ({SETTLING_KINDS_SQL})",
+            f" AND kind IN ({SETTLING_KINDS_SQL}){self._s.dialect.for_update}",
             payout_id,
         )
         return bool(rows)

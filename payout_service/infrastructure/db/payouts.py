@@ -64,6 +64,18 @@ class SqlPayoutRepository:
         )
         return [self._to_payout(r) for r in rows]
 
+    async def stalled_sends(self, updated_before: datetime, limit: int) -> Sequence[Payout]:
+        rows = await self._s.rows(
+            f"{_SELECT} WHERE status IN (%s, %s) AND provider_payout_id IS NULL"
+            " AND needs_review = %s AND updated_at < %s ORDER BY updated_at LIMIT %s",
+            str(PayoutStatus.PENDING),
+            str(PayoutStatus.PROCESSING),
+            False,
+            self._s.dialect.to_db(updated_before),
+            limit,
+        )
+        return [self._to_payout(r) for r in rows]
+
     async def needing_review(self, limit: int) -> Sequence[Payout]:
         rows = await self._s.rows(
             f"{_SELECT} WHERE needs_review = %s ORDER BY review_since, id LIMIT %s", True, limit
