@@ -7,9 +7,9 @@ times out after taking them, answers a broken 2xx, answers 409 to retries, and d
 reorders its webhooks; its payouts persist in a file, so its truth survives its restarts.
 
 Then, once the system is quiet: every payout final or reconcilable, every outbox row published,
-`payout-service ledger verify` clean, no double debit, each webhook applied once, one audit row per
-event, and `payout-service provider audit` finds no double-pay risk and no unrecorded payment. Small by
-default (CHAOS_PAYOUTS=30, CHAOS_SECONDS=20); larger with e.g.
+`payout-service ledger verify` clean, no double debit, each webhook applied once, one audit row
+per event, and `payout-service provider audit` finds no double-pay risk and no unrecorded
+payment. Small by default (CHAOS_PAYOUTS=30, CHAOS_SECONDS=20); larger with e.g.
 `CHAOS_PAYOUTS=500 CHAOS_SECONDS=120 pytest tests/chaos`. CHAOS_SEED repeats a run.
 """
 

@@ -1,4 +1,5 @@
-"""Small shared steps of the API tests: request bodies, posting, problems and row counts."""
+"""Small shared steps of the API tests: request bodies, posting, problems, row counts and
+metrics scrapes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.seed import DEMO_USER_ID, add_api_key, open_account
@@ -104,3 +106,19 @@ async def add_user(
         await tx.accounts.append_entry(deposit, now)
         await tx.commit()
     return {"Authorization": f"Bearer {api_key}"}
+
+
+Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
+
+
+async def scrape(api: TestClient) -> Samples:
+    """GET /metrics, as each sample's value by its name and sorted labels."""
+    response = await api.get("/metrics")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    samples: Samples = {}
+    for family in text_string_to_metric_families(await response.text()):
+        samples.setdefault(family.name, {})
+        for sample in family.samples:
+            samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return samples

@@ -6,13 +6,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from payout_service.bootstrap import Services, build_relay, build_services
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
-from tests.integration.helpers import payout_body, post_payout
+from tests.integration.helpers import payout_body, post_payout, scrape
 
 SERVICE_METRICS = (
     "payout_create_requests",
@@ -31,6 +30,7 @@ SERVICE_METRICS = (
     "user_account_debited",
     "ledger_holds_open",
     "payouts_needing_review",
+    "provider_disagreements",
     "http_requests",
     "http_request_duration_seconds",
     "http_requests_in_progress",
@@ -41,18 +41,6 @@ SERVICE_METRICS = (
 def services(settings: Settings, db: SqlUnitOfWorkFactory) -> Services:
     """Without the fast path: outbox rows wait for the relay these tests run themselves."""
     return build_services(replace(settings, redis_url=""))
-
-
-async def scrape(api: Any) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
-    response = await api.get("/metrics")
-    assert response.status == 200
-    assert response.headers["Content-Type"].startswith("text/plain")
-    samples: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
-    for family in text_string_to_metric_families(await response.text()):
-        samples.setdefault(family.name, {})
-        for sample in family.samples:
-            samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
-    return samples
 
 
 async def test_every_named_metric_is_exposed(api: Any) -> None:
@@ -96,7 +84,7 @@ async def test_a_payout_flagged_for_review_shows_in_its_gauge(
         payout = await tx.payouts.get_for_update(created["id"])
         assert payout is not None
         payout.start_processing(SystemClock().now())
-        payout.flag_for_review(SystemClock().now())
+        payout.flag_for_review("gave up; the provider may hold the payout", SystemClock().now())
         await tx.payouts.update(payout)
         await tx.commit()
     # When the metrics are scraped

@@ -1,5 +1,6 @@
 """The aiohttp provider client against the mock provider on 127.0.0.1: each mode's answer is
-classified as the contract says, network failures included."""
+classified as the contract says (accepted, refused, not taken for now, or unknown), network
+failures included, and the lookup by our reference finds what the provider holds."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 
 from payout_service.application.ports import (
     PayoutInstruction,
+    ProviderError,
+    ProviderOutcomeUnknown,
     ProviderPermanentError,
     ProviderTemporaryError,
 )
@@ -21,7 +24,14 @@ from tests.integration.processes import eventually
 from tests.integration.provider_support import MockServer, quiet_mock, serving_mock
 from tests.processes import free_port
 
-INSTRUCTION = PayoutInstruction("payout-p1", "ref-1", "150.00", "USD", "W1")
+INSTRUCTION = PayoutInstruction(
+    idempotency_key="payout-p1",
+    reference="p1",
+    amount="150.00",
+    currency="USD",
+    wallet="W1",
+    metadata={"external_reference": "ref-1"},
+)
 
 
 def client_of(url: str, total: float = 1.0) -> AiohttpProviderClient:
@@ -49,15 +59,17 @@ async def test_success_is_an_acceptance_with_the_providers_id(
     assert held is not None
     assert acceptance.provider_payout_id == held.provider_payout_id
     assert acceptance.http_status == 202
+    # the provider keeps our payout id as its reference, the client's reference as metadata
     assert held.request == {
-        "external_reference": "ref-1",
+        "reference": "p1",
         "amount": "150.00",
         "currency": "USD",
         "wallet": "W1",
+        "metadata": {"external_reference": "ref-1"},
     }
 
 
-async def test_rate_limit_is_temporary_with_the_providers_wait(
+async def test_rate_limit_is_not_taken_for_now_with_the_providers_wait(
     client: AiohttpProviderClient, slow_mock: MockServer
 ) -> None:
     slow_mock.provider.script(MockMode.RATE_LIMIT)
@@ -65,27 +77,60 @@ async def test_rate_limit_is_temporary_with_the_providers_wait(
         await client.send_payout(INSTRUCTION)
     assert (later.value.reason, later.value.http_status) == ("rate_limited", 429)
     assert later.value.retry_after == timedelta(seconds=1)
-    assert later.value.answer_lost is False
+    assert not isinstance(later.value, ProviderOutcomeUnknown)
 
 
-async def test_server_error_is_temporary(
+async def test_a_server_error_is_an_unknown_outcome(
     client: AiohttpProviderClient, slow_mock: MockServer
 ) -> None:
+    # A 503 cannot say whether the provider committed the payout before failing
     slow_mock.provider.script(MockMode.SERVER_ERROR)
-    with pytest.raises(ProviderTemporaryError) as later:
+    with pytest.raises(ProviderOutcomeUnknown) as unknown:
         await client.send_payout(INSTRUCTION)
-    assert (later.value.reason, later.value.http_status) == ("server_error", 503)
-    assert later.value.answer_lost is False
+    assert (unknown.value.reason, unknown.value.http_status) == ("server_error", 503)
 
 
-async def test_a_timeout_is_temporary_with_the_answer_lost(
+async def test_a_server_error_after_the_provider_took_the_payout_is_an_unknown_outcome(
     client: AiohttpProviderClient, slow_mock: MockServer
 ) -> None:
-    slow_mock.provider.script(MockMode.TIMEOUT)
-    with pytest.raises(ProviderTemporaryError) as later:
+    slow_mock.provider.script(MockMode.SERVER_ERROR_AFTER_COMMIT)
+    with pytest.raises(ProviderOutcomeUnknown) as unknown:
         await client.send_payout(INSTRUCTION)
-    assert (later.value.reason, later.value.http_status) == ("timeout", None)
-    assert later.value.answer_lost is True
+    assert (unknown.value.reason, unknown.value.http_status) == ("server_error", 500)
+    assert slow_mock.provider.payout_for_key("payout-p1") is not None
+
+
+async def test_a_success_with_a_broken_body_is_an_unknown_outcome(
+    client: AiohttpProviderClient, slow_mock: MockServer
+) -> None:
+    slow_mock.provider.script(MockMode.MALFORMED_SUCCESS)
+    with pytest.raises(ProviderOutcomeUnknown) as unknown:
+        await client.send_payout(INSTRUCTION)
+    assert (unknown.value.reason, unknown.value.http_status) == ("malformed_response", 200)
+    assert slow_mock.provider.payout_for_key("payout-p1") is not None
+
+
+async def test_a_conflict_on_a_retry_is_an_unknown_outcome(
+    client: AiohttpProviderClient, slow_mock: MockServer
+) -> None:
+    # Given a payout the provider took under the key
+    first = await client.send_payout(INSTRUCTION)
+    # When a retry under the same key is answered 409
+    slow_mock.provider.script(MockMode.CONFLICT_ON_RETRY)
+    with pytest.raises(ProviderOutcomeUnknown) as unknown:
+        await client.send_payout(INSTRUCTION)
+    # Then it says nothing definite, and the provider still holds its one payout
+    assert (unknown.value.reason, unknown.value.http_status) == ("conflict", 409)
+    assert list(slow_mock.provider.payouts) == [first.provider_payout_id]
+
+
+async def test_a_timeout_is_an_unknown_outcome_and_the_retry_learns_the_payout(
+    client: AiohttpProviderClient, slow_mock: MockServer
+) -> None:
+    slow_mock.provider.script(MockMode.TIMEOUT_AFTER_COMMIT)
+    with pytest.raises(ProviderOutcomeUnknown) as unknown:
+        await client.send_payout(INSTRUCTION)
+    assert (unknown.value.reason, unknown.value.http_status) == ("timeout", None)
     # and the provider did take it: the next call, same key, learns the same payout
     again = await client.send_payout(INSTRUCTION)
     held = slow_mock.provider.payout_for_key("payout-p1")
@@ -93,16 +138,17 @@ async def test_a_timeout_is_temporary_with_the_answer_lost(
     assert len(slow_mock.provider.payouts) == 1
 
 
-async def test_permanent_error_is_permanent(
+async def test_permanent_error_is_a_definite_refusal(
     client: AiohttpProviderClient, slow_mock: MockServer
 ) -> None:
     slow_mock.provider.script(MockMode.PERMANENT_ERROR)
     with pytest.raises(ProviderPermanentError) as refused:
         await client.send_payout(INSTRUCTION)
     assert (refused.value.reason, refused.value.http_status) == ("rejected", 400)
+    assert slow_mock.provider.payouts == {}
 
 
-async def test_a_provider_nobody_listens_for_is_unreachable_not_lost() -> None:
+async def test_a_provider_nobody_listens_for_is_unreachable_not_unknown() -> None:
     client = client_of(f"http://127.0.0.1:{free_port()}")
     try:
         with pytest.raises(ProviderTemporaryError) as later:
@@ -110,7 +156,7 @@ async def test_a_provider_nobody_listens_for_is_unreachable_not_lost() -> None:
     finally:
         await client.close()
     assert later.value.reason == "unreachable"
-    assert later.value.answer_lost is False
+    assert not isinstance(later.value, ProviderOutcomeUnknown)
 
 
 async def test_get_payout_reads_the_providers_status(
@@ -125,9 +171,42 @@ async def test_get_payout_reads_the_providers_status(
     )
     held = slow_mock.provider.payouts[acceptance.provider_payout_id]
     assert state.since == held.updated_at
+    assert (state.reference, state.amount, state.currency) == ("p1", "150.00", "USD")
 
 
-async def test_get_of_an_unknown_payout_is_permanent(client: AiohttpProviderClient) -> None:
-    with pytest.raises(ProviderPermanentError) as refused:
+async def test_get_of_an_unknown_payout_is_not_found(client: AiohttpProviderClient) -> None:
+    with pytest.raises(ProviderError) as missing:
         await client.get_payout("prv_nothing")
-    assert refused.value.reason == "not_found"
+    assert (missing.value.reason, missing.value.http_status) == ("not_found", 404)
+
+
+async def test_the_lookup_by_reference_finds_the_payout_the_provider_took(
+    client: AiohttpProviderClient, slow_mock: MockServer
+) -> None:
+    # Given a payout the provider took although its answer was lost
+    slow_mock.provider.script(MockMode.TIMEOUT_AFTER_COMMIT)
+    with pytest.raises(ProviderOutcomeUnknown):
+        await client.send_payout(INSTRUCTION)
+    # When it is looked up by our reference
+    record = await client.find_payout("p1")
+    # Then the provider's record names its id, our reference and what it pays
+    held = slow_mock.provider.payout_for_key("payout-p1")
+    assert record is not None and held is not None
+    assert (record.provider_payout_id, record.reference) == (held.provider_payout_id, "p1")
+    assert (record.amount, record.currency) == ("150.00", "USD")
+
+
+async def test_the_lookup_of_a_reference_never_taken_is_none(
+    client: AiohttpProviderClient,
+) -> None:
+    assert await client.find_payout("never-sent") is None
+
+
+async def test_a_lookup_without_an_answer_is_a_provider_error() -> None:
+    client = client_of(f"http://127.0.0.1:{free_port()}")
+    try:
+        with pytest.raises(ProviderError) as unanswered:
+            await client.find_payout("p1")
+    finally:
+        await client.close()
+    assert unanswered.value.reason == "unreachable"

@@ -223,23 +223,20 @@ async def test_a_payout_found_by_reference_learns_its_provider_id(
 ):
     # Given a payout sent, whose acceptance the send has not recorded yet
     payout_id = await accepted_payout(webhook_api, auth, db, provider_payout_id=None)
-    # When the provider's webhook names its own id and our reference
-    await post_webhook(
-        webhook_api, webhook(provider_payout_id="prov-77", external_reference="ref-1")
-    )
+    # When the provider's webhook names its own id and our reference (the payout's id)
+    await post_webhook(webhook_api, webhook(provider_payout_id="prov-77", reference=payout_id))
     await dispatch_outbox()
     # Then the payout is found by its reference, succeeds and knows the provider's id
     payout = await payout_of(webhook_api, auth, payout_id)
     assert (payout["status"], payout["provider_payout_id"]) == ("success", "prov-77")
+    assert await count(db, "outbox_messages", "event_name = %s", "payout.provider_accepted") == 1
 
 
 async def test_an_unknown_payout_is_kept_and_applied_once_it_exists(
     webhook_api, auth, db, dispatch_outbox
 ):
     # Given a webhook for a payout this service does not know (yet)
-    await post_webhook(
-        webhook_api, webhook(provider_payout_id="prov-1", external_reference="ref-1")
-    )
+    await post_webhook(webhook_api, webhook(provider_payout_id="prov-1"))
     await dispatch_outbox()
     assert [(r["result"], r["payout_id"]) for r in await inbox(db)] == [("payout_not_found", None)]
     # When the payout turns up and an operator retries the not-found events by hand
@@ -317,18 +314,21 @@ async def test_the_inbox_commands_run_a_pass_and_report_what_happened(
     assert (await payout_of(webhook_api, auth, payout_id))["status"] == "success"
 
 
-async def test_a_reference_two_users_share_matches_no_payout(
+async def test_a_webhook_is_never_matched_by_a_clients_external_reference(
     webhook_api, auth, db, dispatch_outbox
 ):
-    # Given two users' payouts with the same external_reference, neither accepted yet
+    # Given two users' payouts with the same external_reference ref-1, neither accepted yet
     other = await add_user(db, 7, "psk_other_user_key_for_tests")
     mine = await accepted_payout(webhook_api, auth, db, provider_payout_id=None)
     theirs = await accepted_payout(webhook_api, other, db, provider_payout_id=None, user_id=7)
-    # When a webhook names only that reference
-    await post_webhook(webhook_api, webhook(provider_payout_id="prov-unknown"))
+    # When a webhook names an unknown provider payout and, beside it, that external_reference
+    await post_webhook(
+        webhook_api, webhook(provider_payout_id="prov-unknown", external_reference="ref-1")
+    )
     await dispatch_outbox()
-    # Then it is kept as ambiguous and neither payout moves
+    # Then it matches no payout, and neither payout moves nor learns the provider's id
     (event,) = await inbox(db)
-    assert (event["result"], event["payout_id"]) == ("payout_ambiguous", None)
+    assert (event["result"], event["payout_id"]) == ("payout_not_found", None)
     for auth_of, payout_id in ((auth, mine), (other, theirs)):
-        assert (await payout_of(webhook_api, auth_of, payout_id))["status"] == "processing"
+        payout = await payout_of(webhook_api, auth_of, payout_id)
+        assert (payout["status"], payout["provider_payout_id"]) == ("processing", None)

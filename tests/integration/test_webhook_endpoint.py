@@ -178,12 +178,9 @@ async def test_a_rotated_secret_works_during_the_overlap_and_not_after(
         (raw(webhook(event_id="")), 422, {"event_id"}),
         (raw(webhook(event_id="e" * 129)), 422, {"event_id"}),
         (raw(webhook(provider_payout_id="p" * 129)), 422, {"provider_payout_id"}),
-        (raw(webhook(external_reference=123)), 422, {"external_reference"}),
-        (
-            raw(webhook(provider_payout_id=None, external_reference=None)),
-            422,
-            {"provider_payout_id"},
-        ),
+        (raw(webhook(reference=123)), 422, {"reference"}),
+        (raw(webhook(reference="r" * 129)), 422, {"reference"}),
+        (raw(webhook(provider_payout_id=None, reference=None)), 422, {"provider_payout_id"}),
         (raw(webhook(status="paid")), 422, {"status"}),
         (raw(webhook(occurred_at="yesterday")), 422, {"occurred_at"}),
         (raw(webhook(occurred_at="2026-01-01T12:00:00")), 422, {"occurred_at"}),
@@ -201,8 +198,22 @@ async def test_signed_but_invalid_bodies_are_refused_and_nothing_is_stored(
 
 
 async def test_ids_up_to_128_characters_and_unknown_fields_are_accepted(webhook_api, db):
-    body = webhook(event_id="e" * 128, provider_payout_id="p" * 128, note="added by the provider")
+    body = webhook(
+        event_id="e" * 128,
+        provider_payout_id="p" * 128,
+        reference="r" * 128,
+        note="added by the provider",
+    )
     assert (await post_webhook(webhook_api, body)).status == 202
+
+
+async def test_a_webhook_naming_only_our_reference_is_stored(webhook_api, db):
+    # When the provider's webhook names the payout by our reference alone
+    response = await post_webhook(webhook_api, webhook(provider_payout_id=None, reference="p-1"))
+    # Then it is stored with that reference, for the inbox to match by identity
+    assert response.status == 202, await response.text()
+    (event,) = await rows(db, "SELECT provider_payout_id, reference FROM provider_webhook_events")
+    assert (event["provider_payout_id"], event["reference"]) == (None, "p-1")
 
 
 async def test_verification_off_must_be_explicit_and_is_announced_loudly(
