@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import logging
 import signal
 import sys
@@ -30,6 +31,9 @@ T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: where a process that does not
+    # come up, or does not stop, is waiting.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings.from_env()

@@ -5,6 +5,7 @@ systemd or Kubernetes would. Commands as in the Procfile, with smaller thread co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from collections import Counter
@@ -116,6 +117,7 @@ class Cluster:
                 supervised.ready.set()
             except AssertionError:  # ended or hung before it was up (its server away): again
                 if process.returncode is None:
+                    await _show_where_it_hangs(process)
                     os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
             supervised.ready.clear()
@@ -145,3 +147,11 @@ class Cluster:
                     pass
                 await asyncio.sleep(0.05)  # the web process announces nothing else
         raise AssertionError(f"web not up within {READY_TIMEOUT_SECONDS} s")
+
+
+async def _show_where_it_hangs(process: asyncio.subprocess.Process) -> None:
+    """SIGUSR1 makes payout-service print every thread's stack (faulthandler), into the output
+    the log tail shows: a process that never comes up says where it waits."""
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGUSR1)
+        await asyncio.sleep(0.5)
