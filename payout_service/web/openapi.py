@@ -176,12 +176,13 @@ def _schemas() -> Schema:
         ),
         "ProviderWebhook": {
             "type": "object",
-            "description": "fields beyond these are accepted and ignored",
+            "description": "fields beyond these are accepted and ignored; a report names its"
+            " payout by provider_payout_id, or by reference (our payout id), at least one",
             "required": ["event_id", "status", "occurred_at"],
             "properties": {
                 "event_id": _ID,
                 "provider_payout_id": _ID,
-                "external_reference": _ID,
+                "reference": _ID,
                 "status": {"type": "string", "enum": [str(s) for s in ProviderStatus]},
                 "occurred_at": {"type": "string", "format": "date-time"},
             },
