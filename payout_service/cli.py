@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import faulthandler
+import io
 import logging
 import signal
 import sys
@@ -31,14 +32,20 @@ T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
-    # `kill -USR1 <pid>` prints every thread's stack to stderr: where a process that does not
-    # come up, or does not stop, is waiting.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    _dump_stacks_on_sigusr1()
     parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging(settings)
     return int(args.handler(settings, args) or 0)
+
+
+def _dump_stacks_on_sigusr1() -> None:
+    """`kill -USR1 <pid>` prints every thread's stack to stderr: where a process that does not
+    come up, or does not stop, is waiting. Not where stderr is no file (main() called from
+    a test that captures it)."""
+    with contextlib.suppress(AttributeError, ValueError, io.UnsupportedOperation):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -108,25 +108,34 @@ class Cluster:
         )
 
     async def _supervise(self, supervised: Supervised) -> None:
+        """Restarts the process whenever it ends, for as long as the cluster runs. A failure of
+        the supervision itself (the process would not start, say) is logged and retried too:
+        a supervisor that died silently once left a process type down for good."""
         while not self._stopping:
-            env = dict(self._environment, PORT=str(supervised.port))
-            process = await start_command(*supervised.kind.args, env=env, new_session=True)
-            supervised.process, supervised.output = process, Output(process)
             try:
-                await self._until_ready(supervised)
-                supervised.ready.set()
-            except AssertionError:  # ended or hung before it was up (its server away): again
-                if process.returncode is None:
-                    await _show_where_it_hangs(process)
-                    os.killpg(process.pid, signal.SIGKILL)
-            await process.wait()
-            supervised.ready.clear()
-            await supervised.output.closed()
-            supervised.logs += [*supervised.output.lines[-60:], f"<exit {process.returncode}>"]
+                await self._one_life(supervised)
+            except Exception as error:  # the harness must keep supervising, whatever failed
+                supervised.logs.append(f"<supervisor: {type(error).__name__}: {error}>")
             if self._stopping:
                 return
             self.restarts[supervised.kind.name] += 1
             await asyncio.sleep(RESTART_BACKOFF_SECONDS)
+
+    async def _one_life(self, supervised: Supervised) -> None:
+        env = dict(self._environment, PORT=str(supervised.port))
+        process = await start_command(*supervised.kind.args, env=env, new_session=True)
+        supervised.process, supervised.output = process, Output(process)
+        try:
+            await self._until_ready(supervised)
+            supervised.ready.set()
+        except AssertionError:  # ended or hung before it was up (its server away): again
+            if process.returncode is None:
+                await _show_where_it_hangs(process)
+                os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
+        supervised.ready.clear()
+        await supervised.output.closed()
+        supervised.logs += [*supervised.output.lines[-60:], f"<exit {_exit(process)}>"]
 
     async def _until_ready(self, supervised: Supervised) -> None:
         assert supervised.output is not None
@@ -155,3 +164,9 @@ async def _show_where_it_hangs(process: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError):
         process.send_signal(signal.SIGUSR1)
         await asyncio.sleep(0.5)
+
+
+def _exit(process: asyncio.subprocess.Process) -> str:
+    """The exit status; asyncio reports 255 for a child it could not wait for itself."""
+    code = process.returncode
+    return f"{code} (or not waited for: asyncio's 'unknown child')" if code == 255 else str(code)

@@ -1,6 +1,7 @@
 """What the provider tests share: the mock provider on loopback, settings with short timeouts and
 retries on a broker namespace of the test's own, the web app and the service's worker for real,
-and reads of what happened."""
+payouts the provider holds without the service knowing, operator commands run to their end, and
+reads of what happened."""
 
 from __future__ import annotations
 
@@ -8,22 +9,29 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import redis
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from payout_service.bootstrap import Services, build_relay, build_services
+from payout_service.application.ports import PayoutInstruction, SendAttemptOutcome
+from payout_service.application.reconcile_payouts import ReconcileReport
+from payout_service.bootstrap import Services, build_reconciler, build_relay, build_services
+from payout_service.domain.send_attempts import SendAttemptResult
+from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.provider.http_client import AiohttpProviderClient
 from payout_service.infrastructure.settings import Settings
 from payout_service.provider_mock.app import create_mock_app
 from payout_service.provider_mock.provider import MockConfig, MockMode, MockProvider
 from tests.integration.helpers import payout_body, rows
 from tests.integration.processes import RunningProcess, eventually, running_worker
-from tests.processes import free_port, service_environment
+from tests.processes import Output, free_port, service_environment, start_command
 
 # Quick enough for tests, shaped like the defaults: a few attempts, doubling short delays.
 TEST_RETRIES = {
@@ -39,19 +47,41 @@ WEBHOOK_SECRET = "whsec_provider_tests"
 
 
 @dataclass
+class Refusals:
+    """The next `pending` payout requests are refused with the provider's documented 400
+    before the mock sees them: a provider refusing the retry of a payout it took (its
+    idempotency window over, say), which no mock mode does."""
+
+    pending: int = 0
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method == "POST" and self.pending > 0:
+            self.pending -= 1
+            refusal = {"error": "payout_rejected", "message": "the payout cannot be made"}
+            return web.json_response(refusal, status=400)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+
+@dataclass
 class MockServer:
     provider: MockProvider
     url: str
+    refusals: Refusals = field(default_factory=Refusals)
 
 
 @asynccontextmanager
 async def serving_mock(config: MockConfig) -> AsyncIterator[MockServer]:
     """The mock provider's app on 127.0.0.1 (a free port), in this test's event loop."""
     provider = MockProvider(config)
-    server = TestServer(create_mock_app(provider), host="127.0.0.1")
+    refusals = Refusals()
+    app = create_mock_app(provider)
+    app.middlewares.append(refusals.middleware)
+    server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
-        yield MockServer(provider, str(server.make_url("")).rstrip("/"))
+        yield MockServer(provider, str(server.make_url("")).rstrip("/"), refusals)
     finally:
         await server.close()
 
@@ -199,3 +229,64 @@ def queue_drained(settings: Settings, queue: str = "provider-send") -> bool:
         return client.hlen(f"{prefix}.msgs") == 0 and client.hlen(f"{prefix}.DQ.msgs") == 0
     finally:
         client.close()
+
+
+async def taken_by_provider(mock: MockServer, payout: dict[str, Any]) -> str:
+    """The provider takes the payout (as the API showed it) under its send key, as a send
+    whose answer never arrived leaves it; returns the provider's payout id."""
+    client = AiohttpProviderClient(mock.url, aiohttp.ClientTimeout(total=5))
+    try:
+        acceptance = await client.send_payout(
+            PayoutInstruction(
+                idempotency_key=send_key(payout["id"]),
+                reference=payout["id"],
+                amount=payout["amount"],
+                currency=payout["currency"],
+                wallet=payout["wallet"],
+                metadata={"external_reference": payout["external_reference"]},
+            )
+        )
+    finally:
+        await client.close()
+    return acceptance.provider_payout_id
+
+
+async def sent_without_answer(db: SqlUnitOfWorkFactory, payout_id: str, review_reason: str) -> None:
+    """The payout as a send that gave up after its one attempt got no answer leaves it:
+    processing, without the provider's id, flagged for an operator with `review_reason`."""
+    now = SystemClock().now()
+    unanswered = SendAttemptOutcome(
+        SendAttemptResult.NO_ANSWER, error_type="timeout", error_message="no answer in time"
+    )
+    async with db() as tx:
+        payout = await tx.payouts.get_for_update(payout_id)
+        assert payout is not None
+        payout.start_processing(now)
+        attempt = await tx.send_attempts.open(payout_id, now)
+        await tx.send_attempts.close(payout_id, attempt, unanswered, now)
+        payout.flag_for_review(review_reason, now)
+        await tx.payouts.update(payout)
+        await tx.commit()
+
+
+async def operator_command(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """Runs `payout-service <args>` to its end: its exit code and its output."""
+    process = await start_command(*args, env=env)
+    output = Output(process)
+    try:
+        await asyncio.wait_for(process.wait(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    await output.closed()
+    return int(process.returncode or 0), output.text()
+
+
+async def reconcile_once(settings: Settings, db: SqlUnitOfWorkFactory) -> ReconcileReport:
+    """One pass of the real reconciler, its provider client closed after."""
+    reconcile, provider = build_reconciler(settings, db)
+    try:
+        return await reconcile()
+    finally:
+        await provider.close()

@@ -111,7 +111,7 @@ async def test_cancel_while_the_provider_is_answering_is_refused_and_the_send_co
 ) -> None:
     # Given a provider that takes 0.5 s to answer (well within the client's 1 s timeout)
     mock.provider.config = replace(mock.provider.config, stall=0.5)
-    mock.provider.script(MockMode.TIMEOUT)
+    mock.provider.script(MockMode.TIMEOUT_AFTER_COMMIT)
     created = await create_payout(provider_api, auth)
     key = send_key(created["id"])
     await eventually(lambda: mock.provider.requests_for(key), what="the send in flight")
@@ -127,16 +127,17 @@ async def test_cancel_while_the_provider_is_answering_is_refused_and_the_send_co
     assert (await payout_row(db, created["id"]))["status"] == "processing"
 
 
-async def test_cancel_after_an_unanswered_attempt_is_refused_until_the_provider_answers(
+async def test_cancel_after_an_unanswered_attempt_is_refused_and_adopts_the_providers_payout(
     provider_api: TestClient,
     auth: dict[str, str],
     db: SqlUnitOfWorkFactory,
     mock: MockServer,
     worker: RunningProcess,
+    provider_settings: Settings,
 ) -> None:
     # Given a first attempt that timed out (the provider took the payout) and a second one
     # rate-limited, so the payout waits a second for its third attempt
-    mock.provider.script(MockMode.TIMEOUT, MockMode.RATE_LIMIT)
+    mock.provider.script(MockMode.TIMEOUT_AFTER_COMMIT, MockMode.RATE_LIMIT)
     created = await create_payout(provider_api, auth)
     await eventually(
         lambda: attempts(db, created["id"]),
@@ -145,11 +146,18 @@ async def test_cancel_after_an_unanswered_attempt_is_refused_until_the_provider_
     )
     # When the payout is cancelled meanwhile
     refused = await problem(await cancel(provider_api, auth, created["id"]), 409)
-    # Then it is refused: the provider may hold it, and indeed the next attempt learns so
-    assert "may already hold" in refused["detail"]
-    payout = await settled(db, created["id"])
+    # Then it is refused: the provider, asked by our reference, holds it, and the payout
+    # adopts the provider's payout instead of releasing its funds
     held = mock.provider.payout_for_key(send_key(created["id"]))
-    assert held is not None and payout["provider_payout_id"] == held.provider_payout_id
+    assert held is not None
+    assert f"the provider holds it as {held.provider_payout_id}" in refused["detail"]
+    payout = await payout_row(db, created["id"])
+    assert payout["provider_payout_id"] == held.provider_payout_id
+    assert payout["status"] in ("processing", "success")
+    assert events.PAYOUT_CANCELLED not in await events_of(db, created["id"])
+    # and the waiting retry finds it accepted and never calls the provider again
+    await eventually(lambda: queue_drained(provider_settings), what="the retry consumed")
+    assert len(mock.provider.requests_for(send_key(created["id"]))) == 2
     assert len(mock.provider.payouts) == 1
 
 
@@ -205,7 +213,9 @@ async def test_cancel_racing_the_send_is_cancelled_and_unsent_or_refused_and_sen
     worker: RunningProcess,
 ) -> None:
     # Given a provider that answers in 0.2 s, and payouts cancelled at scattered moments
-    mock.provider.config = replace(mock.provider.config, mode=MockMode.TIMEOUT, stall=0.2)
+    mock.provider.config = replace(
+        mock.provider.config, mode=MockMode.TIMEOUT_AFTER_COMMIT, stall=0.2
+    )
     moments = random.Random(11)
 
     async def create_then_cancel(delay: float) -> tuple[str, int]:

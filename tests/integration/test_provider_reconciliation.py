@@ -1,5 +1,6 @@
 """Reconciliation: a payout the provider finished without its webhook reaching the service is
-asked about and finished the way the webhook would have finished it. The mock provider here
+asked about and finished the way the webhook would have finished it, and one left for an
+operator because its send got no answer is looked up by our reference. The mock provider here
 sends no webhooks at all; `payout-service reconcile` runs as a real process."""
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
-from payout_service.application.reconcile_payouts import ReconcileReport
-from payout_service.bootstrap import build_reconciler
 from payout_service.domain import events
 from payout_service.infrastructure.db.seed import DEMO_USER_ID
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
@@ -23,7 +22,10 @@ from tests.integration.provider_support import (
     create_payout,
     events_of,
     payout_row,
+    reconcile_once,
+    sent_without_answer,
     settled,
+    taken_by_provider,
     worker_environment,
 )
 from tests.processes import Output, start_command
@@ -41,15 +43,6 @@ async def accepted_and_finished_at_the_provider(
     await eventually(lambda: held.status, lambda s: s == outcome, what=f"the provider's {outcome}")
     assert (await payout_row(db, created["id"]))["status"] == "processing"
     return payout
-
-
-async def reconcile_once(settings: Settings, db: SqlUnitOfWorkFactory) -> ReconcileReport:
-    """One pass of the real reconciler, its provider client closed after."""
-    reconcile, provider = build_reconciler(settings, db)
-    try:
-        return await reconcile()
-    finally:
-        await provider.close()
 
 
 async def usd_balance(db: SqlUnitOfWorkFactory) -> tuple[int, int]:
@@ -176,3 +169,46 @@ async def test_the_reconciler_process_runs_a_pass_every_interval_until_sigterm(
         code = await process.wait()
         await output.closed()
     assert code == 0, output.text()
+
+
+async def test_reconcile_adopts_the_providers_record_of_a_payout_left_for_an_operator(
+    provider_api: TestClient,
+    auth: dict[str, str],
+    db: SqlUnitOfWorkFactory,
+    mock: MockServer,
+    provider_settings: Settings,
+) -> None:
+    # Given a payout left for an operator after its attempt got no answer, which the provider
+    # took and paid
+    created = await create_payout(provider_api, auth)
+    provider_payout_id = await taken_by_provider(mock, created)
+    await sent_without_answer(db, created["id"], "gave up; the provider did not answer")
+    held = mock.provider.payouts[provider_payout_id]
+    await eventually(lambda: held.status, lambda s: s == "success", what="the provider's success")
+    # When reconciliation runs a pass
+    report = await reconcile_once(provider_settings, db)
+    # Then the provider's record, found by our reference, is adopted and ends the review
+    assert (report.checked, dict(report.outcomes)) == (1, {"applied": 1})
+    after = await payout_row(db, created["id"])
+    assert (after["status"], after["provider_payout_id"]) == ("success", provider_payout_id)
+    assert not after["needs_review"]
+
+
+async def test_reconcile_fails_a_payout_left_for_an_operator_that_the_provider_never_took(
+    provider_api: TestClient,
+    auth: dict[str, str],
+    db: SqlUnitOfWorkFactory,
+    mock: MockServer,
+    provider_settings: Settings,
+) -> None:
+    # Given a payout left for an operator after its attempt got no answer, never taken
+    created = await create_payout(provider_api, auth)
+    await sent_without_answer(db, created["id"], "gave up; the provider did not answer")
+    # When reconciliation runs a pass
+    report = await reconcile_once(provider_settings, db)
+    # Then the provider's "never taken" fails it, releasing its funds
+    assert (report.checked, dict(report.outcomes)) == (1, {"failed": 1})
+    after = await payout_row(db, created["id"])
+    assert (after["status"], after["needs_review"]) == ("failed", False)
+    assert "the provider has no record of it" in after["last_error"]
+    assert events.PAYOUT_FAILED in await events_of(db, created["id"])

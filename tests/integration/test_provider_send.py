@@ -33,6 +33,7 @@ from tests.integration.provider_support import (
     send_key,
     settled,
 )
+from tests.integration.webhook_support import ledger_kinds
 
 
 async def hold_released(db: SqlUnitOfWorkFactory) -> int:
@@ -64,10 +65,9 @@ async def test_success_stores_the_provider_payout_and_its_acceptance(
         events.PAYOUT_CREATED,
         events.PAYOUT_PROVIDER_ACCEPTED,
     ]
-    assert (
-        held.request["amount"] == "150.00"
-        and held.request["external_reference"] == (created["external_reference"])
-    )
+    # and the provider keeps our payout id as its reference, the client's as metadata
+    assert held.request["reference"] == created["id"] and held.request["amount"] == "150.00"
+    assert held.request["metadata"] == {"external_reference": created["external_reference"]}
     # and the API shows it
     shown = await (await provider_api.get(f"/api/payouts/{created['id']}", headers=auth)).json()
     assert shown["provider_payout_id"] == held.provider_payout_id
@@ -105,31 +105,33 @@ async def test_rate_limit_then_success_waits_out_the_providers_retry_after(
     assert payout["provider_payout_id"] == second["provider_payout_id"]
 
 
-async def test_server_error_until_the_retries_run_out_fails_the_payout_and_frees_the_hold(
+async def test_server_errors_until_the_retries_run_out_fail_the_payout_the_provider_never_took(
     provider_api: TestClient,
     auth: dict[str, str],
     db: SqlUnitOfWorkFactory,
     mock: MockServer,
     worker: RunningProcess,
 ) -> None:
-    # Given a provider that keeps failing with 503
+    # Given a provider that keeps failing with 503 (an answer that cannot say whether it took
+    # the payout) and in fact never takes it
     mock.provider.script(*[MockMode.SERVER_ERROR] * 3)
     # When a payout is created
     created = await create_payout(provider_api, auth)
     assert await held_minor(db) == 15000
-    # Then after its three attempts it is failed with the provider's last error
+    # Then after its three attempts the provider is asked, and as it never took the payout,
+    # the payout is failed
     payout = await eventually(
         lambda: payout_row(db, created["id"]),
         lambda p: p["status"] == "failed",
         what="the payout failed",
     )
     assert payout["provider_payout_id"] is None and payout["next_retry_at"] is None
-    assert (
-        payout["last_error"].startswith("gave up after 3 attempts")
-        and "503" in payout["last_error"]
+    assert payout["last_error"] == (
+        "gave up after 3 attempts, and the provider has no record of it"
     )
+    assert not payout["needs_review"]
     tried = await attempts(db, created["id"])
-    assert [(a["result"], a["http_status"]) for a in tried] == [("temporary_error", 503)] * 3
+    assert [(a["result"], a["http_status"]) for a in tried] == [("ambiguous", 503)] * 3
     assert _seconds_between(tried[0]["finished_at"], tried[1]["started_at"]) >= 0.1
     assert events.PAYOUT_FAILED in await events_of(db, created["id"])
     # and the ledger consumer released the hold
@@ -145,7 +147,7 @@ async def test_timeout_then_success_makes_exactly_one_provider_payout(
     worker: RunningProcess,
 ) -> None:
     # Given a provider that takes the next payout but answers past the client's 1 s timeout
-    mock.provider.script(MockMode.TIMEOUT)
+    mock.provider.script(MockMode.TIMEOUT_AFTER_COMMIT)
     # When a payout is created
     created = await create_payout(provider_api, auth)
     payout = await settled(db, created["id"])
@@ -250,7 +252,7 @@ def _seconds_between(earlier: datetime | str, later: datetime | str) -> float:
     return (moment(later) - moment(earlier)).total_seconds()
 
 
-async def test_retries_running_out_after_an_unanswered_attempt_leave_the_payout_to_an_operator(
+async def test_retries_running_out_after_an_unanswered_attempt_adopt_the_providers_payout(
     provider_api: TestClient,
     auth: dict[str, str],
     db: SqlUnitOfWorkFactory,
@@ -258,28 +260,27 @@ async def test_retries_running_out_after_an_unanswered_attempt_leave_the_payout_
     worker: RunningProcess,
 ) -> None:
     # Given a provider that takes the payout without answering in time, then fails twice
-    mock.provider.script(MockMode.TIMEOUT, MockMode.SERVER_ERROR, MockMode.SERVER_ERROR)
+    # with 503, and pays the payout out meanwhile
+    mock.provider.script(
+        MockMode.TIMEOUT_AFTER_COMMIT, MockMode.SERVER_ERROR, MockMode.SERVER_ERROR
+    )
     # When the payout's retries run out
     created = await create_payout(provider_api, auth)
-    payout = await eventually(
-        lambda: payout_row(db, created["id"]),
-        lambda p: (p["last_error"] or "").startswith("gave up"),
-        what="the send given up",
-    )
-    # Then it is not failed: the provider holds it, so the money stays held for an operator
-    assert mock.provider.payout_for_key(send_key(created["id"])) is not None
-    assert (payout["status"], payout["provider_payout_id"]) == ("processing", None)
-    assert "may hold the payout" in payout["last_error"] and payout["next_retry_at"] is None
-    assert payout["needs_review"]
-    shown = await (await provider_api.get(f"/api/payouts/{created['id']}", headers=auth)).json()
-    assert (shown["status"], shown["needs_review"]) == ("processing", True)
+    payout = await settled(db, created["id"])
+    # Then it is not failed: the provider's record, found by our reference, is adopted
+    held = mock.provider.payout_for_key(send_key(created["id"]))
+    assert held is not None
+    assert (payout["status"], payout["provider_payout_id"]) == ("success", held.provider_payout_id)
+    assert not payout["needs_review"]
     assert [a["result"] for a in await attempts(db, created["id"])] == [
         "no_answer",
-        "temporary_error",
-        "temporary_error",
+        "ambiguous",
+        "ambiguous",
     ]
     assert events.PAYOUT_FAILED not in await events_of(db, created["id"])
-    assert await held_minor(db) == 15000
+    # and the hold became the debit of the provider's payment, never a release
+    assert await hold_released(db) == 0
+    assert await ledger_kinds(db, created["id"]) == [("hold", "debit"), ("debit", "debit")]
 
 
 async def test_random_mode_never_fails_a_payout_the_provider_holds_nor_pays_one_twice(
@@ -289,22 +290,23 @@ async def test_random_mode_never_fails_a_payout_the_provider_holds_nor_pays_one_
     mock: MockServer,
     worker: RunningProcess,
 ) -> None:
-    # Given a provider answering at random: mostly accepting, sometimes 429, 503, too late, 400
+    # Given a provider answering at random: mostly accepting, sometimes 429, 503, too late,
+    # 500 or a broken body after taking the payout, 409 on a retry, 400
     mock.provider.config = replace(mock.provider.config, mode=MockMode.RANDOM)
     mock.provider.rng = random.Random(3)
     # When a dozen payouts are sent
     created = [await create_payout(provider_api, auth, amount="1.00") for _ in range(12)]
 
     def done(p: dict[str, Any]) -> bool:
-        given_up = (p["last_error"] or "").startswith("gave up")
-        return p["provider_payout_id"] is not None or p["status"] == "failed" or given_up
+        return p["provider_payout_id"] is not None or p["status"] == "failed" or p["needs_review"]
 
     finished = [
         await eventually(lambda i=c["id"]: payout_row(db, i), done, what="the send over")
         for c in created
     ]
-    # Then each is accepted under the provider's one payout for it, or failed while the
-    # provider holds nothing, or left held for an operator when the provider may hold it
+    # Then each is accepted (or adopted) under the provider's one payout for it, or failed
+    # while the provider holds nothing, or left held for an operator when the provider may hold
+    # it and did not say
     for payout in finished:
         key = send_key(payout["id"])
         held = mock.provider.payout_for_key(key)
@@ -314,5 +316,6 @@ async def test_random_mode_never_fails_a_payout_the_provider_holds_nor_pays_one_
         elif payout["status"] == "failed":
             assert held is None, (payout, results)
         else:
-            assert "no_answer" in results, (payout, results)
+            assert {"no_answer", "ambiguous"} & set(results), (payout, results)
         assert sum(p.idempotency_key == key for p in mock.provider.payouts.values()) <= 1
+        assert sum(p.reference == payout["id"] for p in mock.provider.payouts.values()) <= 1
