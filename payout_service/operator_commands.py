@@ -13,7 +13,7 @@ import getpass
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from payout_service.application.audit_provider import AuditProvider, AuditReport
 from payout_service.application.errors import NotFound, ReviewNotResolved
@@ -30,17 +30,25 @@ from payout_service.infrastructure.provider.http_client import AiohttpProviderCl
 from payout_service.infrastructure.settings import Settings
 
 T = TypeVar("T")
-WithDatabase = Callable[[Settings, Callable[[SqlUnitOfWorkFactory], Awaitable[T]]], T]
+
+
+class WithDatabase(Protocol):
+    """cli._with_database: runs `work` on an open database, then closes it."""
+
+    def __call__(
+        self, settings: Settings, work: Callable[[SqlUnitOfWorkFactory], Awaitable[T]]
+    ) -> T: ...
+
+
 _DURATION = re.compile(r"([0-9]+)([dhm])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
 def payouts_command(
-    settings: Settings, args: argparse.Namespace, with_database: WithDatabase[object]
+    settings: Settings, args: argparse.Namespace, with_database: WithDatabase
 ) -> int:
     if args.action == "review":
         flagged = with_database(settings, lambda uow: _review(settings, uow, args.limit))
-        assert isinstance(flagged, list)
         for item in flagged:
             print(_flagged_line(item))
         print(f"payouts needing review: {len(flagged)}")
@@ -63,7 +71,6 @@ def payouts_command(
     except (NotFound, ReviewNotResolved) as refusal:
         print(f"not resolved: {refusal}")
         return 1
-    assert isinstance(resolution, Resolution)
     payout = resolution.payout
     print(f"provider: {resolution.provider}")
     print(
@@ -74,7 +81,7 @@ def payouts_command(
 
 
 def provider_command(
-    settings: Settings, args: argparse.Namespace, with_database: WithDatabase[object]
+    settings: Settings, args: argparse.Namespace, with_database: WithDatabase
 ) -> int:
     try:
         since = parse_since(args.since, datetime.now(UTC))
@@ -85,7 +92,6 @@ def provider_command(
         seconds=args.tolerance_seconds or settings.provider_audit_tolerance_seconds
     )
     report = with_database(settings, lambda uow: _audit(settings, uow, since, tolerance))
-    assert isinstance(report, AuditReport)
     for finding in report.findings:
         p = finding.payout
         print(
