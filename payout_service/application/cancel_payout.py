@@ -13,6 +13,7 @@ flagged for an operator and the cancel is refused. Cancelling a cancelled payout
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from payout_service.application.errors import NotFound, PayoutNotCancellable
@@ -32,7 +33,11 @@ from payout_service.application.provider_lookup import (
 )
 from payout_service.domain import events
 from payout_service.domain.payout import Payout, PayoutStatus
-from payout_service.domain.send_attempts import is_being_sent, provider_may_hold
+from payout_service.domain.send_attempts import (
+    SendAttemptResult,
+    is_being_sent,
+    provider_may_hold,
+)
 
 
 class CancelPayout:
@@ -52,18 +57,16 @@ class CancelPayout:
         self, caller_user_id: int, payout_id: str, headers: dict[str, str]
     ) -> Payout:
         async with self._uow(headers) as uow:
-            payout = await _cancellable(uow, caller_user_id, payout_id)
+            payout, results = await _cancellable(uow, caller_user_id, payout_id)
             if payout.status is PayoutStatus.CANCELLED:
                 return payout
-            results = await uow.send_attempts.results(payout.id)
             if not provider_may_hold(results):
                 return await self._cancel(uow, payout, self._clock.now())
         lookup = await ask_provider(self._provider, payout_id)
         async with self._uow(headers) as uow:
-            payout = await _cancellable(uow, caller_user_id, payout_id)
+            payout, latest = await _cancellable(uow, caller_user_id, payout_id)
             if payout.status is PayoutStatus.CANCELLED:
                 return payout
-            latest = await uow.send_attempts.results(payout.id)
             if not unchanged_since(len(results), latest):
                 raise _being_sent(payout)
             if lookup.answer is LookupAnswer.NEVER_TAKEN:
@@ -82,22 +85,26 @@ class CancelPayout:
         return payout
 
 
-async def _cancellable(uow: UnitOfWork, caller_user_id: int, payout_id: str) -> Payout:
-    """The caller's payout, locked, when a cancel may still apply to it; else the refusal."""
+async def _cancellable(
+    uow: UnitOfWork, caller_user_id: int, payout_id: str
+) -> tuple[Payout, Sequence[SendAttemptResult]]:
+    """The caller's payout, locked, and its send attempts' results, when a cancel may still
+    apply to it; else the refusal."""
     payout = await uow.payouts.get_for_update(payout_id)
     if payout is None or payout.user_id != caller_user_id:
         raise NotFound(f"payout {payout_id} not found")
     if payout.status is PayoutStatus.CANCELLED:
-        return payout
+        return payout, ()
     if payout.status.is_final:
         raise PayoutNotCancellable(f"payout {payout.id} is {payout.status}: it is final")
     if not payout.awaits_sending:
         raise PayoutNotCancellable(
             f"payout {payout.id} was accepted by the provider; its outcome comes from the provider"
         )
-    if is_being_sent(await uow.send_attempts.results(payout.id)):
+    results = await uow.send_attempts.results(payout.id)
+    if is_being_sent(results):
         raise _being_sent(payout)
-    return payout
+    return payout, results
 
 
 def _being_sent(payout: Payout) -> PayoutNotCancellable:

@@ -60,9 +60,9 @@ _FINAL_FOR = {
 def apply_report(payout: Payout, report: ProviderReport, now: datetime) -> ReportOutcome:
     """Applies the report to `payout` when the rules allow; the payout's events say what changed.
     A conflict flags the payout for review and changes nothing else."""
-    outcome = _judge(payout, report)
+    outcome, why = _judge(payout, report)
     if outcome is ReportOutcome.CONFLICT:
-        payout.flag_for_review(conflict_reason(payout, report), now)
+        payout.flag_for_review(why, now)
     if outcome is not ReportOutcome.APPLIED:
         return outcome
     if payout.provider_payout_id is None and report.provider_payout_id:
@@ -75,33 +75,32 @@ def apply_report(payout: Payout, report: ProviderReport, now: datetime) -> Repor
     return ReportOutcome.APPLIED
 
 
-def _judge(payout: Payout, report: ProviderReport) -> ReportOutcome:
-    held = payout.provider_payout_id
-    if held is not None and report.provider_payout_id not in (None, held):
-        return ReportOutcome.CONFLICT
-    if report.reference is not None and report.reference != payout.id:
-        return ReportOutcome.CONFLICT
-    last = payout.provider_status_at
-    before_payout = not report.asked and report.occurred_at < payout.created_at
-    if before_payout or (last is not None and report.occurred_at < last):
-        return ReportOutcome.STALE
-    if payout.status.is_final:
-        same = _FINAL_FOR.get(report.status) is payout.status
-        return ReportOutcome.UNCHANGED if same else ReportOutcome.CONFLICT
-    finishing = report.status is not ProviderStatus.PROCESSING
-    if finishing and payout.status is not PayoutStatus.PROCESSING:
-        return ReportOutcome.CONFLICT
-    return ReportOutcome.APPLIED
-
-
 def conflict_reason(payout: Payout, report: ProviderReport) -> str:
-    """Why a report was not applied, for the operator who reviews the payout."""
+    """Why a report is not applied, for the operator who reviews the payout."""
+    return _judge(payout, report)[1]
+
+
+def _judge(payout: Payout, report: ProviderReport) -> tuple[ReportOutcome, str]:
+    """The report's outcome, and, for a conflict, why (for the operator)."""
     held = payout.provider_payout_id
     if held is not None and report.provider_payout_id not in (None, held):
-        return (
+        return ReportOutcome.CONFLICT, (
             f"{report.source} reported {report.status} for provider payout"
             f" {report.provider_payout_id}, but the payout is provider payout {held}"
         )
-    if report.reference not in (None, payout.id):
-        return f"{report.source} named reference {report.reference}, not this payout"
-    return f"{report.source} reported {report.status} but the payout is {payout.status}"
+    if report.reference is not None and report.reference != payout.id:
+        return ReportOutcome.CONFLICT, (
+            f"{report.source} named reference {report.reference}, not this payout"
+        )
+    contradicts = f"{report.source} reported {report.status} but the payout is {payout.status}"
+    last = payout.provider_status_at
+    before_payout = not report.asked and report.occurred_at < payout.created_at
+    if before_payout or (last is not None and report.occurred_at < last):
+        return ReportOutcome.STALE, ""
+    if payout.status.is_final:
+        same = _FINAL_FOR.get(report.status) is payout.status
+        return (ReportOutcome.UNCHANGED, "") if same else (ReportOutcome.CONFLICT, contradicts)
+    finishing = report.status is not ProviderStatus.PROCESSING
+    if finishing and payout.status is not PayoutStatus.PROCESSING:
+        return ReportOutcome.CONFLICT, contradicts
+    return ReportOutcome.APPLIED, ""
