@@ -251,6 +251,14 @@ async def taken_by_provider(mock: MockServer, payout: dict[str, Any]) -> str:
     return acceptance.provider_payout_id
 
 
+async def paid_at_the_provider(mock: MockServer, payout_id: str) -> str:
+    """Waits until the mock has paid out the payout it took; its provider payout id."""
+    held = mock.provider.payout_for_key(send_key(payout_id))
+    assert held is not None, f"the provider never took payout {payout_id}"
+    await eventually(lambda: held.status, lambda s: s == "success", what="the provider's success")
+    return held.provider_payout_id
+
+
 async def sent_without_answer(db: SqlUnitOfWorkFactory, payout_id: str, review_reason: str) -> None:
     """The payout as a send that gave up after its one attempt got no answer leaves it:
     processing, without the provider's id, flagged for an operator with `review_reason`."""

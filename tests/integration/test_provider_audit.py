@@ -13,11 +13,11 @@ from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 from tests.integration.helpers import scrape
-from tests.integration.processes import eventually
 from tests.integration.provider_support import (
     MockServer,
     create_payout,
     operator_command,
+    paid_at_the_provider,
     taken_by_provider,
 )
 from tests.processes import service_environment
@@ -34,8 +34,7 @@ async def paid_by_provider(
     """A payout the provider took and has paid out: our payout id and the provider's."""
     created = await create_payout(webhook_api, auth)
     provider_payout_id = await taken_by_provider(mock, created)
-    held = mock.provider.payouts[provider_payout_id]
-    await eventually(lambda: held.status, lambda s: s == "success", what="the provider's success")
+    await paid_at_the_provider(mock, created["id"])
     return str(created["id"]), provider_payout_id
 
 

@@ -21,6 +21,7 @@ from tests.integration.provider_support import (
     MockServer,
     create_payout,
     events_of,
+    paid_at_the_provider,
     payout_row,
     reconcile_once,
     sent_without_answer,
@@ -183,8 +184,7 @@ async def test_reconcile_adopts_the_providers_record_of_a_payout_left_for_an_ope
     created = await create_payout(provider_api, auth)
     provider_payout_id = await taken_by_provider(mock, created)
     await sent_without_answer(db, created["id"], "gave up; the provider did not answer")
-    held = mock.provider.payouts[provider_payout_id]
-    await eventually(lambda: held.status, lambda s: s == "success", what="the provider's success")
+    await paid_at_the_provider(mock, created["id"])
     # When reconciliation runs a pass
     report = await reconcile_once(provider_settings, db)
     # Then the provider's record, found by our reference, is adopted and ends the review

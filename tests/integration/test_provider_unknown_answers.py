@@ -21,6 +21,7 @@ from tests.integration.provider_support import (
     attempts,
     create_payout,
     events_of,
+    paid_at_the_provider,
     payout_row,
     reconcile_once,
     send_key,
@@ -37,12 +38,6 @@ async def debited(db: SqlUnitOfWorkFactory, payout_id: str) -> list[tuple[str, s
     return await eventually(
         lambda: ledger_kinds(db, payout_id), lambda kinds: len(kinds) > 1, what="the hold settled"
     )
-
-
-async def paid_at_the_provider(mock: MockServer, payout_id: str) -> None:
-    held = mock.provider.payout_for_key(send_key(payout_id))
-    assert held is not None
-    await eventually(lambda: held.status, lambda s: s == "success", what="the provider's success")
 
 
 async def test_a_refusal_after_a_timeout_adopts_the_providers_payout_and_keeps_the_hold(

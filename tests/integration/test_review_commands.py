@@ -15,12 +15,12 @@ from payout_service.domain import events
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 from tests.integration.helpers import rows
-from tests.integration.processes import eventually
 from tests.integration.provider_support import (
     MockServer,
     create_payout,
     events_of,
     operator_command,
+    paid_at_the_provider,
     payout_row,
     sent_without_answer,
     taken_by_provider,
@@ -74,8 +74,7 @@ async def test_resolve_asks_the_provider_and_applies_its_outcome(
     created = await create_payout(webhook_api, auth)
     provider_payout_id = await taken_by_provider(mock, created)
     await sent_without_answer(db, created["id"], REASON)
-    held = mock.provider.payouts[provider_payout_id]
-    await eventually(lambda: held.status, lambda s: s == "success", what="the provider's success")
+    await paid_at_the_provider(mock, created["id"])
     # When the operator resolves it
     code, printed = await operator_command(env, "payouts", "resolve", created["id"])
     # Then the provider's record is adopted: the payout succeeded, and its review is over
