@@ -150,9 +150,7 @@ async def _measure(server_url: str, redis_url: str, args: argparse.Namespace) ->
     return figures
 
 
-async def _throughput(
-    settings: Settings, args: argparse.Namespace
-) -> tuple[float, float, float]:
+async def _throughput(settings: Settings, args: argparse.Namespace) -> tuple[float, float, float]:
     """(raw one per message, raw batched, relayed) events per second through the same no-op
     worker."""
     client = redis.Redis.from_url(settings.redis_url)

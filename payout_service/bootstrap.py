@@ -111,6 +111,7 @@ def build_reconciler(
         quiet_for=timedelta(seconds=settings.reconcile_after_seconds),
         batch_size=settings.reconcile_batch_size,
         stalled_after=timedelta(seconds=settings.reconcile_stalled_send_seconds),
+        return_window=timedelta(days=settings.reconcile_return_window_days),
     )
     return reconcile, provider
 

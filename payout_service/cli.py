@@ -15,6 +15,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from payout_service.application.reconcile_payouts import ReconcilePayouts, ReconcileReport
 
 T = TypeVar("T")
+# How long a payout's change may take to reach the ledger before `ledger verify` misses its entry.
+LEDGER_IN_FLIGHT_SECONDS = 300
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     ledger = command("ledger", _ledger, "check the ledger's invariants; non-zero exit if broken")
     ledger.add_argument("action", choices=["verify"])
+    ledger.add_argument(
+        "--in-flight-seconds",
+        type=int,
+        default=LEDGER_IN_FLIGHT_SECONDS,
+        help="a payout that changed this recently may still have its ledger entry on its way;"
+        " 0 when the service is quiet (default %(default)s)",
+    )
     command("provider-mock", _provider_mock, "serve the stand-in payment provider on HOST:PORT")
     payouts = command("payouts", _payouts, "the review queue: list flagged payouts, resolve one")
     payouts.add_argument("action", choices=["review", "resolve"])
@@ -120,7 +130,10 @@ def _parser() -> argparse.ArgumentParser:
         help="how long the provider may be final before we are (PROVIDER_AUDIT_TOLERANCE_SECONDS)",
     )
     reconcile = command(
-        "reconcile", _reconcile, "ask the provider about accepted payouts whose outcome is late"
+        "reconcile",
+        _reconcile,
+        "ask the provider about accepted payouts whose outcome is late"
+        " (and successful ones that may have come back: RECONCILE_RETURN_WINDOW_DAYS)",
     )
     reconcile.add_argument(
         "--repeat", action="store_true", help="every RECONCILE_INTERVAL_SECONDS until stopped"
@@ -305,10 +318,11 @@ def _inbox(settings: Settings, args: argparse.Namespace) -> None:
     print(f"payload conflicts: {state.payload_conflicts}")
 
 
-def _ledger(settings: Settings, _: argparse.Namespace) -> int:
+def _ledger(settings: Settings, args: argparse.Namespace) -> int:
     from payout_service.infrastructure.db.ledger_verification import verify_ledger
 
-    report = _with_database(settings, verify_ledger)
+    quiet_since = SystemClock().now() - timedelta(seconds=max(args.in_flight_seconds, 0))
+    report = _with_database(settings, lambda uow: verify_ledger(uow, quiet_since))
     print(
         f"accounts: {report.accounts}  postings: {report.postings}  "
         f"debits: {report.total_debits_minor}  credits: {report.total_credits_minor}"

@@ -98,6 +98,7 @@ def provider_command(
             f"{finding.kind}: payout {p.id} {p.status} {p.amount.format()}"
             f" {p.amount.currency.code} (user {p.user_id}); provider: {finding.provider}"
         )
+    # Every kind, found or not: a clean run says what it checked for.
     counts = ", ".join(f"{kind} {count}" for kind, count in report.counts.items())
     print(f"checked {report.checked} payouts since {since.isoformat()}", end="; ")
     print(f"unanswered {report.unanswered}")

@@ -76,6 +76,7 @@ class ApplyWebhook:
                 provider_payout_id=webhook.provider_payout_id,
                 reference=webhook.reference,
                 source=f"webhook {webhook.event_id}",
+                failure_code=webhook.failure_code,
             ),
             now,
         )

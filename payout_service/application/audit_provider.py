@@ -1,9 +1,11 @@
 """An audit of the provider's truth against ours: `payout-service provider audit`.
 
-Walks every payout created since a moment, oldest first, asks the provider for its record of
-each (by our reference) and compares the two by domain.provider_truth's rules. The run's counts
-are kept (provider_audits) for the provider_disagreements gauge. Unlike `ledger verify`, which
-proves our books agree with themselves, this catches the provider paying what we released.
+Walks every payout created since a moment, whatever its status (returned ones too), oldest
+first, asks the provider for its record of each (by our reference) and compares the two by
+domain.provider_truth's rules. The run's counts are kept (provider_audits) for the
+provider_disagreements gauge. Unlike `ledger verify`, which proves our books agree with
+themselves, this catches the provider paying what we released, or sending back what we count
+as paid.
 """
 
 from __future__ import annotations
@@ -116,7 +118,9 @@ def _amount(state: ProviderPayoutState, payout: Payout) -> Money | None:
 def _describe(state: ProviderPayoutState | None) -> str:
     if state is None:
         return "no record at the provider"
+    # A failure's or a return's code says what the bank said, which the operator passes on.
+    why = f" ({state.failure_code})" if state.failure_code else ""
     return (
-        f"{state.provider_payout_id} {state.status} since {state.since.isoformat()},"
+        f"{state.provider_payout_id} {state.status}{why} since {state.since.isoformat()},"
         f" {state.amount} {state.currency}"
     )

@@ -36,6 +36,7 @@ ROUTES: dict[str, tuple[Consumer, ...]] = {
     events.PAYOUT_SUCCEEDED: (AUDIT, LEDGER),
     events.PAYOUT_FAILED: (AUDIT, LEDGER),
     events.PAYOUT_CANCELLED: (AUDIT, LEDGER),
+    events.PAYOUT_RETURNED: (AUDIT, LEDGER),
     WEBHOOK_RECEIVED: (AUDIT, WEBHOOK_APPLY),
 }
 

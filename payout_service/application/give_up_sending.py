@@ -22,6 +22,7 @@ from payout_service.application.provider_lookup import (
     ask_provider,
     unchanged_since,
 )
+from payout_service.domain.failure_codes import Failure, FailureCode
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.send_attempts import provider_may_hold
 
@@ -82,4 +83,4 @@ class GiveUpSending:
 def _fail(payout: Payout, reason: str, now: datetime) -> None:
     if payout.status is PayoutStatus.PENDING:
         payout.start_processing(now)
-    payout.fail(reason, now)
+    payout.fail(Failure.of(FailureCode.SEND_GAVE_UP), reason, now)

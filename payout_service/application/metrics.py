@@ -11,7 +11,10 @@ class NoMetrics:
     def payout_created(self) -> None:
         return None
 
-    def payout_finished(self, outcome: str) -> None:
+    def payout_finished(self, outcome: str, failure_code: str | None) -> None:
+        return None
+
+    def payout_returned(self, failure_code: str) -> None:
         return None
 
     def account_debited(self) -> None:

@@ -75,6 +75,14 @@ class PayoutRepository(Protocol):
         """Every user's payouts created at or after `since`, oldest first, after the cursor."""
         ...
 
+    async def succeeded_since(
+        self, since: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[Payout]:
+        """Every user's successful payouts with a provider_payout_id, completed at or after
+        `since`, ordered by (completed_at, id), after `after`: the (completed_at, id) of the
+        previous page's last."""
+        ...
+
 
 class AccountRepository(Protocol):
     async def get_for_update(self, user_id: int, currency: str) -> Account | None: ...
@@ -148,6 +156,7 @@ class AccountLine:
 
 class LedgerHistory(Protocol):
     async def has_settled(self, payout_id: str) -> bool: ...
+    async def has_returned(self, payout_id: str) -> bool: ...
     async def lines_of(
         self, account_id: int, limit: int, before_id: int | None
     ) -> Sequence[AccountLine]: ...
@@ -162,6 +171,7 @@ class ProviderWebhook:
     reference: str | None  # our payout id, as the provider keeps it
     status: ProviderStatus
     occurred_at: datetime
+    failure_code: str | None = None  # the provider's, for a failure or a return
 
 
 # The result of a stored webhook that no inbox pass has applied yet.
@@ -258,6 +268,7 @@ class ProviderPayoutState:
     reference: str | None = None
     amount: str | None = None
     currency: str | None = None
+    failure_code: str | None = None  # the provider's, for a failure or a return
 
 
 class ProviderError(Exception):
@@ -295,8 +306,14 @@ class ProviderOutcomeUnknown(ProviderTemporaryError):
 
 
 class ProviderPermanentError(ProviderError):
-    """A definite refusal, as the provider documents it: 400 or 422 with its error code. Asking
-    again cannot help, and the provider did not take the payout."""
+    """A definite refusal, as the provider documents it: 400 or 422 with its error code
+    (`code`). Asking again cannot help, and the provider did not take the payout."""
+
+    def __init__(
+        self, reason: str, message: str, http_status: int | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(reason, message, http_status)
+        self.code = code
 
 
 class ProviderClient(Protocol):
@@ -391,8 +408,10 @@ class Metrics(Protocol):
     """What the use cases count. Calls are cheap and never raise (the create path makes them on
     every request); each outcome is counted once, by the code that commits it, after the commit.
 
-    payout_finished's outcome is "succeeded", "failed" or "cancelled"; the ledger consumer counts
-    it when it settles the payout's hold, so a use case that ends a payout does not count it again.
+    payout_finished's outcome is "succeeded", "failed" or "cancelled", with the payout's
+    failure_code (None for "succeeded"); the ledger consumer counts it when it settles the
+    payout's hold, so a use case that ends a payout does not count it again. payout_returned is
+    counted by the ledger consumer too, when it posts the return.
     provider_request's result is "accepted", "rejected", "temporary_error" or "timeout" (an
     unknown answer other than a timeout counts as "temporary_error");
     webhook_processed's result is, at the endpoint, "rejected" (bad signature), "duplicate" or
@@ -403,7 +422,8 @@ class Metrics(Protocol):
 
     def payout_create_requested(self) -> None: ...
     def payout_created(self) -> None: ...
-    def payout_finished(self, outcome: str) -> None: ...
+    def payout_finished(self, outcome: str, failure_code: str | None) -> None: ...
+    def payout_returned(self, failure_code: str) -> None: ...
     def account_debited(self) -> None: ...
     def provider_request(self, result: str, seconds: float) -> None: ...
     def webhook_ingested(self) -> None: ...

@@ -13,7 +13,7 @@ transaction, then act on the answer under the payout's lock:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -24,7 +24,7 @@ from payout_service.application.ports import (
     ProviderPayoutState,
     UnitOfWork,
 )
-from payout_service.domain.provider_report import ProviderReport, ReportOutcome
+from payout_service.domain.provider_report import ProviderReport, ProviderStatus, ReportOutcome
 from payout_service.domain.send_attempts import SendAttemptResult, is_being_sent
 
 SOURCE = "provider lookup"
@@ -65,9 +65,13 @@ async def ask_provider(provider: ProviderClient, payout_id: str) -> Lookup:
     return Lookup(payout_id, LookupAnswer.RECORD, record)
 
 
-async def adopt_record(uow: UnitOfWork, lookup: Lookup, now: datetime) -> AppliedReport:
+async def adopt_record(
+    uow: UnitOfWork, lookup: Lookup, now: datetime, *, history: bool = False
+) -> AppliedReport:
     """Applies the provider's record to the payout, as its report (inside the caller's
-    transaction; the caller commits)."""
+    transaction; the caller commits). With `history` (an operator's resolution), a `returned`
+    record of a payout that never learnt of its success is applied as what it says happened:
+    paid, then returned. Elsewhere such a return is a conflict left for the operator."""
     assert lookup.record is not None
     record = lookup.record
     report = ProviderReport(
@@ -77,7 +81,11 @@ async def adopt_record(uow: UnitOfWork, lookup: Lookup, now: datetime) -> Applie
         reference=record.reference or lookup.payout_id,
         source=SOURCE,
         asked=True,
+        failure_code=record.failure_code,
     )
+    if history and record.status is ProviderStatus.RETURNED:
+        paid = replace(report, status=ProviderStatus.SUCCESS, failure_code=None)
+        await apply_provider_status(uow, paid, now)
     applied = await apply_provider_status(uow, report, now)
     if applied.outcome is ReportOutcome.STALE:
         await _leave_for_review(uow, lookup, applied, now)

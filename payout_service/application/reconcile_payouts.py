@@ -1,6 +1,7 @@
-"""Reconciliation: ask the provider about payouts whose outcome has not arrived.
+"""Reconciliation: ask the provider about payouts whose outcome (or return) has not arrived.
 
-Two kinds of payout are asked about, longest quiet first:
+Each pass asks about up to batch_size payouts of each of four kinds, the first three longest
+quiet first:
 - accepted ones (processing with a provider_payout_id) unchanged for `quiet_for`: the provider
   is asked for that payout (`GET /provider/payouts/{id}`) and its answer is applied exactly as a
   webhook's would be (application.apply_provider_status), so a lost webhook delays an outcome but
@@ -14,13 +15,20 @@ Two kinds of payout are asked about, longest quiet first:
 - stalled ones: pending, or processing without the provider's id, which no send has touched for
   `stalled_after` (longer than any retry delay): their send's message was lost (a broker outage
   can drop a delayed retry), so a send is asked for again (payout.send_requested). Safe however
-  often: every send goes under the payout's one provider key.
+  often: every send goes under the payout's one provider key;
+- successful ones (with the provider's id) completed within `return_window`, off when zero:
+  asked about as accepted ones are, so a return the provider never announced by webhook still
+  reaches the payout and the ledger. There may be far more of them than a pass asks about, so
+  each pass goes on from where the previous one stopped, by (completed_at, id), and after the
+  newest starts over from the window's beginning: each is asked about once per round. A restart
+  starts a new round.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,6 +37,7 @@ from payout_service.application.ports import (
     Clock,
     ProviderClient,
     ProviderError,
+    UnitOfWork,
     UnitOfWorkFactory,
 )
 from payout_service.application.provider_lookup import (
@@ -37,6 +46,7 @@ from payout_service.application.provider_lookup import (
     ask_provider,
     unchanged_since,
 )
+from payout_service.domain.failure_codes import Failure, FailureCode
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.provider_report import ProviderReport
 
@@ -60,6 +70,7 @@ class ReconcilePayouts:
         quiet_for: timedelta,
         batch_size: int,
         stalled_after: timedelta = timedelta(minutes=15),
+        return_window: timedelta = timedelta(0),
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -67,9 +78,14 @@ class ReconcilePayouts:
         self._quiet_for = quiet_for
         self._batch_size = batch_size
         self._stalled_after = stalled_after
+        self._return_window = return_window
+        # (completed_at, id) of the last successful payout asked about; None: start the window
+        # over. Held here, not stored: a restart only starts a new round.
+        self._returns_after: tuple[datetime, str] | None = None
 
     async def __call__(self) -> ReconcileReport:
-        """One pass over up to batch_size payouts of each kind, longest quiet first."""
+        """One pass over up to batch_size payouts of each kind, longest quiet first (the
+        successful ones in their round's order)."""
         report = ReconcileReport()
         async with self._uow() as uow:
             quiet_since = self._clock.now() - self._quiet_for
@@ -77,7 +93,9 @@ class ReconcilePayouts:
             unknown = await uow.payouts.unsent_needing_review(self._batch_size)
             stalled_since = self._clock.now() - self._stalled_after
             stalled = await uow.payouts.stalled_sends(stalled_since, self._batch_size)
-        for payout in accepted:
+            succeeded = await self._next_in_return_window(uow)
+        # Both are asked by the provider's payout id, the answer applied as a webhook's would be.
+        for payout in (*accepted, *succeeded):
             report.checked += 1
             try:
                 outcome = await self._reconcile(payout)
@@ -97,6 +115,20 @@ class ReconcilePayouts:
             report.checked += 1
             report.outcomes[await self._request_send(payout.id, stalled_since)] += 1
         return report
+
+    async def _next_in_return_window(self, uow: UnitOfWork) -> Sequence[Payout]:
+        """The next batch of this round's successful payouts within the return window; none
+        when the window is off. A batch short of full ends the round."""
+        if self._return_window <= timedelta(0):
+            return ()
+        since = self._clock.now() - self._return_window
+        batch = await uow.payouts.succeeded_since(since, self._returns_after, self._batch_size)
+        self._returns_after = None
+        if batch and len(batch) == self._batch_size:
+            last = batch[-1]
+            assert last.completed_at is not None  # a successful payout has completed
+            self._returns_after = (last.completed_at, last.id)
+        return batch
 
     async def _request_send(self, payout_id: str, stalled_since: datetime) -> str:
         async with self._uow({"request_id": f"reconcile-{payout_id}"}) as uow:
@@ -120,6 +152,7 @@ class ReconcilePayouts:
             provider_payout_id=state.provider_payout_id,
             reference=state.reference,
             source=SOURCE,
+            failure_code=state.failure_code,
         )
         async with self._uow() as uow:
             applied = await apply_provider_status(uow, report, self._clock.now())
@@ -148,7 +181,11 @@ class ReconcilePayouts:
             else:
                 if payout.status is PayoutStatus.PENDING:
                     payout.start_processing(now)
-                payout.fail(f"sending stopped and {lookup.describe()} ({SOURCE})", now)
+                payout.fail(
+                    Failure.of(FailureCode.SEND_GAVE_UP),
+                    f"sending stopped and {lookup.describe()} ({SOURCE})",
+                    now,
+                )
                 await uow.payouts.update(payout)
                 outcome = "failed"
             await uow.commit()

@@ -29,8 +29,11 @@ def payout_representation(payout: Payout) -> dict[str, Any]:
         "send_attempts": payout.send_attempts,
         "last_error": payout.last_error,
         "needs_review": payout.needs_review,
+        "failure_code": str(payout.failure_code) if payout.failure_code is not None else None,
+        "failure_message": payout.failure_message,
         "next_retry_at": iso(payout.next_retry_at),
         "completed_at": iso(payout.completed_at),
+        "returned_at": iso(payout.returned_at),
         "created_at": iso(payout.created_at),
         "updated_at": iso(payout.updated_at),
     }

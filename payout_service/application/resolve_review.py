@@ -2,7 +2,8 @@
 
 `queue` lists them with why, since when and the provider's last answer to a send. `resolve`
 asks the provider about one (application.provider_lookup) and applies its word: its record is
-adopted (a final status ends the payout and the review); "never taken" fails a payout that no
+adopted (a final status ends the payout and the review; a return is applied as the success it
+followed, then the return); "never taken" fails a payout that no
 send can still reach, releasing its funds. An operator may force an outcome (success or failed)
 with a reason only when the provider answered that it never took the payout, or when the
 operator says they checked with the provider themselves; the decision is written as the
@@ -27,6 +28,7 @@ from payout_service.application.provider_lookup import (
     ask_provider,
     unchanged_since,
 )
+from payout_service.domain.failure_codes import Failure, FailureCode
 from payout_service.domain.payout import Payout, PayoutStatus
 
 FORCEABLE = frozenset({PayoutStatus.SUCCESS, PayoutStatus.FAILED})
@@ -81,11 +83,13 @@ class ResolveReview:
                 payout.resolve_review(forced.outcome, forced.reason, forced.operator, now)
                 await uow.payouts.update(payout)
             elif lookup.answer is LookupAnswer.RECORD:
-                await adopt_record(uow, lookup, now)
+                await adopt_record(uow, lookup, now, history=True)
             elif lookup.answer is LookupAnswer.NEVER_TAKEN and _unreachable_by_sends(payout, quiet):
                 if payout.status is PayoutStatus.PENDING:
                     payout.start_processing(now)
-                payout.fail(f"resolved: {lookup.describe()}", now)
+                payout.fail(
+                    Failure.of(FailureCode.SEND_GAVE_UP), f"resolved: {lookup.describe()}", now
+                )
                 await uow.payouts.update(payout)
             await uow.commit()
         async with self._uow() as uow:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from payout_service.application.event_routes import PROVIDER_SEND
@@ -50,6 +50,7 @@ from payout_service.application.provider_lookup import (
     unchanged_since,
 )
 from payout_service.application.send_retry_policy import RetryPolicy
+from payout_service.domain.failure_codes import refusal_failure
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.send_attempts import (
     SendAttemptResult,
@@ -163,7 +164,7 @@ class SendPayout:
                 if uncertain:
                     await uow.commit()
                 else:
-                    payout.fail(f"the provider refused the payout: {error}", now)
+                    _refused(payout, error, now)
                     await uow.payouts.update(payout)
             if not uncertain or not payout.awaits_sending:
                 await self._mark_handled(uow, envelope)
@@ -186,7 +187,7 @@ class SendPayout:
                 if lookup.answer is LookupAnswer.RECORD:
                     await adopt_record(uow, lookup, now)
                 elif lookup.answer is LookupAnswer.NEVER_TAKEN:
-                    payout.fail(f"the provider refused the payout: {error}", now)
+                    _refused(payout, error, now)
                     await uow.payouts.update(payout)
                 else:
                     reason = (
@@ -257,3 +258,8 @@ def _failure(result: SendAttemptResult, error: ProviderError) -> SendAttemptOutc
     return SendAttemptOutcome(
         result, http_status=error.http_status, error_type=error.reason, error_message=str(error)
     )
+
+
+def _refused(payout: Payout, error: ProviderError, now: datetime) -> None:
+    code = error.code if isinstance(error, ProviderPermanentError) else None
+    payout.fail(refusal_failure(code), f"the provider refused the payout: {error}", now)

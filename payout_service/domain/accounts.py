@@ -9,9 +9,11 @@ equal its credits. The user's account is credit-normal (it is what the platform 
     hold     debit          credit      held up: a pending transfer, balance unchanged
     debit    debit          credit      posts the hold: balance and held down together
     release  credit         debit       voids the hold: held down
+    return   credit         debit       a paid payout came back: balance up (posted)
 
-So balance = sum of posted lines (deposit and debit kinds, credit minus debit), held = the sum of
-holds that no debit or release has settled, and available = balance - held.
+So balance = sum of posted lines (deposit, debit and return kinds, credit minus debit), held =
+the sum of holds that no debit or release has settled, and available = balance - held. A return
+reverses a debit with a new posting; the debit stays.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class EntryKind(StrEnum):
     HOLD = "hold"  # a payout is accepted: held up, available down
     RELEASE = "release"  # a payout failed or was cancelled: held down
     DEBIT = "debit"  # a payout succeeded: balance and held down together
+    RETURN = "return"  # a paid payout came back: the debited amount is credited again
 
 
 class Direction(StrEnum):
@@ -38,7 +41,7 @@ class Direction(StrEnum):
         return Direction.CREDIT if self is Direction.DEBIT else Direction.DEBIT
 
 
-POSTED_KINDS = frozenset({EntryKind.DEPOSIT, EntryKind.DEBIT})  # they move the balance
+POSTED_KINDS = frozenset({EntryKind.DEPOSIT, EntryKind.DEBIT, EntryKind.RETURN})  # the balance
 SETTLING_KINDS = frozenset({EntryKind.DEBIT, EntryKind.RELEASE})  # they close a hold
 
 # The side the user's account takes; the clearing account takes the other.
@@ -47,6 +50,7 @@ _USER_SIDE = {
     EntryKind.HOLD: Direction.DEBIT,
     EntryKind.DEBIT: Direction.DEBIT,
     EntryKind.RELEASE: Direction.CREDIT,
+    EntryKind.RETURN: Direction.CREDIT,
 }
 
 
@@ -113,6 +117,13 @@ class Account:
         self.held_minor -= amount_minor
         self.balance_minor -= amount_minor
         return self._entry(EntryKind.DEBIT, amount_minor, payout_id)
+
+    def credit_return(self, amount_minor: int, payout_id: str) -> LedgerEntry:
+        """The money of a paid (debited) payout came back: the user has it again."""
+        if amount_minor <= 0:
+            raise ValueError("a return is a positive amount")
+        self.balance_minor += amount_minor
+        return self._entry(EntryKind.RETURN, amount_minor, payout_id)
 
     def deposit(self, amount_minor: int) -> LedgerEntry:
         if amount_minor <= 0:

@@ -12,6 +12,8 @@ PAYOUT_PROVIDER_ACCEPTED = "payout.provider_accepted"
 PAYOUT_SUCCEEDED = "payout.succeeded"
 PAYOUT_FAILED = "payout.failed"
 PAYOUT_CANCELLED = "payout.cancelled"
+# The provider paid it and the money came back (after payout.succeeded): the user is credited.
+PAYOUT_RETURNED = "payout.returned"
 PAYOUT_NEEDS_REVIEW = "payout.needs_review"
 PAYOUT_REVIEW_RESOLVED = "payout.review_resolved"
 

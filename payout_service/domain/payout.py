@@ -1,8 +1,10 @@
 """The payout aggregate and its state machine.
 
 pending -> processing -> success | failed, and pending -> cancelled, processing -> cancelled while
-the provider has not accepted it. success, failed and cancelled are final: a later contradictory
-outcome raises IllegalTransition so the caller records it instead of applying it.
+the provider has not accepted it; success -> returned when the money comes back from the bank.
+failed, cancelled and returned are final, and so is success for everything but a return: a later
+contradictory outcome raises IllegalTransition so the caller records it instead of applying it.
+A failed, cancelled or returned payout says why in failure_code (domain.failure_codes).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from payout_service.domain import events
 from payout_service.domain.errors import IllegalTransition
 from payout_service.domain.events import DomainEvent
+from payout_service.domain.failure_codes import Failure, FailureCode
 from payout_service.domain.money import Money
 
 
@@ -24,22 +27,26 @@ class PayoutStatus(StrEnum):
     SUCCESS = "success"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    RETURNED = "returned"
 
     @property
     def is_final(self) -> bool:
         return self in FINAL_STATUSES
 
 
-FINAL_STATUSES = frozenset({PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.CANCELLED})
+FINAL_STATUSES = frozenset(
+    {PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.CANCELLED, PayoutStatus.RETURNED}
+)
 
 _ALLOWED: dict[PayoutStatus, frozenset[PayoutStatus]] = {
     PayoutStatus.PENDING: frozenset({PayoutStatus.PROCESSING, PayoutStatus.CANCELLED}),
     PayoutStatus.PROCESSING: frozenset(
         {PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.CANCELLED}
     ),
-    PayoutStatus.SUCCESS: frozenset(),
+    PayoutStatus.SUCCESS: frozenset({PayoutStatus.RETURNED}),
     PayoutStatus.FAILED: frozenset(),
     PayoutStatus.CANCELLED: frozenset(),
+    PayoutStatus.RETURNED: frozenset(),
 }
 
 AGGREGATE_TYPE = "payout"
@@ -69,6 +76,9 @@ class Payout:
     needs_review: bool = False
     review_reason: str | None = None
     review_since: datetime | None = None
+    failure_code: FailureCode | None = None
+    failure_message: str | None = None  # for people; last_error keeps the technical detail
+    returned_at: datetime | None = None
     events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -162,7 +172,9 @@ class Payout:
         elif outcome is PayoutStatus.FAILED:
             if self.status is PayoutStatus.PENDING:
                 self.start_processing(now)
-            self.fail(f"resolved by {operator}: {reason}", now)
+            self.fail(
+                Failure.of(FailureCode.COULD_NOT_PROCESS), f"resolved by {operator}: {reason}", now
+            )
         else:
             raise IllegalTransition(self.id, self.status, outcome)
 
@@ -179,20 +191,39 @@ class Payout:
         self.completed_at = now
         self._emit(events.PAYOUT_SUCCEEDED)
 
-    def fail(self, error: str, now: datetime) -> None:
+    def fail(self, failure: Failure, error: str, now: datetime) -> None:
+        """`failure` says why to the client, `error` to the operator (last_error)."""
         self._move(PayoutStatus.FAILED, now)
+        self._record_failure(failure)
         self.last_error = error
         self.next_retry_at = None
         self.completed_at = now
-        self._emit(events.PAYOUT_FAILED, error=error)
+        self._emit(events.PAYOUT_FAILED, error=error, **self._failure_fields())
 
     def cancel(self, now: datetime) -> None:
         if not self.awaits_sending:
             raise IllegalTransition(self.id, self.status, PayoutStatus.CANCELLED)
         self._move(PayoutStatus.CANCELLED, now)
+        self._record_failure(Failure.of(FailureCode.CANCELLED_BY_CLIENT))
         self.next_retry_at = None
         self.completed_at = now
-        self._emit(events.PAYOUT_CANCELLED)
+        self._emit(events.PAYOUT_CANCELLED, **self._failure_fields())
+
+    def mark_returned(self, failure: Failure, now: datetime) -> None:
+        """The provider paid it, and the bank sent the money back: the user gets it back (the
+        ledger posts a return). completed_at stays the moment it succeeded."""
+        self._move(PayoutStatus.RETURNED, now)
+        self._record_failure(failure)
+        self.returned_at = now
+        self._emit(events.PAYOUT_RETURNED, **self._failure_fields())
+
+    def _record_failure(self, failure: Failure) -> None:
+        self.failure_code = failure.code
+        self.failure_message = failure.message
+
+    def _failure_fields(self) -> dict[str, str | None]:
+        code = str(self.failure_code) if self.failure_code is not None else None
+        return {"failure_code": code, "failure_message": self.failure_message}
 
     def _move(self, target: PayoutStatus, now: datetime) -> None:
         if target not in _ALLOWED[self.status]:

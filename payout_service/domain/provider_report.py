@@ -7,9 +7,12 @@ the order they are checked:
 - a report about another provider payout than the one the payout holds is a `conflict`;
 - a report dated before the payout existed, or older (by the provider's `occurred_at`) than the
   last applied one, is stale: ignored;
-- a final payout never changes: the same outcome again is `unchanged`, anything else a `conflict`;
+- a final payout never changes, but for a return of a successful one: the same outcome again is
+  `unchanged` (and so is `success` for a returned payout, which did succeed first), anything
+  else a `conflict` (a return for a payout that did not succeed among them);
 - `processing` records the provider's status; `success` and `failed` finish a processing payout.
-  A pending payout has not been sent yet, so a final outcome for it is a conflict too.
+  A pending payout has not been sent yet, so a final outcome for it is a conflict too;
+- `returned` ends a successful payout as returned, with the provider's failure code.
 - an applied report teaches a processing payout its provider_payout_id when the provider's
   answer to the send has not been recorded (it was lost, or is still on its way).
 A conflict is never applied: it flags the payout for an operator (needs_review), funds untouched.
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from payout_service.domain.failure_codes import provider_failure
 from payout_service.domain.payout import Payout, PayoutStatus
 
 
@@ -28,6 +32,7 @@ class ProviderStatus(StrEnum):
     PROCESSING = "processing"
     SUCCESS = "success"
     FAILED = "failed"
+    RETURNED = "returned"  # it was paid, and the money came back
 
 
 class ReportOutcome(StrEnum):
@@ -45,6 +50,8 @@ class ProviderReport:
     provider_payout_id: str | None
     reference: str | None  # our payout id, as the provider keeps it
     source: str  # where the report came from, e.g. "webhook evt_123" or "reconciliation"
+    # The provider's code for a failure or a return, as it sent it (domain.failure_codes maps it).
+    failure_code: str | None = None
     # The provider's current record, asked for now by us: it cannot be a report from before the
     # payout existed, so its date (by the provider's clock, which may lag ours) is not held
     # against the payout's creation; it is still ordered against the last applied report.
@@ -65,12 +72,19 @@ def apply_report(payout: Payout, report: ProviderReport, now: datetime) -> Repor
         payout.flag_for_review(why, now)
     if outcome is not ReportOutcome.APPLIED:
         return outcome
-    if payout.provider_payout_id is None and report.provider_payout_id:
-        payout.record_provider_acceptance(report.provider_payout_id, now)
+    learns_id = report.provider_payout_id if payout.provider_payout_id is None else None
+    if learns_id and payout.status is PayoutStatus.PROCESSING:
+        payout.record_provider_acceptance(learns_id, now)
     if report.status is ProviderStatus.SUCCESS:
         payout.succeed(now)
     elif report.status is ProviderStatus.FAILED:
-        payout.fail(f"the provider reported the payout failed ({report.source})", now)
+        payout.fail(
+            provider_failure(report.failure_code),
+            f"the provider reported the payout failed ({report.source})",
+            now,
+        )
+    elif report.status is ProviderStatus.RETURNED:
+        payout.mark_returned(provider_failure(report.failure_code), now)
     payout.record_provider_status(str(report.status), now, report.occurred_at)
     return ReportOutcome.APPLIED
 
@@ -97,8 +111,16 @@ def _judge(payout: Payout, report: ProviderReport) -> tuple[ReportOutcome, str]:
     before_payout = not report.asked and report.occurred_at < payout.created_at
     if before_payout or (last is not None and report.occurred_at < last):
         return ReportOutcome.STALE, ""
+    if report.status is ProviderStatus.RETURNED:
+        if payout.status is PayoutStatus.SUCCESS:
+            return ReportOutcome.APPLIED, ""
+        if payout.status is PayoutStatus.RETURNED:
+            return ReportOutcome.UNCHANGED, ""
+        return ReportOutcome.CONFLICT, f"{contradicts}: only a successful payout can come back"
     if payout.status.is_final:
-        same = _FINAL_FOR.get(report.status) is payout.status
+        same = _FINAL_FOR.get(report.status) is payout.status or (
+            report.status is ProviderStatus.SUCCESS and payout.status is PayoutStatus.RETURNED
+        )
         return (ReportOutcome.UNCHANGED, "") if same else (ReportOutcome.CONFLICT, contradicts)
     finishing = report.status is not ProviderStatus.PROCESSING
     if finishing and payout.status is not PayoutStatus.PROCESSING:

@@ -9,7 +9,12 @@ serious first:
   tolerance;
 - debit_without_payment: we debited the user, the provider did not pay (failed, or no record);
 - amount_mismatch: the provider pays (or is paying) another amount or currency than we hold;
-- status_lag: the provider is final and we are not yet (its outcome is on its way);
+- return_not_recorded: the provider returned it (the money came back), we still count it paid,
+  for longer than the tolerance: the user is owed the amount;
+- return_without_provider_return: we credited the user back, the provider says it was not
+  returned;
+- status_lag: the provider is final and we are not yet, or not returned yet (its outcome is on
+  its way);
 - unknown_to_provider: we recorded the provider's acceptance, the provider has no record.
 """
 
@@ -29,6 +34,8 @@ class Disagreement(StrEnum):
     UNRECORDED_PAYMENT = "unrecorded_payment"
     DEBIT_WITHOUT_PAYMENT = "debit_without_payment"
     AMOUNT_MISMATCH = "amount_mismatch"
+    RETURN_NOT_RECORDED = "return_not_recorded"
+    RETURN_WITHOUT_PROVIDER_RETURN = "return_without_provider_return"
     STATUS_LAG = "status_lag"
     UNKNOWN_TO_PROVIDER = "unknown_to_provider"
 
@@ -40,6 +47,8 @@ MONEY_AT_RISK = frozenset(
         Disagreement.UNRECORDED_PAYMENT,
         Disagreement.DEBIT_WITHOUT_PAYMENT,
         Disagreement.AMOUNT_MISMATCH,
+        Disagreement.RETURN_NOT_RECORDED,
+        Disagreement.RETURN_WITHOUT_PROVIDER_RETURN,
     }
 )
 
@@ -63,6 +72,8 @@ def disagreement(
     if record is None:
         if payout.status is PayoutStatus.SUCCESS:
             return Disagreement.DEBIT_WITHOUT_PAYMENT
+        if payout.status is PayoutStatus.RETURNED:
+            return Disagreement.RETURN_WITHOUT_PROVIDER_RETURN
         if payout.status is PayoutStatus.PROCESSING and payout.provider_payout_id is not None:
             return Disagreement.UNKNOWN_TO_PROVIDER
         return None
@@ -73,6 +84,12 @@ def disagreement(
         return Disagreement.DEBIT_WITHOUT_PAYMENT
     if paying and record.amount is not None and record.amount != payout.amount:
         return Disagreement.AMOUNT_MISMATCH
+    returned = record.status is ProviderStatus.RETURNED
+    if payout.status is PayoutStatus.RETURNED and not returned:
+        return Disagreement.RETURN_WITHOUT_PROVIDER_RETURN
+    if payout.status is PayoutStatus.SUCCESS and returned:
+        late = now - record.since > tolerance
+        return Disagreement.RETURN_NOT_RECORDED if late else Disagreement.STATUS_LAG
     if payout.status.is_final or record.status is ProviderStatus.PROCESSING:
         return None
     if record.status is ProviderStatus.SUCCESS and now - record.since > tolerance:

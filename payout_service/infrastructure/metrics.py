@@ -27,9 +27,16 @@ from prometheus_client import (
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from payout_service.domain.failure_codes import FailureCode
+
 __all__ = ["CONTENT_TYPE_LATEST", "PrometheusMetrics"]
 
-OUTCOMES = ("succeeded", "failed", "cancelled")
+# The ends counted without a label: a success has no failure code, and a cancel's is always
+# cancelled_by_client. A failure is counted by its code (payouts_failed{failure_code}).
+UNLABELLED_OUTCOMES = ("succeeded", "cancelled")
+# The failure_code label of a code outside FailureCode (an event from before the codes, say): the
+# label's values stay the enum's, however a message payload reads.
+UNKNOWN_CODE = "unknown"
 PROVIDER_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
@@ -58,8 +65,22 @@ class PrometheusMetrics:
         )
         self._finished = {
             outcome: Counter(f"payouts_{outcome}", f"Payouts that ended {outcome}.", registry=r)
-            for outcome in OUTCOMES
+            for outcome in UNLABELLED_OUTCOMES
         }
+        failed = Counter(
+            "payouts_failed",
+            "Payouts that ended failed, by failure_code.",
+            ["failure_code"],
+            registry=r,
+        )
+        returned = Counter(
+            "payouts_returned",
+            "Paid payouts whose money came back (credited to the user), by failure_code.",
+            ["failure_code"],
+            registry=r,
+        )
+        self._failed = _by_code(failed)
+        self._returned = _by_code(returned)
         self._debited = Counter(
             "user_account_debited", "Holds posted as debits of a user's balance.", registry=r
         )
@@ -120,10 +141,14 @@ class PrometheusMetrics:
     def payout_created(self) -> None:
         self._created.inc()
 
-    def payout_finished(self, outcome: str) -> None:
-        counter = self._finished.get(outcome)
-        if counter is not None:
+    def payout_finished(self, outcome: str, failure_code: str | None) -> None:
+        if outcome == "failed":
+            _count_code(self._failed, failure_code)
+        elif (counter := self._finished.get(outcome)) is not None:
             counter.inc()
+
+    def payout_returned(self, failure_code: str) -> None:
+        _count_code(self._returned, failure_code)
 
     def account_debited(self) -> None:
         self._debited.inc()
@@ -166,6 +191,17 @@ class PrometheusMetrics:
         extra = CollectorRegistry()
         extra.register(_Fixed(scraped))
         return generate_latest(self.registry) + generate_latest(extra)
+
+
+def _by_code(counter: Counter) -> dict[str, Counter]:
+    """A child per failure code, each exported from the start at 0: a rate() sees a code's
+    first occurrence, and the label's values are the enum's (plus UNKNOWN_CODE), never a
+    message's text."""
+    return {code: counter.labels(code) for code in (*FailureCode, UNKNOWN_CODE)}
+
+
+def _count_code(children: dict[str, Counter], failure_code: str | None) -> None:
+    children.get(failure_code or UNKNOWN_CODE, children[UNKNOWN_CODE]).inc()
 
 
 class _Fixed(Collector):

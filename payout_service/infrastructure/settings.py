@@ -78,6 +78,9 @@ class Settings:
     # A payout no send has touched for this long (its message lost, e.g. a delayed retry a
     # broker outage dropped) is asked for a send again; longer than the longest retry delay.
     reconcile_stalled_send_seconds: int = 900
+    # How many days after success reconciliation keeps asking the provider whether a payout came
+    # back (0: never; set it where the provider does not send return webhooks reliably).
+    reconcile_return_window_days: int = 0
     # `provider audit`: how long the provider may have paid a payout before our not knowing it
     # yet stops being a lag and becomes an unrecorded payment.
     provider_audit_tolerance_seconds: int = 600
@@ -96,6 +99,10 @@ class Settings:
     # webhooks it holds back until after the payout's final one (-1: 10 in random mode, else 0).
     mock_provider_webhook_duplicate_percent: int = -1
     mock_provider_webhook_reorder_percent: int = -1
+    # The share of the mock's successful payouts the bank sends back, and how long after the
+    # success (with a failure code drawn from the provider's codes, and a webhook).
+    mock_provider_return_percent: int = 0
+    mock_provider_return_delay_ms: int = 5_000
     # The SQLite file the mock keeps its payouts in, across its restarts (empty: memory only).
     mock_provider_db_path: str = ""
 

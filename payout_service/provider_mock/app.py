@@ -19,7 +19,9 @@
                                                     400 reference_required without it
 
 A record: {provider_payout_id, reference, amount, currency, wallet, metadata, status,
-created_at, updated_at}, times in ISO-8601 UTC, status accepted|processing|success|failed.
+failure_code, created_at, updated_at}, times in ISO-8601 UTC, status
+accepted|processing|success|failed|returned (returned: paid, then sent back by the bank; final),
+failure_code one of the service's PROVIDER_CODES for a failed or returned payout, else null.
 Errors are {error, message}. A known key replays its payout whatever the mode short of an
 outage: a refusal concerns new payouts only. Modes (modes.py) apply to POSTs; `X-Mock-Mode:
 <mode>` overrides the mode for one request.

@@ -14,6 +14,8 @@ class MockConfig:
     webhook_url: where webhooks go; empty: none are sent.
     webhook_secrets: the first one signs (several are the receiver's business).
     success_percent: the share of accepted payouts that end in success (0-100).
+    return_percent: the share of successful payouts the bank sends back (0-100).
+    return_delay: seconds from a success to its return.
     step_delay: seconds between a payout's statuses.
     stall: seconds the timeout_after_commit mode keeps a request waiting.
     retry_after: seconds the rate_limit mode asks the client to wait.
@@ -27,6 +29,8 @@ class MockConfig:
     webhook_url: str = ""
     webhook_secrets: tuple[str, ...] = ()
     success_percent: int = 90
+    return_percent: int = 0
+    return_delay: float = 5.0
     step_delay: float = 1.0
     stall: float = 15.0
     retry_after: int = 1
@@ -59,6 +63,10 @@ class MockConfig:
             webhook_url=settings.mock_provider_webhook_url,
             webhook_secrets=settings.webhook_secrets,
             success_percent=settings.mock_provider_success_percent,
+            return_percent=_percent(
+                "MOCK_PROVIDER_RETURN_PERCENT", settings.mock_provider_return_percent
+            ),
+            return_delay=settings.mock_provider_return_delay_ms / 1000,
             step_delay=settings.mock_provider_step_delay_ms / 1000,
             stall=settings.mock_provider_stall_ms / 1000,
             webhook_duplicate_percent=_percent_or_unset(
@@ -79,4 +87,10 @@ def _percent_or_unset(name: str, value: int) -> int | None:
         return None
     if not 0 <= value <= 100:
         raise SettingsError(f"{name} must be 0-100 (or -1 for the mode's default), not {value}")
+    return value
+
+
+def _percent(name: str, value: int) -> int:
+    if not 0 <= value <= 100:
+        raise SettingsError(f"{name} must be 0-100, not {value}")
     return value

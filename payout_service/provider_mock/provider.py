@@ -2,10 +2,13 @@
 life.
 
 A payout the provider takes moves accepted -> processing -> success or failed, `step_delay`
-apart, the outcome drawn by `success_percent`; each change is announced to the `on_status`
-listeners (the webhook sender, webhooks.py). The provider holds one payout per idempotency key
-and one per reference. With a `db_path` they live in a SQLite file (store.py) as well: a new
-provider on the same file knows them all, and `start()` resumes the lives of those not final.
+apart, the outcome drawn by `success_percent`; a failure carries a failure code drawn from
+PROVIDER_CODES. At its success a payout is drawn, by `return_percent`, to come back: if so, it
+moves to returned `return_delay` later, with a failure code drawn likewise. Each change is
+announced to the `on_status` listeners (the webhook sender, webhooks.py). The provider holds one
+payout per idempotency key and one per reference. With a `db_path` they live in a SQLite file
+(store.py) as well, the return's draw with them: a new provider on the same file knows them all,
+and `start()` resumes the lives of those not final, a success still to come back among them.
 """
 
 from __future__ import annotations
@@ -16,15 +19,17 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from payout_service.domain.failure_codes import PROVIDER_CODES
 from payout_service.provider_mock.config import MockConfig
 from payout_service.provider_mock.modes import MockMode, draw_mode
 from payout_service.provider_mock.payouts import (
     ACCEPTED,
     FAILED,
     PROCESSING,
+    RETURNED,
     SUCCESS,
     MockPayout,
 )
@@ -125,14 +130,34 @@ class MockProvider:
         if payout.status == ACCEPTED:
             await asyncio.sleep(self.config.step_delay)
             self._move(payout, PROCESSING)
-        await asyncio.sleep(self.config.step_delay)
-        succeeded = self.rng.uniform(0, 100) < self.config.success_percent
-        self._move(payout, SUCCESS if succeeded else FAILED)
+        if payout.status == PROCESSING:
+            await asyncio.sleep(self.config.step_delay)
+            self._finish(payout)
+        if payout.status == SUCCESS and payout.returns_at is not None:
+            # Measured from the saved moment, so a restart does not push the return back.
+            await asyncio.sleep((payout.returns_at - datetime.now(UTC)).total_seconds())
+            self._move(payout, RETURNED, self._failure_code())
 
-    def _move(self, payout: MockPayout, status: str) -> None:
+    def _finish(self, payout: MockPayout) -> None:
+        if not self._happens(self.config.success_percent):
+            self._move(payout, FAILED, self._failure_code())
+            return
+        # Drawn once, here, and saved with the success: a restart neither loses nor invents it.
+        if self._happens(self.config.return_percent):
+            payout.returns_at = datetime.now(UTC) + timedelta(seconds=self.config.return_delay)
+        self._move(payout, SUCCESS)
+
+    def _move(self, payout: MockPayout, status: str, failure_code: str | None = None) -> None:
         payout.status = status
+        payout.failure_code = failure_code
         payout.updated_at = datetime.now(UTC)
         if self._store is not None:
             self._store.save(payout)
         for listener in self.on_status:
             listener(payout)
+
+    def _happens(self, percent: int) -> bool:
+        return self.rng.uniform(0, 100) < percent
+
+    def _failure_code(self) -> str:
+        return str(self.rng.choice(PROVIDER_CODES))

@@ -1,16 +1,20 @@
 """The mock provider's webhooks: each status change of a payout, signed and delivered until the
 service answers 2xx, with the faults real providers have.
 
-Body: `{event_id, provider_payout_id, reference, status, occurred_at}`, signed over its raw bytes
-in the X-Provider-Signature scheme (infrastructure.webhook_signature) with the first secret,
-freshly at every delivery try so the timestamp stays within the receiver's tolerance. Tries back
-off from 0.5 s, doubling, to at most 30 s between them, for as long as the mock runs.
+Body: `{event_id, provider_payout_id, reference, status, failure_code, occurred_at}`, status
+processing|success|failed|returned, failure_code one of the service's PROVIDER_CODES for a failed
+or returned payout (else null), occurred_at the payout's updated_at at the change. Signed over its
+raw bytes in the X-Provider-Signature scheme (infrastructure.webhook_signature) with the first
+secret, freshly at every delivery try so the timestamp stays within the receiver's tolerance.
+Tries back off from 0.5 s, doubling, to at most 30 s between them, for as long as the mock runs.
 
 Faults (MockConfig.duplicate_percent, reorder_percent): a duplicated event is delivered a second
 time, the same event_id and bytes, once the first delivery is acknowledged; a reordered payout's
 `processing` event is held back and delivered only after its final one was acknowledged. Only
-`processing` is ever held, so a late `failed` never follows a `success`. Undelivered events are
-not persisted: a restart of the mock loses them, as reconciliation must be able to cope with.
+`processing` is ever held, so a late `failed` never follows a `success`. A `returned` event waits
+until the delivery of the payout's `success` is over: a return never overtakes the success it
+undoes, which the service would take for a contradiction. Undelivered events are not persisted:
+a restart of the mock loses them, as reconciliation must be able to cope with.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import uuid
 import aiohttp
 
 from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER, signature_header
-from payout_service.provider_mock.payouts import PROCESSING, MockPayout
+from payout_service.provider_mock.payouts import PROCESSING, RETURNED, MockPayout
 from payout_service.provider_mock.provider import MockProvider
 
 log = logging.getLogger("payout_service.provider_mock")
@@ -40,6 +44,7 @@ def webhook_body(payout: MockPayout) -> bytes:
         "provider_payout_id": payout.provider_payout_id,
         "reference": payout.reference,
         "status": payout.status,
+        "failure_code": payout.failure_code,
         "occurred_at": payout.updated_at.isoformat(),
     }
     return json.dumps(event, separators=(",", ":")).encode()
@@ -55,10 +60,11 @@ class WebhookSender:
         self._session: aiohttp.ClientSession | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
         self._held_back: dict[str, list[bytes]] = {}  # by provider_payout_id
+        self._latest: dict[str, asyncio.Task[None]] = {}  # by provider_payout_id, while it runs
 
     def status_changed(self, payout: MockPayout) -> None:
         """Starts delivering the webhook for the payout's new status (the payout's status is
-        `processing`, `success` or `failed`), unless it is a `processing` held back."""
+        `processing`, `success`, `failed` or `returned`), unless it is a `processing` held back."""
         config = self._provider.config
         if not config.webhook_url:
             return
@@ -68,12 +74,15 @@ class WebhookSender:
         if payout.status == PROCESSING and _happens(rng, config.reorder_percent):
             self._held_back[payout.provider_payout_id] = bodies
             return
-        bodies += self._held_back.pop(payout.provider_payout_id, [])
+        payout_id = payout.provider_payout_id
+        bodies += self._held_back.pop(payout_id, [])
+        earlier = self._latest.get(payout_id) if payout.status == RETURNED else None
         delivery = asyncio.create_task(
-            self._deliver_in_order(config.webhook_url, config.webhook_secrets[:1], bodies)
+            self._deliver_in_order(config.webhook_url, config.webhook_secrets[:1], bodies, earlier)
         )
         self._deliveries.add(delivery)
-        delivery.add_done_callback(self._deliveries.discard)
+        self._latest[payout_id] = delivery
+        delivery.add_done_callback(lambda done: self._delivered(payout_id, done))
 
     async def stop(self) -> None:
         for delivery in list(self._deliveries):
@@ -82,9 +91,20 @@ class WebhookSender:
         if self._session is not None:
             await self._session.close()
 
+    def _delivered(self, payout_id: str, delivery: asyncio.Task[None]) -> None:
+        self._deliveries.discard(delivery)
+        if self._latest.get(payout_id) is delivery:
+            del self._latest[payout_id]
+
     async def _deliver_in_order(
-        self, url: str, secrets: tuple[str, ...], bodies: list[bytes]
+        self,
+        url: str,
+        secrets: tuple[str, ...],
+        bodies: list[bytes],
+        after: asyncio.Task[None] | None = None,
     ) -> None:
+        if after is not None:
+            await asyncio.wait([after])
         for body in bodies:
             await self._deliver(url, secrets, body)
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from payout_service.domain.accounts import Direction, EntryKind
+from payout_service.domain.failure_codes import FailureCode
 from payout_service.domain.money import CURRENCIES
 from payout_service.domain.payout import PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
@@ -24,7 +25,7 @@ from payout_service.web.requests import (
     MAX_PAGE,
     MAX_TEXT_LENGTHS,
 )
-from payout_service.web.webhook_requests import MAX_ID
+from payout_service.web.webhook_requests import MAX_FAILURE_CODE, MAX_ID
 
 Schema = dict[str, Any]
 OPENAPI_PATH = "/openapi.json"
@@ -139,8 +140,25 @@ def _schemas() -> Schema:
                     " the payout: it stays processing, its funds held, until an operator has"
                     " checked with the provider or the provider reports an outcome.",
                 },
+                "failure_code": {
+                    "type": ["string", "null"],
+                    "enum": [*(str(c) for c in FailureCode), None],
+                    "description": "Why it did not pay, or paid and came back: set on failed,"
+                    " cancelled (cancelled_by_client) and returned payouts, null otherwise."
+                    " A client may act on it; failure_message is the same for people.",
+                },
+                "failure_message": {
+                    **_NULLABLE_STRING,
+                    "description": "failure_code for people (a client may show it to its user);"
+                    " last_error keeps the technical detail.",
+                },
                 "next_retry_at": _NULLABLE_TIME,
                 "completed_at": _NULLABLE_TIME,
+                "returned_at": {
+                    **_NULLABLE_TIME,
+                    "description": "When the provider reported the money came back (status"
+                    " returned); completed_at stays the moment it succeeded.",
+                },
                 "created_at": {"type": "string", "format": "date-time"},
                 "updated_at": {"type": "string", "format": "date-time"},
             }
@@ -169,7 +187,12 @@ def _schemas() -> Schema:
                 "amount": _AMOUNT,
                 "currency": {"type": "string"},
                 "direction": {"type": "string", "enum": [str(d) for d in Direction]},
-                "reason": {"type": "string", "enum": [str(k) for k in EntryKind]},
+                "reason": {
+                    "type": "string",
+                    "enum": [str(k) for k in EntryKind],
+                    "description": "the entry's kind: return is a paid payout's money credited"
+                    " back when the bank sent it back (its debit line stays)",
+                },
                 "payout_id": _NULLABLE_STRING,
                 "created_at": {"type": "string", "format": "date-time"},
             }
@@ -185,6 +208,13 @@ def _schemas() -> Schema:
                 "reference": _ID,
                 "status": {"type": "string", "enum": [str(s) for s in ProviderStatus]},
                 "occurred_at": {"type": "string", "format": "date-time"},
+                "failure_code": {
+                    "type": ["string", "null"],
+                    "minLength": 1,
+                    "maxLength": MAX_FAILURE_CODE,
+                    "description": "the provider's code for a failed or returned payout; one"
+                    " we do not know is kept in the payout's failure_message",
+                },
             },
         },
     }

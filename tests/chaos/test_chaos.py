@@ -4,10 +4,13 @@ restarted, and Redis and MariaDB (private ones, started here) are each stopped a
 
 The mock provider runs in its widened `random` mode: it also takes payouts and then answers 500,
 times out after taking them, answers a broken 2xx, answers 409 to retries, and duplicates and
-reorders its webhooks; its payouts persist in a file, so its truth survives its restarts.
+reorders its webhooks; its payouts persist in a file, so its truth survives its restarts. It sends
+back CHAOS_RETURN_PERCENT (default 5) of its paid payouts half a second after paying them, and
+reconciliation looks for returns too, so money also comes back while everything dies.
 
 Then, once the system is quiet: every payout final or reconcilable, every outbox row published,
-`payout-service ledger verify` clean, no double debit, each webhook applied once, one audit row
+every return the mock made applied, credited once, `payout-service ledger verify` clean, no
+double debit, each webhook applied once, one audit row
 per event, and `payout-service provider audit` finds no double-pay risk and no unrecorded
 payment. Small by default (CHAOS_PAYOUTS=30, CHAOS_SECONDS=20); larger with e.g.
 `CHAOS_PAYOUTS=500 CHAOS_SECONDS=120 pytest tests/chaos`. CHAOS_SEED repeats a run.
@@ -16,9 +19,11 @@ payment. Small by default (CHAOS_PAYOUTS=30, CHAOS_SECONDS=20); larger with e.g.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import shutil
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -47,7 +52,8 @@ SETTLE_TIMEOUT_SECONDS = 90.0
 SECRET = "whsec_chaos_0123456789"
 AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
 QUEUES = sorted({c.queue for consumers in ROUTES.values() for c in consumers})
-FINAL = ("success", "failed", "cancelled")
+RETURN_PERCENT = os.environ.get("CHAOS_RETURN_PERCENT", "5")
+FINAL = ("success", "failed", "cancelled", "returned")
 # provider-send's deliberate stop when an attempt's outcome is unknown (a timeout): the payout
 # stays processing for an operator to check with the provider, never failed on a guess.
 GAVE_UP = "needs_review"
@@ -69,6 +75,7 @@ class World:
     database_url: str
     environment: dict[str, str]
     base_url: str
+    mock_db_path: Path
 
 
 def servers_installed() -> None:
@@ -102,6 +109,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         MOCK_PROVIDER_STALL_MS="1500",
         MOCK_PROVIDER_STEP_DELAY_MS="100",
         MOCK_PROVIDER_WEBHOOK_URL=f"http://127.0.0.1:{web_port}/api/webhooks/provider",
+        MOCK_PROVIDER_RETURN_PERCENT=RETURN_PERCENT,
+        MOCK_PROVIDER_RETURN_DELAY_MS="500",
+        RECONCILE_RETURN_WINDOW_DAYS="1",
         ACTOR_MAX_RETRIES="30",
         ACTOR_MIN_BACKOFF_MS="200",
         ACTOR_MAX_BACKOFF_MS="2000",
@@ -131,6 +141,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             database_url,
             environment,
             f"http://127.0.0.1:{web_port}",
+            tmp_path / "mock-provider.sqlite3",
         )
     finally:
         await cluster.stop()
@@ -287,7 +298,27 @@ async def unsettled(world: World) -> dict[str, int]:
     )
     moving = dict(zip(("outbox", "payouts", "inbox"), map(int, counts), strict=True))
     moving["queued"] = await queued_messages(world)
+    moving["returns"] = returns_to_come(world)
     return {k: v for k, v in moving.items() if v}
+
+
+def returns_to_come(world: World) -> int:
+    """The mock's paid payouts drawn to come back that have not yet: their return is news the
+    service has still to hear."""
+    if not world.mock_db_path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(world.mock_db_path, timeout=5)) as store:
+        (count,) = store.execute(
+            "SELECT COUNT(*) FROM mock_payouts WHERE status = 'success' AND returns_at IS NOT NULL"
+        ).fetchone()
+    return int(count)
+
+
+def mock_returned(world: World) -> list[str]:
+    """Our payout ids (the mock's references) of the payouts the mock returned."""
+    with contextlib.closing(sqlite3.connect(world.mock_db_path, timeout=5)) as store:
+        found = store.execute("SELECT reference FROM mock_payouts WHERE status = 'returned'")
+        return [reference for (reference,) in found]
 
 
 async def until_quiet(world: World, timeout: float) -> dict[str, int]:
@@ -320,14 +351,19 @@ INVARIANTS: dict[str, str] = {
     " WHERE account_id IS NOT NULL AND kind IN ('debit', 'release')"
     " GROUP BY payout_id HAVING COUNT(DISTINCT kind) > 1",
     "final payouts whose hold is not settled as their status says": "SELECT p.id, p.status"
-    " FROM payouts p WHERE p.status IN ('success', 'failed', 'cancelled') AND NOT EXISTS ("
-    " SELECT 1 FROM account_ledger_entries e WHERE e.payout_id = p.id AND e.account_id IS NOT NULL"
-    " AND e.kind = IF(p.status = 'success', 'debit', 'release'))",
+    " FROM payouts p WHERE p.status IN ('success', 'failed', 'cancelled', 'returned')"
+    " AND NOT EXISTS (SELECT 1 FROM account_ledger_entries e WHERE e.payout_id = p.id"
+    " AND e.account_id IS NOT NULL"
+    " AND e.kind = IF(p.status IN ('success', 'returned'), 'debit', 'release'))",
+    "returned payouts without their return credit": "SELECT p.id FROM payouts p"
+    " WHERE p.status = 'returned' AND NOT EXISTS (SELECT 1 FROM account_ledger_entries e"
+    " WHERE e.payout_id = p.id AND e.account_id IS NOT NULL AND e.kind = 'return')",
     "payouts with more than one outcome event": "SELECT aggregate_id FROM outbox_messages"
     " WHERE event_name IN ('payout.succeeded', 'payout.failed', 'payout.cancelled')"
     " GROUP BY aggregate_id HAVING COUNT(*) > 1",
     "webhook outcomes applied more than once": "SELECT payout_id, status FROM"
-    " provider_webhook_events WHERE result = 'applied' AND status IN ('success', 'failed')"
+    " provider_webhook_events WHERE result = 'applied'"
+    " AND status IN ('success', 'failed', 'returned')"
     " GROUP BY payout_id, status HAVING COUNT(*) > 1",
     "outbox rows not published": "SELECT id, event_name, status FROM outbox_messages"
     " WHERE status <> 'published'",
@@ -363,12 +399,18 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world:
     (operator,) = await query(world, "SELECT COUNT(*) FROM payouts WHERE " + GAVE_UP)
     broken = {name: await first_rows(world, sql) for name, sql in INVARIANTS.items()}
     doubled = sum([len(await query(world, INVARIANTS[name])) for name in DOUBLING])
-    ledger_code, ledger_text = await run_cli("ledger", "verify", env=world.environment)
+    ledger_code, ledger_text = await run_cli(
+        "ledger", "verify", "--in-flight-seconds", "0", env=world.environment
+    )
     ledger_verdict = next((line for line in ledger_text.splitlines() if "ledger" in line), "?")
     audit_code, audit_text = await run_cli(
         "provider", "audit", "--since", "1d", env=world.environment
     )
     audit = provider_disagreements(audit_text)
+    returned_there = mock_returned(world)
+    ours = dict(await query(world, "SELECT id, CONCAT(status, IF(needs_review, '+review', ''))"
+                                   " FROM payouts"))  # fmt: skip
+    unreturned = {p: ours.get(p) for p in returned_there if ours.get(p) != "returned"}
     kills, restarts = world.cluster.kills, world.cluster.restarts
     print(
         f"\nchaos (seed {SEED}): payouts {len(drive.created)} of {PAYOUTS} in {SECONDS:g} s"
@@ -379,7 +421,8 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world:
         f" {dict(restarts)} + redis {world.redis.restarts} + mariadb {world.mariadb.restarts};"
         f" lost = {len(lost)}, doubled = {doubled}; ledger verify: {ledger_verdict};"
         f" provider audit: double-pay risks {audit.get('double_pay_risk')}, unrecorded payments"
-        f" {audit.get('unrecorded_payment')}, {audit}"
+        f" {audit.get('unrecorded_payment')}, {audit}; returned by the mock"
+        f" {len(returned_there)}, not returned here {unreturned}"
     )
 
     # Then nothing was lost, nothing doubled, and everything settled
@@ -398,5 +441,8 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world:
     assert ledger_code == 0, ledger_text
     assert (audit.get("double_pay_risk"), audit.get("unrecorded_payment")) == (0, 0), audit_text
     assert audit_code == 0, audit_text
+    # And every return the provider made came back to its user, unless it is an operator's to
+    # settle (a return reported for a payout that never learnt of its success)
+    assert {p: s for p, s in unreturned.items() if not (s or "").endswith("+review")} == {}
     assert sum(kills.values()) >= 3 and world.redis.restarts == world.mariadb.restarts == 1
     assert set(statuses) <= {*FINAL, "processing"}

@@ -19,6 +19,7 @@ SERVICE_METRICS = (
     "payouts_succeeded",
     "payouts_failed",
     "payouts_cancelled",
+    "payouts_returned",
     "provider_requests",
     "provider_request_duration_seconds",
     "provider_webhook_ingested",

@@ -18,17 +18,23 @@ from tests.integration.helpers import payout_body, post_payout
 
 @dataclass
 class CountingMetrics(NoMetrics):
-    finished: list[str] = field(default_factory=list)
+    finished: list[tuple[str, str | None]] = field(default_factory=list)
+    returned: list[str] = field(default_factory=list)
     debited: int = 0
 
-    def payout_finished(self, outcome: str) -> None:
-        self.finished.append(outcome)
+    def payout_finished(self, outcome: str, failure_code: str | None) -> None:
+        self.finished.append((outcome, failure_code))
+
+    def payout_returned(self, failure_code: str) -> None:
+        self.returned.append(failure_code)
 
     def account_debited(self) -> None:
         self.debited += 1
 
 
-def _ended(payout: dict[str, Any], event: str, message_id: str) -> Envelope:
+def _ended(
+    payout: dict[str, Any], event: str, message_id: str, failure_code: str | None = None
+) -> Envelope:
     return Envelope(
         message_id=message_id,
         event=event,
@@ -39,6 +45,7 @@ def _ended(payout: dict[str, Any], event: str, message_id: str) -> Envelope:
             "user_id": payout["user_id"],
             "amount_minor": payout["amount_minor"],
             "currency": payout["currency"],
+            **({"failure_code": failure_code} if failure_code else {}),
         },
         headers={},
         occurred_at=datetime.now(UTC),
@@ -57,17 +64,35 @@ async def test_a_success_delivered_twice_counts_one_success_and_one_debit(
     assert await settle(succeeded) is True
     assert await settle(succeeded) is False
     # Then one success and one debit are counted
-    assert metrics.finished == ["succeeded"]
+    assert metrics.finished == [("succeeded", None)]
     assert metrics.debited == 1
 
 
-async def test_a_failure_counts_a_failure_and_no_debit(
+async def test_a_failure_counts_a_failure_with_its_code_and_no_debit(
     api: Any, auth: Any, db: SqlUnitOfWorkFactory
 ) -> None:
     payout = await (await post_payout(api, auth, payout_body(), key="o-2")).json()
     metrics = CountingMetrics()
     await SettleLedger(db, SystemClock(), metrics)(
-        _ended(payout, events.PAYOUT_FAILED, "m-failure")
+        _ended(payout, events.PAYOUT_FAILED, "m-failure", "account_closed")
     )
-    assert metrics.finished == ["failed"]
+    assert metrics.finished == [("failed", "account_closed")]
     assert metrics.debited == 0
+
+
+async def test_a_return_delivered_twice_counts_one_return_with_its_code(
+    api: Any, auth: Any, db: SqlUnitOfWorkFactory
+) -> None:
+    # Given a payout whose success the ledger has settled
+    payout = await (await post_payout(api, auth, payout_body(), key="o-3")).json()
+    metrics = CountingMetrics()
+    settle = SettleLedger(db, SystemClock(), metrics)
+    assert await settle(_ended(payout, events.PAYOUT_SUCCEEDED, "m-paid")) is True
+    # When its return is delivered twice
+    returned = _ended(payout, events.PAYOUT_RETURNED, "m-returned", "no_account")
+    assert await settle(returned) is True
+    assert await settle(returned) is False
+    # Then one return is counted, under its code, and the success stays counted once
+    assert metrics.returned == ["no_account"]
+    assert metrics.finished == [("succeeded", None)]
+    assert metrics.debited == 1

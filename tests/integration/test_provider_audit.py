@@ -21,6 +21,7 @@ from tests.integration.provider_support import (
     taken_by_provider,
 )
 from tests.processes import service_environment
+from tests.unit.fakes import DECLINED
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ async def commit(
         payout.start_processing(now)
         payout.record_provider_acceptance(provider_payout_id, now)
         if end == "failed":
-            payout.fail("failed here while the provider paid it", now)
+            payout.fail(DECLINED, "failed here while the provider paid it", now)
         else:
             payout.succeed(now)
         await tx.payouts.update(payout)

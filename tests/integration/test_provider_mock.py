@@ -5,26 +5,20 @@ Over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
-import json
 import random
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from payout_service.infrastructure.settings import Settings, SettingsError
-from payout_service.infrastructure.webhook_signature import (
-    SIGNATURE_HEADER,
-    WebhookSignatureVerifier,
-)
 from payout_service.provider_mock.app import create_mock_app
 from payout_service.provider_mock.modes import RANDOM_MIX
 from payout_service.provider_mock.provider import MockConfig, MockMode, MockProvider
+from tests.integration.mock_webhook_receiver import SECRET, WebhookReceiver, webhook_receiver
 from tests.integration.processes import eventually
 from tests.integration.provider_support import quiet_mock, serving_mock
 
@@ -43,10 +37,18 @@ RECORD_FIELDS = {
     "wallet",
     "metadata",
     "status",
+    "failure_code",
     "created_at",
     "updated_at",
 }
-SECRET = "whsec_test"
+WEBHOOK_FIELDS = {
+    "event_id",
+    "provider_payout_id",
+    "reference",
+    "status",
+    "failure_code",
+    "occurred_at",
+}
 
 
 async def mock_client(aiohttp_client: Any, **config: Any) -> tuple[TestClient, MockProvider]:
@@ -296,39 +298,6 @@ async def test_a_payout_is_found_by_its_reference(aiohttp_client: Any) -> None:
     assert (without.status, (await without.json())["error"]) == (400, "reference_required")
 
 
-@dataclass
-class WebhookReceiver:
-    """A receiver on 127.0.0.1 that checks signatures like the service; `bodies` in arrival
-    order, after `fail_first` refused deliveries."""
-
-    url: str = ""
-    fail_first: int = 0
-    deliveries: int = 0
-    bodies: list[bytes] = field(default_factory=list)
-
-    @property
-    def events(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for body in self.bodies]
-
-    async def receive(self, request: web.Request) -> web.Response:
-        self.deliveries += 1
-        raw = await request.read()
-        WebhookSignatureVerifier((SECRET,)).verify(request.headers.get(SIGNATURE_HEADER), raw)
-        if self.deliveries <= self.fail_first:
-            return web.Response(status=500)
-        self.bodies.append(raw)
-        return web.Response(status=202)
-
-
-async def webhook_receiver(aiohttp_server: Any, fail_first: int = 0) -> WebhookReceiver:
-    receiver = WebhookReceiver(fail_first=fail_first)
-    app = web.Application()
-    app.router.add_post("/api/webhooks/provider", receiver.receive)
-    server = await aiohttp_server(app, host="127.0.0.1")
-    receiver.url = str(server.make_url("/api/webhooks/provider"))
-    return receiver
-
-
 async def take_one_payout(config: MockConfig, receiver: WebhookReceiver, webhooks: int) -> str:
     """Serves the mock until it has taken a payout and `webhooks` have arrived; its id."""
     async with serving_mock(config) as mock:
@@ -353,10 +322,7 @@ async def test_webhooks_are_signed_and_delivered_until_2xx(aiohttp_server: Any) 
     assert sorted(event["status"] for event in events) == ["failed", "processing"]
     assert {event["provider_payout_id"] for event in events} == {provider_payout_id}
     assert {event["reference"] for event in events} == {"payout-1"}
-    assert all(
-        set(e) == {"event_id", "provider_payout_id", "reference", "status", "occurred_at"}
-        for e in events
-    )
+    assert all(set(e) == WEBHOOK_FIELDS for e in events)
     assert len({event["event_id"] for event in events}) == 2
     assert receiver.deliveries == 3
 

@@ -52,3 +52,33 @@ async def test_a_rolled_back_unit_of_work_leaves_no_event(db: SqlUnitOfWorkFacto
     async with db() as tx:
         await tx.payouts.add(new_payout())
     assert await outbox(db) == []
+
+
+async def test_two_copies_of_one_payout_saved_in_one_transaction_lose_no_event(
+    db: SqlUnitOfWorkFactory,
+):
+    # Given a payout being sent
+    payout = new_payout()
+    payout.start_processing(SystemClock().now())
+    async with db() as tx:
+        await tx.payouts.add(payout)
+        await tx.commit()
+    # When one transaction loads it, changes and saves it, then loads it again, changes and
+    # saves that copy (as applying two provider reports in a row does)
+    async with db() as tx:
+        first = await tx.payouts.get_for_update(payout.id)
+        assert first is not None
+        first.succeed(SystemClock().now())
+        await tx.payouts.update(first)
+        second = await tx.payouts.get_for_update(payout.id)
+        assert second is not None
+        second.flag_for_review("checked twice", SystemClock().now())
+        await tx.payouts.update(second)
+        await tx.commit()
+    # Then both copies' events are written, in the order they happened (the first copy's were
+    # lost before: only the last copy saved was remembered)
+    assert [name for name, _, _ in await outbox(db)] == [
+        "payout.created",
+        "payout.succeeded",
+        "payout.needs_review",
+    ]

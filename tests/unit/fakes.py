@@ -34,8 +34,10 @@ from payout_service.application.ports import (
     StoredResponse,
     UniqueViolation,
 )
+from payout_service.application.saved_payouts import SavedPayouts
 from payout_service.domain.accounts import Account, EntryKind, LedgerEntry, LedgerLine
 from payout_service.domain.events import DomainEvent
+from payout_service.domain.failure_codes import Failure, FailureCode
 from payout_service.domain.money import Money, currency
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.provider_report import ReportOutcome
@@ -203,10 +205,10 @@ class FakePayoutRepository:
 
     def __init__(self, state: State) -> None:
         self._state = state
-        self.seen: dict[str, Payout] = {}
+        self.seen = SavedPayouts()
 
     async def add(self, payout: Payout) -> None:
-        self.seen[payout.id] = payout
+        self.seen.remember(payout)
         if payout.id in self._state.payouts:
             raise UniqueViolation(f"payout {payout.id} exists")
         if (payout.user_id, payout.external_reference) in self._state.references():
@@ -221,7 +223,7 @@ class FakePayoutRepository:
         return await self.get(payout_id)
 
     async def update(self, payout: Payout) -> None:
-        self.seen[payout.id] = payout
+        self.seen.remember(payout)
         if payout.id not in self._state.payouts:
             return  # an UPDATE of no row changes nothing
         self._refuse_taken_provider_payout_id(payout)
@@ -277,6 +279,27 @@ class FakePayoutRepository:
         )
         if after is not None:
             found = [p for p in found if (p.created_at, p.id) > (after.created_at, after.payout_id)]
+        return copy.deepcopy(found[:limit])
+
+    async def succeeded_since(
+        self, since: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[Payout]:
+        def position(p: Payout) -> tuple[datetime, str]:
+            assert p.completed_at is not None
+            return (p.completed_at, p.id)
+
+        found = sorted(
+            (
+                p
+                for p in self._state.payouts.values()
+                if p.status is PayoutStatus.SUCCESS
+                and p.provider_payout_id is not None
+                and position(p)[0] >= since
+            ),
+            key=position,
+        )
+        if after is not None:
+            found = [p for p in found if position(p) > after]
         return copy.deepcopy(found[:limit])
 
     async def awaiting_provider_outcome(
@@ -408,6 +431,11 @@ class FakeLedgerHistory:
         return any(
             e.payout_id == payout_id and e.kind in {EntryKind.DEBIT, EntryKind.RELEASE}
             for e in self._state.ledger
+        )
+
+    async def has_returned(self, payout_id: str) -> bool:
+        return any(
+            e.payout_id == payout_id and e.kind is EntryKind.RETURN for e in self._state.ledger
         )
 
     async def lines_of(
@@ -587,7 +615,7 @@ class FakeUnitOfWork:
         return None
 
     async def commit(self) -> None:
-        for payout in self.payouts.seen.values():
+        for payout in self.payouts.seen:
             for event in payout.events:
                 await self.outbox.add(event, self._headers, payout.updated_at)
             payout.events.clear()
@@ -685,6 +713,7 @@ class RecordingMetrics:
 
     def __init__(self) -> None:
         self.counted: list[tuple[str, str | None]] = []
+        self.failure_codes: list[str | None] = []  # of each payout_finished
 
     def payout_create_requested(self) -> None:
         self.counted.append(("payout_create_requested", None))
@@ -692,8 +721,12 @@ class RecordingMetrics:
     def payout_created(self) -> None:
         self.counted.append(("payout_created", None))
 
-    def payout_finished(self, outcome: str) -> None:
+    def payout_finished(self, outcome: str, failure_code: str | None) -> None:
         self.counted.append(("payout_finished", outcome))
+        self.failure_codes.append(failure_code)
+
+    def payout_returned(self, failure_code: str) -> None:
+        self.counted.append(("payout_returned", failure_code))
 
     def account_debited(self) -> None:
         self.counted.append(("account_debited", None))
@@ -710,6 +743,8 @@ class RecordingMetrics:
 
 # The moment a FakeClock starts at unless told otherwise, and new payouts are created at.
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+# A provider's failure, for tests that fail a payout.
+DECLINED = Failure.of(FailureCode.DECLINED)
 
 
 def new_payout(

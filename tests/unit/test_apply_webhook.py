@@ -13,6 +13,7 @@ from payout_service.domain import events
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
 from tests.unit.fakes import (
+    DECLINED,
     START,
     FakeClock,
     FakeDatabase,
@@ -153,7 +154,7 @@ async def test_a_report_older_than_the_last_applied_one_is_recorded_stale(apply,
 
 async def test_a_report_contradicting_a_final_payout_is_recorded_as_a_conflict(apply, database):
     # Given a payout that failed
-    given_payout(database, lambda p: (accepted(p), p.fail("refused", START)))
+    given_payout(database, lambda p: (accepted(p), p.fail(DECLINED, "refused", START)))
     before = stored(database)
     # When the provider reports it succeeded
     envelope = await given_webhook(database, "evt-1", ProviderStatus.SUCCESS)

@@ -12,6 +12,7 @@ from payout_service.domain.payout import Payout
 from payout_service.domain.provider_report import ProviderStatus
 from payout_service.domain.provider_truth import Disagreement
 from tests.unit.fakes import (
+    DECLINED,
     START,
     FakeClock,
     FakeDatabase,
@@ -65,7 +66,7 @@ def accepted(payout: Payout) -> None:
 
 def failed(payout: Payout) -> None:
     payout.start_processing(START)
-    payout.fail("refused", START)
+    payout.fail(DECLINED, "refused", START)
 
 
 def succeeded(payout: Payout) -> None:

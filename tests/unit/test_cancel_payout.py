@@ -15,6 +15,7 @@ from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
 from payout_service.domain.send_attempts import SendAttemptResult
 from tests.unit.fakes import (
+    DECLINED,
     START,
     FakeClock,
     FakeDatabase,
@@ -116,7 +117,7 @@ async def test_a_payout_whose_sends_were_only_refused_for_now_can_be_cancelled(c
             id="final-succeeded",
         ),
         pytest.param(
-            lambda p: (p.start_processing(START), p.fail("refused", START)),
+            lambda p: (p.start_processing(START), p.fail(DECLINED, "refused", START)),
             [],
             "final",
             id="final-failed",

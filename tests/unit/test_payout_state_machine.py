@@ -4,8 +4,11 @@ from datetime import timedelta
 import pytest
 
 from payout_service.domain.errors import IllegalTransition
+from payout_service.domain.failure_codes import Failure, FailureCode
 from payout_service.domain.payout import Payout, PayoutStatus
-from tests.unit.fakes import START, new_payout
+from tests.unit.fakes import DECLINED, START, new_payout
+
+ACCOUNT_CLOSED = Failure.of(FailureCode.ACCOUNT_CLOSED)
 
 LATER = START + timedelta(minutes=5)
 
@@ -15,8 +18,9 @@ ACTIONS: dict[str, Action] = {
     "start_processing": lambda p: p.start_processing(LATER),
     "provider_accepts": lambda p: p.record_provider_acceptance("prov-2", LATER),
     "succeed": lambda p: p.succeed(LATER),
-    "fail": lambda p: p.fail("declined", LATER),
+    "fail": lambda p: p.fail(DECLINED, "declined", LATER),
     "cancel": lambda p: p.cancel(LATER),
+    "come_back": lambda p: p.mark_returned(ACCOUNT_CLOSED, LATER),
 }
 
 
@@ -25,12 +29,14 @@ def payout_in(state: str) -> Payout:
     payout = new_payout()
     if state != "pending":
         payout.start_processing(START)
-    if state in {"accepted", "success", "failed"}:
+    if state in {"accepted", "success", "failed", "returned"}:
         payout.record_provider_acceptance("prov-1", START)
-    if state == "success":
+    if state in {"success", "returned"}:
         payout.succeed(START)
+    if state == "returned":
+        payout.mark_returned(ACCOUNT_CLOSED, START)
     elif state == "failed":
-        payout.fail("declined", START)
+        payout.fail(DECLINED, "declined", START)
     elif state == "cancelled":
         payout.cancel(START)
     payout.events.clear()
@@ -62,6 +68,7 @@ def test_a_new_payout_is_pending_and_announces_its_creation():
         ("processing", "fail", "failed", ["payout.failed"]),
         ("accepted", "succeed", "success", ["payout.succeeded"]),
         ("accepted", "fail", "failed", ["payout.failed"]),
+        ("success", "come_back", "returned", ["payout.returned"]),
     ],
 )
 def test_allowed_transitions_move_the_payout_and_emit_their_event(state, action, status, events):
@@ -82,10 +89,14 @@ FORBIDDEN = [
     ("processing", "start_processing"),
     ("accepted", "start_processing"),
     ("accepted", "cancel"),
+    ("pending", "come_back"),
+    ("processing", "come_back"),
+    ("accepted", "come_back"),
 ] + [
     (final, action)
-    for final in ("success", "failed", "cancelled")
-    for action in ("start_processing", "provider_accepts", "succeed", "fail", "cancel")
+    for final in ("success", "failed", "cancelled", "returned")
+    for action in ("start_processing", "provider_accepts", "succeed", "fail", "cancel", "come_back")
+    if (final, action) != ("success", "come_back")
 ]
 
 
@@ -128,8 +139,8 @@ def test_cancel_is_allowed_while_processing_only_until_the_provider_accepts():
 
 
 @pytest.mark.parametrize("status", list(PayoutStatus))
-def test_success_failed_and_cancelled_are_the_final_statuses(status):
-    assert status.is_final == (status in {"success", "failed", "cancelled"})
+def test_success_failed_cancelled_and_returned_are_the_final_statuses(status):
+    assert status.is_final == (status in {"success", "failed", "cancelled", "returned"})
 
 
 @pytest.mark.parametrize(("action", "status"), [("succeed", "success"), ("fail", "failed")])
@@ -142,7 +153,7 @@ def test_outcomes_record_their_completion_time(action, status):
 
 def test_failure_keeps_its_reason_in_the_event_and_on_the_payout():
     payout = payout_in("processing")
-    payout.fail("wallet closed", LATER)
+    payout.fail(DECLINED, "wallet closed", LATER)
     assert payout.last_error == "wallet closed"
     assert payout.events[0].payload["error"] == "wallet closed"
     assert payout.events[0].payload["status"] == "failed"
@@ -175,3 +186,35 @@ def test_a_payout_flagged_for_review_is_cleared_by_the_providers_outcome(outcome
     # Then there is nothing left for an operator to check
     assert payout.status.is_final and not payout.needs_review
     assert (payout.review_reason, payout.review_since) == (None, None)
+
+
+def test_a_failure_tells_the_client_why_with_a_code_and_the_operator_with_the_error():
+    payout = payout_in("accepted")
+    payout.fail(DECLINED, "HTTP 200 status=failed from the provider", LATER)
+    assert (payout.failure_code, payout.failure_message) == (
+        FailureCode.DECLINED,
+        "The bank declined this payout.",
+    )
+    assert payout.last_error == "HTTP 200 status=failed from the provider"
+    assert payout.events[-1].payload["failure_code"] == "declined"
+
+
+def test_a_cancel_says_the_client_cancelled_it():
+    payout = payout_in("pending")
+    payout.cancel(LATER)
+    assert payout.failure_code is FailureCode.CANCELLED_BY_CLIENT
+    assert payout.events[-1].payload["failure_code"] == "cancelled_by_client"
+
+
+def test_a_return_keeps_the_success_time_and_stamps_its_own():
+    # Given a payout that succeeded at START
+    payout = payout_in("success")
+    # When its money comes back LATER
+    payout.mark_returned(ACCOUNT_CLOSED, LATER)
+    # Then it is returned with the code, the success time kept and the return time stamped
+    assert payout.status is PayoutStatus.RETURNED
+    assert (payout.completed_at, payout.returned_at) == (START, LATER)
+    assert payout.failure_code is FailureCode.ACCOUNT_CLOSED
+    (event,) = payout.events
+    assert (event.name, event.payload["failure_code"]) == ("payout.returned", "account_closed")
+    assert event.payload["amount_minor"] == payout.amount.minor

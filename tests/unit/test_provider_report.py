@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from payout_service.domain import events
+from payout_service.domain.failure_codes import FailureCode
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.provider_report import (
     ProviderReport,
@@ -163,3 +164,86 @@ def test_a_report_dated_before_the_payout_existed_is_never_applied():
     payout = processing_payout(provider_payout_id=None)
     assert report(payout, ProviderStatus.FAILED, -1, None, "p-1") is ReportOutcome.STALE
     assert (payout.status, payout.needs_review) == (PayoutStatus.PROCESSING, False)
+
+
+def returned_report(
+    payout: Payout, minute: int, code: str | None = "account_closed"
+) -> ReportOutcome:
+    moment = START + timedelta(minutes=minute)
+    returned = ProviderReport(
+        ProviderStatus.RETURNED, moment, "prov-1", None, SOURCE, failure_code=code
+    )
+    return apply_report(payout, returned, NOW)
+
+
+def test_a_return_of_a_successful_payout_returns_it_with_the_providers_code():
+    # Given a payout the provider paid at minute 1
+    payout = processing_payout()
+    report(payout, ProviderStatus.SUCCESS, 1)
+    payout.events.clear()
+    # When the provider reports at minute 30 that the money came back
+    assert returned_report(payout, 30) is ReportOutcome.APPLIED
+    # Then it is returned, says why, and announces it
+    assert payout.status is PayoutStatus.RETURNED
+    assert payout.failure_code is FailureCode.ACCOUNT_CLOSED
+    assert (payout.provider_status, payout.returned_at) == ("returned", NOW)
+    assert [e.name for e in payout.events] == [events.PAYOUT_RETURNED]
+
+
+def test_the_same_return_again_and_a_late_success_leave_a_returned_payout_as_it_is():
+    payout = processing_payout()
+    report(payout, ProviderStatus.SUCCESS, 1)
+    returned_report(payout, 30)
+    payout.events.clear()
+    assert returned_report(payout, 31) is ReportOutcome.UNCHANGED
+    # A success dated after the return (the provider resent its old news) is history, not news
+    assert report(payout, ProviderStatus.SUCCESS, 32) is ReportOutcome.UNCHANGED
+    assert report(payout, ProviderStatus.SUCCESS, 2) is ReportOutcome.STALE
+    assert (payout.status, payout.needs_review, payout.events) == (
+        PayoutStatus.RETURNED,
+        False,
+        [],
+    )
+
+
+def test_a_failure_reported_for_a_returned_payout_is_a_conflict():
+    payout = processing_payout()
+    report(payout, ProviderStatus.SUCCESS, 1)
+    returned_report(payout, 30)
+    assert report(payout, ProviderStatus.FAILED, 40) is ReportOutcome.CONFLICT
+    assert (payout.status, payout.needs_review) == (PayoutStatus.RETURNED, True)
+
+
+@pytest.mark.parametrize("status", ["processing", "failed", "cancelled", "pending"])
+def test_a_return_for_a_payout_that_did_not_succeed_is_a_conflict_never_applied(status):
+    # Given a payout that is not successful
+    payout = processing_payout(provider_payout_id=None if status == "cancelled" else "prov-1")
+    if status == "failed":
+        report(payout, ProviderStatus.FAILED, 1)
+    elif status == "cancelled":
+        payout.cancel(START)
+    elif status == "pending":
+        payout.status = PayoutStatus.PENDING
+    before = (payout.status, payout.failure_code, payout.returned_at)
+    payout.events.clear()
+    # When the provider reports it returned
+    assert returned_report(payout, 30) is ReportOutcome.CONFLICT
+    # Then nothing moves: it is left for an operator, with why
+    assert (payout.status, payout.failure_code, payout.returned_at) == before
+    assert payout.needs_review
+    assert "only a successful payout can come back" in (payout.review_reason or "")
+    assert [e.name for e in payout.events] == [events.PAYOUT_NEEDS_REVIEW]
+
+
+def test_a_failure_report_carries_the_providers_code_and_an_unknown_one_is_kept():
+    known, unknown = processing_payout(), processing_payout()
+    for payout, code in ((known, "no_account"), (unknown, "X9")):
+        moment = START + timedelta(minutes=1)
+        failed = ProviderReport(
+            ProviderStatus.FAILED, moment, "prov-1", None, SOURCE, failure_code=code
+        )
+        apply_report(payout, failed, NOW)
+    assert known.failure_code is FailureCode.NO_ACCOUNT
+    assert unknown.failure_code is FailureCode.COULD_NOT_PROCESS
+    assert "X9" in (unknown.failure_message or "")
+    assert unknown.events[-1].payload["failure_code"] == "could_not_process"

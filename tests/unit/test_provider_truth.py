@@ -14,7 +14,7 @@ from payout_service.domain.provider_truth import (
     ProviderRecord,
     disagreement,
 )
-from tests.unit.fakes import START, new_payout
+from tests.unit.fakes import DECLINED, START, new_payout
 
 TOLERANCE = timedelta(minutes=10)
 NOW = START + timedelta(hours=1)
@@ -42,7 +42,7 @@ def succeeded(payout: Payout) -> None:
 
 def failed(payout: Payout) -> None:
     payout.start_processing(START)
-    payout.fail("refused", START)
+    payout.fail(DECLINED, "refused", START)
 
 
 def cancelled(payout: Payout) -> None:

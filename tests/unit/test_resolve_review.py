@@ -142,6 +142,36 @@ async def test_the_providers_record_is_adopted_and_a_final_one_ends_the_review(
     assert database.committed.events_of("p-1")[2:] == written
 
 
+async def test_a_flagged_payout_the_provider_paid_and_got_back_is_resolved_as_paid_then_returned(
+    resolve, database, provider
+):
+    # Given a flagged payout the provider took, paid, and saw come back (a return reported
+    # to a payout that never learnt of its success is a conflict everywhere but here)
+    given(database)
+    provider.payouts["prv-9"] = ProviderPayoutState(
+        "prv-9",
+        ProviderStatus.RETURNED,
+        START + timedelta(minutes=5),
+        reference="p-1",
+        failure_code="account_frozen",
+    )
+    # When the operator resolves it
+    resolution = await resolve("p-1")
+    # Then it is what the provider says happened: paid, then returned, and the review is over
+    payout = stored(database)
+    assert (payout.status, payout.failure_code, payout.needs_review) == (
+        PayoutStatus.RETURNED,
+        "account_frozen",
+        False,
+    )
+    assert resolution.resolved
+    assert database.committed.events_of("p-1")[2:] == [
+        events.PAYOUT_PROVIDER_ACCEPTED,
+        events.PAYOUT_SUCCEEDED,
+        events.PAYOUT_RETURNED,
+    ]
+
+
 @pytest.mark.parametrize("change", [flagged, flagged_pending])
 async def test_a_flagged_payout_the_provider_never_took_fails_and_releases_its_funds(
     resolve, database, provider, clock, change

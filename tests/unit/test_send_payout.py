@@ -21,6 +21,7 @@ from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.provider_report import ProviderReport, ProviderStatus
 from payout_service.domain.send_attempts import SendAttemptResult
 from tests.unit.fakes import (
+    DECLINED,
     START,
     FakeClock,
     FakeDatabase,
@@ -215,7 +216,9 @@ async def test_a_permanent_refusal_fails_the_payout_and_is_not_sent_again(send, 
     [
         pytest.param(lambda p: p.cancel(START), id="cancelled"),
         pytest.param(accepted, id="accepted"),
-        pytest.param(lambda p: (p.start_processing(START), p.fail("no", START)), id="failed"),
+        pytest.param(
+            lambda p: (p.start_processing(START), p.fail(DECLINED, "no", START)), id="failed"
+        ),
     ],
 )
 async def test_a_payout_that_no_longer_awaits_sending_is_not_sent(send, database, provider, change):

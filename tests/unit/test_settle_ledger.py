@@ -7,7 +7,9 @@ from payout_service.application.messages import Envelope
 from payout_service.application.settle_ledger import SettleLedger
 from payout_service.domain import events
 from payout_service.domain.accounts import Direction, EntryKind
+from payout_service.domain.failure_codes import Failure, FailureCode
 from tests.unit.fakes import (
+    DECLINED,
     START,
     FakeClock,
     FakeDatabase,
@@ -49,8 +51,11 @@ def message(event_name: str, message_id: str = "m-1") -> Envelope:
             payout.record_provider_acceptance("prov-1", START)
         elif event_name == events.PAYOUT_SUCCEEDED:
             payout.succeed(START)
+        elif event_name == events.PAYOUT_RETURNED:
+            payout.succeed(START)
+            payout.mark_returned(Failure.of(FailureCode.ACCOUNT_CLOSED), START)
         else:
-            payout.fail("refused", START)
+            payout.fail(DECLINED, "refused", START)
     event = payout.events[-1]
     assert event.name == event_name
     return Envelope(
@@ -98,6 +103,9 @@ async def test_a_failed_or_cancelled_payout_releases_its_hold(
     assert balances(database) == (BALANCE, 0)
     assert settling_kinds(database) == [EntryKind.RELEASE]
     assert metrics.counted == [("payout_finished", outcome)]
+    assert metrics.failure_codes == [
+        "cancelled_by_client" if outcome == "cancelled" else "declined"
+    ]
 
 
 async def test_a_redelivered_message_changes_nothing(settle, database, metrics):
@@ -139,3 +147,52 @@ async def test_an_event_that_ends_no_payout_leaves_the_account_as_it_is(settle, 
     assert balances(database) == (BALANCE, AMOUNT)
     assert settling_kinds(database) == []
     assert metrics.counted == []
+
+
+async def test_a_return_credits_the_debited_amount_back_and_keeps_the_debit(
+    settle, database, metrics
+):
+    # Given p-1 paid (debited)
+    await settle(message(events.PAYOUT_SUCCEEDED, message_id="m-1"))
+    # When its payout.returned is consumed
+    applied = await settle(message(events.PAYOUT_RETURNED, message_id="m-2"))
+    # Then the user has the amount back, through a return posted beside the debit
+    assert applied is True
+    assert balances(database) == (BALANCE, 0)
+    assert settling_kinds(database) == [EntryKind.DEBIT, EntryKind.RETURN]
+    account_id = database.committed.accounts[(USER, "USD")].id
+    async with FakeUnitOfWorkFactory(database)() as uow:
+        (newest, *_) = await uow.ledger.lines_of(account_id, limit=10, before_id=None)
+    assert (newest.kind, newest.direction, newest.amount_minor) == (
+        EntryKind.RETURN,
+        Direction.CREDIT,
+        AMOUNT,
+    )
+    assert metrics.counted[-1] == ("payout_returned", "account_closed")
+
+
+async def test_fifty_return_messages_credit_once(settle, database, metrics):
+    await settle(message(events.PAYOUT_SUCCEEDED, message_id="m-0"))
+    for n in range(50):
+        await settle(message(events.PAYOUT_RETURNED, message_id=f"r-{n}"))
+    assert balances(database) == (BALANCE, 0)
+    assert settling_kinds(database) == [EntryKind.DEBIT, EntryKind.RETURN]
+    assert metrics.counted.count(("payout_returned", "account_closed")) == 1
+
+
+async def test_a_return_arriving_before_its_success_posts_the_debit_first(
+    settle, database, metrics
+):
+    # When payout.returned is consumed before payout.succeeded (its message was late)
+    await settle(message(events.PAYOUT_RETURNED, message_id="m-2"))
+    # Then the payout is debited, then credited back: the hold is closed as paid
+    assert balances(database) == (BALANCE, 0)
+    assert settling_kinds(database) == [EntryKind.DEBIT, EntryKind.RETURN]
+    # And the late payout.succeeded settles nothing more
+    await settle(message(events.PAYOUT_SUCCEEDED, message_id="m-1"))
+    assert settling_kinds(database) == [EntryKind.DEBIT, EntryKind.RETURN]
+    assert metrics.counted == [
+        ("payout_finished", "succeeded"),
+        ("account_debited", None),
+        ("payout_returned", "account_closed"),
+    ]

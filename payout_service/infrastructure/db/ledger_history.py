@@ -1,4 +1,5 @@
-"""Reads of account_ledger_entries: whether a hold was settled, and an account's lines."""
+"""Reads of account_ledger_entries: whether a hold was settled or a return credited, and an
+account's lines."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ class SqlLedgerHistory:
         rows = await self._s.rows(
             "SELECT 1 AS settled FROM account_ledger_entries WHERE payout_id = %s"
             f" AND kind IN ({SETTLING_KINDS_SQL}){self._s.dialect.for_update}",
+            payout_id,
+        )
+        return bool(rows)
+
+    async def has_returned(self, payout_id: str) -> bool:
+        """A locking read, as has_settled is, for the same reason: a return is credited once."""
+        rows = await self._s.rows(
+            "SELECT 1 AS returned FROM account_ledger_entries WHERE payout_id = %s"
+            f" AND kind = '{EntryKind.RETURN}'{self._s.dialect.for_update}",
             payout_id,
         )
         return bool(rows)

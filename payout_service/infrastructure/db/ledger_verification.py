@@ -7,7 +7,12 @@ balance is the first deposit's line):
   available = balance - held >= 0
 For the ledger as a whole: every posting is one user line and one clearing line of one currency
 whose debits equal its credits (so the sum of debits equals the sum of credits), and no hold is
-posted or voided twice, or settled for another amount than was held, or settled without a hold.
+posted or voided twice, or settled for another amount than was held, or settled without a hold;
+no return is credited twice, or for another amount than was debited, or without a debit.
+For every payout, its lines match its status: a success payout has one debit, a returned one a
+debit and one return credit, a failed or cancelled one one release, an unfinished one none. A
+payout that changed after `quiet_since` may still have its entry on its way (the ledger consumer
+posts it after the change commits): only lines it should not have are held against it.
 
 Each check is one aggregate query that returns only the rows breaking it, so a clean ledger of
 any size comes back as a handful of empty results.
@@ -16,10 +21,15 @@ any size comes back as a handful of empty results.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from payout_service.domain.accounts import POSTED_KINDS
 from payout_service.infrastructure.db.ledger_history import SETTLING_KINDS_SQL
 from payout_service.infrastructure.db.session import SqlSession
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)  # no quiet moment given: every payout counts
+POSTED_KINDS_SQL = ", ".join(f"'{kind}'" for kind in sorted(POSTED_KINDS))
 
 _ACCOUNTS = f"""
 SELECT * FROM (
@@ -27,7 +37,7 @@ SELECT * FROM (
     COALESCE((SELECT SUM(CASE WHEN e.direction = 'credit' THEN e.amount_minor
                               ELSE -e.amount_minor END)
               FROM account_ledger_entries e
-              WHERE e.account_id = a.id AND e.kind IN ('deposit', 'debit')), 0) AS posted,
+              WHERE e.account_id = a.id AND e.kind IN ({POSTED_KINDS_SQL})), 0) AS posted,
     COALESCE((SELECT SUM(h.amount_minor) FROM account_ledger_entries h
               WHERE h.account_id = a.id AND h.kind = 'hold'
                 AND NOT EXISTS (SELECT 1 FROM account_ledger_entries s
@@ -83,6 +93,46 @@ WHERE s.account_id IS NOT NULL AND s.kind IN ({SETTLING_KINDS_SQL})
 ORDER BY s.id
 """
 
+_RETURNED_TWICE = """
+SELECT payout_id, COUNT(*) AS returns FROM account_ledger_entries
+WHERE account_id IS NOT NULL AND kind = 'return'
+GROUP BY payout_id HAVING COUNT(*) > 1 ORDER BY payout_id
+"""
+
+_RETURN_WITHOUT_MATCHING_DEBIT = """
+SELECT r.id, r.payout_id, r.amount_minor FROM account_ledger_entries r
+WHERE r.account_id IS NOT NULL AND r.kind = 'return'
+  AND NOT EXISTS (SELECT 1 FROM account_ledger_entries d
+                  WHERE d.kind = 'debit' AND d.account_id = r.account_id
+                    AND d.payout_id = r.payout_id AND d.amount_minor = r.amount_minor)
+ORDER BY r.id
+"""
+
+# A payout's user lines by kind against its status. `%s` (twice each): the moment before which a
+# payout's change must have reached the ledger.
+_LINES_AGAINST_STATUS = """
+SELECT * FROM (
+  SELECT p.id, p.status, p.updated_at,
+    SUM(CASE WHEN e.kind = 'debit' THEN 1 ELSE 0 END) AS debits,
+    SUM(CASE WHEN e.kind = 'release' THEN 1 ELSE 0 END) AS releases,
+    SUM(CASE WHEN e.kind = 'return' THEN 1 ELSE 0 END) AS returns
+  FROM payouts p
+  LEFT JOIN account_ledger_entries e ON e.payout_id = p.id AND e.account_id IS NOT NULL
+  GROUP BY p.id, p.status, p.updated_at
+) t
+WHERE (t.status IN ('pending', 'processing') AND t.debits + t.releases + t.returns > 0)
+   OR (t.status = 'success'
+       AND (t.releases > 0 OR t.returns > 0 OR t.debits > 1
+            OR (t.debits = 0 AND t.updated_at < %s)))
+   OR (t.status = 'returned'
+       AND (t.releases > 0 OR t.debits > 1 OR t.returns > 1 OR t.returns > t.debits
+            OR (t.returns = 0 AND t.updated_at < %s)))
+   OR (t.status IN ('failed', 'cancelled')
+       AND (t.debits > 0 OR t.returns > 0 OR t.releases > 1
+            OR (t.releases = 0 AND t.updated_at < %s)))
+ORDER BY t.id
+"""
+
 _FOREIGN_CURRENCY = """
 SELECT e.id, e.currency, a.currency AS account_currency FROM account_ledger_entries e
 JOIN user_accounts a ON a.id = e.account_id
@@ -103,12 +153,16 @@ class LedgerReport:
         return not self.violations
 
 
-async def verify_ledger(uow: SqlUnitOfWorkFactory) -> LedgerReport:
+async def verify_ledger(
+    uow: SqlUnitOfWorkFactory, quiet_since: datetime | None = None
+) -> LedgerReport:
+    """`quiet_since`: payouts changed after it may still have a ledger entry on its way; None:
+    every change has reached the ledger (the service is quiet)."""
     async with uow() as tx:
-        return await _verify(tx.session)
+        return await _verify(tx.session, quiet_since)
 
 
-async def _verify(s: SqlSession) -> LedgerReport:
+async def _verify(s: SqlSession, quiet_since: datetime | None) -> LedgerReport:
     report = LedgerReport()
     (accounts,) = await s.rows("SELECT COUNT(*) AS n FROM user_accounts")
     (totals,) = await s.rows(_TOTALS)
@@ -143,6 +197,19 @@ async def _verify(s: SqlSession) -> LedgerReport:
         v.append(
             f"line {r['id']}: {r['kind']} of {r['amount_minor']} for payout {r['payout_id']}"
             " matches no hold of that amount"
+        )
+    for r in await s.rows(_RETURNED_TWICE):
+        v.append(f"payout {r['payout_id']} was returned {int(r['returns'])} times")
+    for r in await s.rows(_RETURN_WITHOUT_MATCHING_DEBIT):
+        v.append(
+            f"line {r['id']}: return of {r['amount_minor']} for payout {r['payout_id']}"
+            " matches no debit of that amount"
+        )
+    before = s.dialect.to_db(quiet_since or _FAR_FUTURE)
+    for r in await s.rows(_LINES_AGAINST_STATUS, before, before, before):
+        v.append(
+            f"payout {r['id']} is {r['status']} but has {int(r['debits'])} debits,"
+            f" {int(r['releases'])} releases and {int(r['returns'])} returns"
         )
     for r in await s.rows(_FOREIGN_CURRENCY):
         v.append(f"line {r['id']} is in {r['currency']} on a {r['account_currency']} account")

@@ -8,6 +8,8 @@ source of truth. Timestamps are naive UTC.
 from tortoise import fields
 from tortoise.models import Model
 
+from payout_service.domain.failure_codes import MAX_PROVIDER_CODE_LENGTH
+
 
 class User(Model):
     id = fields.BigIntField(primary_key=True)
@@ -79,7 +81,7 @@ class Payout(Model):
     currency = fields.CharField(max_length=8)
     wallet = fields.CharField(max_length=255)
     external_reference = fields.CharField(max_length=128)
-    status = fields.CharField(max_length=16, db_index=True)
+    status = fields.CharField(max_length=16)  # indexed first in (status, completed_at, id)
     provider_payout_id = fields.CharField(max_length=128, null=True, unique=True)
     provider_status = fields.CharField(max_length=32, null=True)
     send_attempts = fields.IntField(default=0)
@@ -91,6 +93,10 @@ class Payout(Model):
     needs_review = fields.BooleanField(default=False, db_index=True)
     review_reason = fields.TextField(null=True)
     review_since = fields.DatetimeField(null=True)
+    # Why it failed, was cancelled or came back (domain.failure_codes), for the client.
+    failure_code = fields.CharField(max_length=32, null=True)
+    failure_message = fields.CharField(max_length=255, null=True)
+    returned_at = fields.DatetimeField(null=True)
     # Indexed for `provider audit`, which walks every user's payouts by creation.
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
@@ -98,7 +104,9 @@ class Payout(Model):
     class Meta:
         table = "payouts"
         unique_together = (("user", "external_reference"),)
-        indexes = (("user", "created_at", "id"),)
+        # (status, completed_at, id): reconciliation walks the successful ones within the
+        # return window in this order (RECONCILE_RETURN_WINDOW_DAYS).
+        indexes = (("user", "created_at", "id"), ("status", "completed_at", "id"))
 
 
 class PayoutSendAttempt(Model):
@@ -206,6 +214,8 @@ class ProviderWebhookEvent(Model):
     reference = fields.CharField(max_length=128, null=True)
     status = fields.CharField(max_length=16)
     occurred_at = fields.DatetimeField()
+    # The provider's code of a failure or a return, as it sent it.
+    failure_code = fields.CharField(max_length=MAX_PROVIDER_CODE_LENGTH, null=True)
     payload = fields.TextField()
     payload_hash = fields.CharField(max_length=64)
     received_at = fields.DatetimeField()

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from payout_service.application.ports import PageCursor
+from payout_service.application.saved_payouts import SavedPayouts
+from payout_service.domain.failure_codes import FailureCode
 from payout_service.domain.money import Money, currency
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.infrastructure.db import statements as sql
@@ -26,15 +28,15 @@ class SqlPayoutRepository:
 
     def __init__(self, session: SqlSession) -> None:
         self._s = session
-        self.seen: dict[str, Payout] = {}
+        self.seen = SavedPayouts()
 
     async def add(self, payout: Payout) -> None:
-        self.seen[payout.id] = payout
+        self.seen.remember(payout)
         row = _row_of(payout, self._s.dialect)
         await self._s.execute(sql.INSERT_PAYOUT, *(row[c] for c in sql.PAYOUT_COLUMNS))
 
     async def update(self, payout: Payout) -> None:
-        self.seen[payout.id] = payout
+        self.seen.remember(payout)
         row = _row_of(payout, self._s.dialect)
         await self._s.execute(_UPDATE, *(row[c] for c in sql.PAYOUT_CHANGING_COLUMNS), payout.id)
 
@@ -107,6 +109,22 @@ class SqlPayoutRepository:
         )
         return [self._to_payout(r) for r in rows]
 
+    async def succeeded_since(
+        self, since: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[Payout]:
+        # Served by the (status, completed_at, id) index: a range of one status, in its order.
+        d = self._s.dialect
+        where = "status = %s AND completed_at >= %s AND provider_payout_id IS NOT NULL"
+        values: list[Any] = [str(PayoutStatus.SUCCESS), d.to_db(since)]
+        if after is not None:
+            last = d.to_db(after[0])
+            where += " AND (completed_at > %s OR (completed_at = %s AND id > %s))"
+            values += [last, last, after[1]]
+        rows = await self._s.rows(
+            f"{_SELECT} WHERE {where} ORDER BY completed_at, id LIMIT %s", *values, limit
+        )
+        return [self._to_payout(r) for r in rows]
+
     async def reference_exists(self, user_id: int, external_reference: str) -> bool:
         rows = await self._s.rows(
             "SELECT 1 AS found FROM payouts WHERE user_id = %s AND external_reference = %s",
@@ -158,6 +176,9 @@ class SqlPayoutRepository:
             needs_review=bool(row["needs_review"]),
             review_reason=row["review_reason"],
             review_since=d.from_db(row["review_since"]),
+            failure_code=FailureCode(row["failure_code"]) if row["failure_code"] else None,
+            failure_message=row["failure_message"],
+            returned_at=d.from_db(row["returned_at"]),
         )
 
 
@@ -169,6 +190,7 @@ _MOMENTS = frozenset(
         "updated_at",
         "provider_status_at",
         "review_since",
+        "returned_at",
     }
 )
 
@@ -182,5 +204,6 @@ def _row_of(payout: Payout, d: Dialect) -> dict[str, Any]:
         "amount_minor": payout.amount.minor,
         "currency": payout.amount.currency.code,
         "status": str(payout.status),
+        "failure_code": str(payout.failure_code) if payout.failure_code else None,
     }
     return row

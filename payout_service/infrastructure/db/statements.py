@@ -44,6 +44,9 @@ PAYOUT_COLUMNS = (
     "provider_status_at",
     "review_reason",
     "review_since",
+    "failure_code",
+    "failure_message",
+    "returned_at",
 )
 # What changes after creation; the rest is fixed when the payout is created.
 PAYOUT_FIXED_COLUMNS = frozenset(

@@ -87,7 +87,7 @@ class SqlUnitOfWork:
 
     async def _write_events(self) -> None:
         """Each payout's events, dated when the payout last changed, in the order emitted."""
-        for payout in self.payouts.seen.values():
+        for payout in self.payouts.seen:
             for event in payout.events:
                 await self.outbox.add(event, self._headers, payout.updated_at)
             payout.events.clear()

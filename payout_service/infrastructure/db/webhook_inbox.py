@@ -10,7 +10,7 @@ from payout_service.domain.provider_report import ProviderStatus, ReportOutcome
 from payout_service.infrastructure.db.session import Row, SqlSession
 
 _COLUMNS = (
-    "id, event_id, provider_payout_id, reference, status, occurred_at, payload_hash,"
+    "id, event_id, provider_payout_id, reference, status, occurred_at, failure_code, payload_hash,"
     " received_at, processed_at, result"
 )
 
@@ -39,13 +39,14 @@ class SqlWebhookInbox:
         d = self._s.dialect
         await self._s.execute(
             "INSERT INTO provider_webhook_events (event_id, provider_payout_id,"
-            " reference, status, occurred_at, payload, payload_hash, received_at,"
-            " result) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " reference, status, occurred_at, failure_code, payload, payload_hash, received_at,"
+            " result) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             webhook.event_id,
             webhook.provider_payout_id,
             webhook.reference,
             str(webhook.status),
             d.to_db(webhook.occurred_at),
+            webhook.failure_code,
             payload,
             payload_hash,
             d.to_db(now),
@@ -103,6 +104,7 @@ class SqlWebhookInbox:
                 reference=r["reference"],
                 status=ProviderStatus(r["status"]),
                 occurred_at=occurred_at,
+                failure_code=r["failure_code"],
             ),
             payload_hash=r["payload_hash"],
             received_at=received_at,

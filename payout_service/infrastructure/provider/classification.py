@@ -38,6 +38,7 @@ _STATUSES = {
     "processing": ProviderStatus.PROCESSING,
     "success": ProviderStatus.SUCCESS,
     "failed": ProviderStatus.FAILED,
+    "returned": ProviderStatus.RETURNED,
 }
 
 
@@ -92,6 +93,7 @@ def _record(body: bytes, status: int) -> ProviderPayoutState:
         reference=_optional_text(fields, "reference"),
         amount=_optional_text(fields, "amount"),
         currency=_optional_text(fields, "currency"),
+        failure_code=_optional_text(fields, "failure_code"),
     )
 
 
@@ -122,8 +124,9 @@ def _raise_for_error(status: int, retry_after: str | None, body: bytes, now: dat
         raise ProviderTemporaryError(
             "rate_limited", detail, status, parse_retry_after(retry_after, now)
         )
-    if status in _REFUSALS and _error_code(body) is not None:
-        raise ProviderPermanentError("rejected", detail, status)
+    code = _error_code(body) if status in _REFUSALS else None
+    if code is not None:
+        raise ProviderPermanentError("rejected", detail, status, code)
     if status >= 500:
         raise ProviderOutcomeUnknown("server_error", detail, status)
     if status == 409:
