@@ -48,13 +48,15 @@ async def services() -> WorkerServices:
 
 
 async def close() -> None:
-    """Publishes what the fast path holds, then closes the database and the provider's HTTP
-    session, if services() opened them (see actors.database_lifetime)."""
+    """Publishes what the fast path holds, then closes the database and the HTTP sessions (the
+    provider's, the clients' endpoints'), if services() opened them (see
+    actors.database_lifetime)."""
     global _services
     if _services is not None:
         if _services.fast_path is not None:
             await _services.fast_path.stop()
         await _services.provider.close()
+        await _services.webhook_sender.close()
         await close_database()
         _services = None
 

@@ -26,6 +26,6 @@ broker.add_middleware(CloseDatabaseOnShutdown(), after=AsyncIO)
 runtime.configure(settings)
 first_stop_signal_only(signal.SIGTERM, signal.SIGHUP)
 
-from actors import events, inbox, provider_send  # noqa: E402  (actors bind to the broker above)
+from actors import events, inbox, notify, provider_send  # noqa: E402  (bind to the broker above)
 
-__all__ = ["broker", "events", "inbox", "provider_send"]
+__all__ = ["broker", "events", "inbox", "notify", "provider_send"]

@@ -12,8 +12,13 @@ from payout_service.application.apply_webhook import ApplyWebhook
 from payout_service.application.authenticate import Authenticate
 from payout_service.application.cancel_payout import CancelPayout
 from payout_service.application.create_payout import CreatePayout
+from payout_service.application.deliver_client_events import DeliverClientEvents
+from payout_service.application.delivery_chains import DeliveryChains
+from payout_service.application.delivery_schedule import DeliverySchedule
 from payout_service.application.give_up_sending import GiveUpSending
+from payout_service.application.manage_webhook_endpoints import ManageWebhookEndpoints
 from payout_service.application.read_accounts import ReadAccounts
+from payout_service.application.read_events import ReadEvents
 from payout_service.application.read_payouts import ReadPayouts
 from payout_service.application.receive_webhook import ReceiveWebhook
 from payout_service.application.reconcile_payouts import ReconcilePayouts
@@ -21,6 +26,7 @@ from payout_service.application.record_audit import RecordAudit
 from payout_service.application.send_payout import SendPayout
 from payout_service.application.send_retry_policy import RetryPolicy
 from payout_service.application.settle_ledger import SettleLedger
+from payout_service.application.webhook_delivery_log import WebhookDeliveryLog
 from payout_service.infrastructure.broker import build_broker
 from payout_service.infrastructure.clock import SystemClock, UuidGenerator
 from payout_service.infrastructure.database_gauges import database_gauges
@@ -31,6 +37,12 @@ from payout_service.infrastructure.outbox.claims import ClaimPolicy
 from payout_service.infrastructure.outbox.fast_path import OutboxFastPath
 from payout_service.infrastructure.outbox.publisher import DramatiqPublisher
 from payout_service.infrastructure.outbox.relay import OutboxRelay, relay_owner
+from payout_service.infrastructure.outgoing_webhooks.sender import AiohttpWebhookSender
+from payout_service.infrastructure.outgoing_webhooks.url_policy import UrlPolicy
+from payout_service.infrastructure.outgoing_webhooks.wake_ups import (
+    DramatiqDeliveryWakeUps,
+    NoDeliveryWakeUps,
+)
 from payout_service.infrastructure.provider.http_client import AiohttpProviderClient
 from payout_service.infrastructure.provider_send_queue import (
     DramatiqProviderSendQueue,
@@ -56,6 +68,9 @@ class Services:
     webhook_signature: WebhookSignatureVerifier | None  # None: verification is off (local dev)
     cancel_payout: CancelPayout
     provider: AiohttpProviderClient  # asked by cancels; the app closes it on cleanup
+    read_events: ReadEvents
+    webhook_endpoints: ManageWebhookEndpoints
+    delivery_log: WebhookDeliveryLog
 
 
 @dataclass(frozen=True)
@@ -67,7 +82,9 @@ class WorkerServices:
     apply_webhook: ApplyWebhook
     send_payout: SendPayout
     give_up_sending: GiveUpSending
+    deliver_client_events: DeliverClientEvents
     provider: AiohttpProviderClient  # one HTTP session per worker process; close() it at exit
+    webhook_sender: AiohttpWebhookSender  # the same for the clients' endpoints
     fast_path: OutboxFastPath | None  # start() it on the worker's loop, stop() it at exit
 
 
@@ -78,6 +95,7 @@ def build_worker_services(settings: Settings) -> WorkerServices:
     clock = SystemClock()
     metrics = PrometheusMetrics()
     provider = AiohttpProviderClient.from_settings(settings)
+    webhook_sender = AiohttpWebhookSender.from_settings(settings)
     return WorkerServices(
         fast_path=publish_commits_at_once(settings, uow, metrics),
         settings=settings,
@@ -87,8 +105,44 @@ def build_worker_services(settings: Settings) -> WorkerServices:
         apply_webhook=ApplyWebhook(uow, clock, metrics),
         send_payout=SendPayout(uow, clock, provider, send_retry_policy(settings), metrics),
         give_up_sending=GiveUpSending(uow, clock, provider),
+        deliver_client_events=deliver_client_events(settings, uow, webhook_sender, metrics),
         provider=provider,
+        webhook_sender=webhook_sender,
     )
+
+
+def deliver_client_events(
+    settings: Settings,
+    uow: SqlUnitOfWorkFactory,
+    sender: AiohttpWebhookSender,
+    metrics: PrometheusMetrics,
+) -> DeliverClientEvents:
+    """The notify consumer. A claim outlasts the longest POST (the timeout) by a margin; a
+    message takes new deliveries for half the actor's time limit, leaving the other half to
+    the POSTs under way."""
+    clock = SystemClock()
+    timeout = timedelta(milliseconds=settings.outgoing_webhook_timeout_ms)
+    wake_ups = (
+        DramatiqDeliveryWakeUps(build_broker(settings))
+        if settings.redis_url
+        else NoDeliveryWakeUps()
+    )
+    chains = DeliveryChains(
+        uow,
+        clock,
+        sender,
+        wake_ups,
+        DeliverySchedule(retry_for=timedelta(hours=settings.outgoing_webhook_retry_hours)),
+        disable_after=timedelta(hours=settings.outgoing_webhook_disable_after_hours),
+        lease=timeout + DELIVERY_LEASE_MARGIN,
+        metrics=metrics,
+    )
+    budget = timedelta(milliseconds=settings.actor_time_limit_ms) / 2
+    return DeliverClientEvents(uow, clock, chains, sender, budget)
+
+
+# How much longer than a POST's timeout a delivery's claim lasts.
+DELIVERY_LEASE_MARGIN = timedelta(seconds=5)
 
 
 def send_retry_policy(settings: Settings) -> RetryPolicy:
@@ -179,6 +233,14 @@ def build_services(settings: Settings) -> Services:
             provider,
         ),
         provider=provider,
+        read_events=ReadEvents(uow),
+        webhook_endpoints=ManageWebhookEndpoints(
+            uow,
+            SystemClock(),
+            UrlPolicy.from_settings(settings),
+            secret_overlap=timedelta(hours=settings.webhook_secret_overlap_hours),
+        ),
+        delivery_log=WebhookDeliveryLog(uow, SystemClock()),
     )
 
 

@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("action", choices=["process", "status", "retry-dead", "purge"])
     outbox.add_argument("--limit", type=int, default=50, help="process: rows in the pass")
     outbox.add_argument("--id", help="retry-dead: one message id instead of all")
+    client_events = command("events", _client_events, "the public event log's chores")
+    client_events.add_argument(
+        "action", choices=["purge"], help="purge: delete events past EVENT_RETENTION_DAYS"
+    )
     inbox_ = command("processed-messages", _processed, "consumer-inbox chores")
     inbox_.add_argument("action", choices=["purge"], help="purge rows past their retention")
     dead = command("dead-letters", _dead_letters, "messages that exhausted their retries")
@@ -254,6 +258,14 @@ def _processed(settings: Settings, _: argparse.Namespace) -> None:
     cutoff = SystemClock().now() - outbox.retention(days=days)
     count = _with_database(settings, lambda uow: outbox.purge_processed_messages(uow, cutoff))
     print(f"processed-message rows purged: {count}")
+
+
+def _client_events(settings: Settings, _: argparse.Namespace) -> None:
+    from payout_service.application.purge_client_events import purge_client_events
+
+    cutoff = SystemClock().now() - timedelta(days=max(settings.event_retention_days, 1))
+    count = _with_database(settings, lambda uow: purge_client_events(uow, cutoff))
+    print(f"client events purged: {count}")
 
 
 def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ SERVES = {
     "provider-mock": "the stand-in payment provider",
     "reconciler": "no port: asks the provider about late payouts",
     "dashboard": "the Dramatiq dashboard",
+    "notify": "GET /metrics (Dramatiq workers)",
 }
 
 

@@ -54,6 +54,9 @@ def _process_environment(settings: Settings) -> dict[str, str]:
         # One secret for this run, shared by the mock provider (signs) and the web (verifies).
         env["PROVIDER_WEBHOOK_SECRETS"] = "whsec_" + secrets.token_hex(24)
     env.update(_provider_addresses(settings, env))
+    if not env.get("OUTGOING_WEBHOOKS_ALLOW_HTTP_LOOPBACK"):
+        # A local run's webhook receivers listen on this machine, over plain http.
+        env["OUTGOING_WEBHOOKS_ALLOW_HTTP_LOOPBACK"] = "on"
     # The Procfile names `payout-service` and `dramatiq`: this interpreter's scripts, first on PATH.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env

@@ -26,6 +26,11 @@ from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 
 TABLES = (
+    "webhook_delivery_attempts",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "client_events",
+    "user_event_sequences",
     "provider_webhook_conflicts",
     "provider_webhook_events",
     "processed_messages",
@@ -114,7 +119,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, redis_url=os.environ.get("TEST_REDIS_URL", ""))
+    return Settings(
+        database_url=database_url,
+        redis_url=os.environ.get("TEST_REDIS_URL", ""),
+        # the tests' webhook receivers listen on http://127.0.0.1
+        outgoing_webhooks_allow_http_loopback="on",
+    )
 
 
 @pytest.fixture

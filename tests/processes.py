@@ -29,7 +29,9 @@ def service_environment(**overrides: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.upper().startswith(("PROMETHEUS_MULTIPROC", "DRAMATIQ_PROM"))
     }
-    env.update(PYTHONUNBUFFERED="1", HOST="127.0.0.1", **overrides)
+    # the tests' webhook receivers listen on http://127.0.0.1
+    env.update(PYTHONUNBUFFERED="1", HOST="127.0.0.1", OUTGOING_WEBHOOKS_ALLOW_HTTP_LOOPBACK="on")
+    env.update(overrides)
     return env
 
 

@@ -35,3 +35,12 @@ class PayoutNotCancellable(ApplicationError):
 
 class ReviewNotResolved(ApplicationError):
     """An operator's resolution was refused: the provider's word is missing or contradicts it."""
+
+
+class EndpointUrlRefused(ApplicationError):
+    """A webhook endpoint may not point there (its scheme, credentials, or an address the
+    settings do not allow); the message says why, for the client."""
+
+
+class EndpointLimitReached(ApplicationError):
+    """The user has as many webhook endpoints as one may have."""

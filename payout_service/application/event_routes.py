@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from payout_service.domain import events
+from payout_service.domain import client_events, events
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +26,25 @@ AUDIT = Consumer("record_audit", "events", batched=True)
 LEDGER = Consumer("settle_ledger", "events")
 PROVIDER_SEND = Consumer("send_payout", "provider-send")
 WEBHOOK_APPLY = Consumer("apply_webhook", "inbox")
+# Client events to the clients' webhook endpoints: every client-visible payout event
+# (domain.events.CLIENT_VISIBLE), and the API's requests to deliver or ping.
+NOTIFY = Consumer("notify", "notifications")
 
 WEBHOOK_RECEIVED = "provider.webhook.received"
 
 ROUTES: dict[str, tuple[Consumer, ...]] = {
-    events.PAYOUT_CREATED: (AUDIT, PROVIDER_SEND),
+    events.PAYOUT_CREATED: (AUDIT, PROVIDER_SEND, NOTIFY),
+    events.PAYOUT_PROCESSING: (AUDIT, NOTIFY),
     events.PAYOUT_SEND_REQUESTED: (AUDIT, PROVIDER_SEND),
     events.PAYOUT_PROVIDER_ACCEPTED: (AUDIT,),
-    events.PAYOUT_SUCCEEDED: (AUDIT, LEDGER),
-    events.PAYOUT_FAILED: (AUDIT, LEDGER),
-    events.PAYOUT_CANCELLED: (AUDIT, LEDGER),
-    events.PAYOUT_RETURNED: (AUDIT, LEDGER),
+    events.PAYOUT_SUCCEEDED: (AUDIT, LEDGER, NOTIFY),
+    events.PAYOUT_FAILED: (AUDIT, LEDGER, NOTIFY),
+    events.PAYOUT_CANCELLED: (AUDIT, LEDGER, NOTIFY),
+    events.PAYOUT_RETURNED: (AUDIT, LEDGER, NOTIFY),
+    events.PAYOUT_NEEDS_REVIEW: (AUDIT, NOTIFY),
     WEBHOOK_RECEIVED: (AUDIT, WEBHOOK_APPLY),
+    client_events.DELIVERIES_REQUESTED: (AUDIT, NOTIFY),
+    client_events.PING_REQUESTED: (AUDIT, NOTIFY),
 }
 
 

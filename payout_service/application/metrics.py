@@ -29,5 +29,8 @@ class NoMetrics:
     def webhook_processed(self, result: str) -> None:
         return None
 
+    def outgoing_webhook_delivery(self, result: str, seconds: float | None) -> None:
+        return None
+
 
 NO_METRICS = NoMetrics()

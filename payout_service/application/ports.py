@@ -10,6 +10,13 @@ from typing import Any, Protocol
 
 from payout_service.application.messages import Envelope
 from payout_service.domain.accounts import Account, Direction, EntryKind, LedgerEntry
+from payout_service.domain.client_events import (
+    ClientEvent,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    WebhookEndpoint,
+)
 from payout_service.domain.events import DomainEvent
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
@@ -346,12 +353,194 @@ class UniqueViolation(Exception):
     """Raised by adapters when an insert breaks a unique constraint (a concurrent twin won)."""
 
 
+@dataclass(frozen=True, slots=True)
+class NewClientEvent:
+    """A client event before the log numbers it."""
+
+    type: str
+    user_id: int
+    payout_id: str | None
+    payout_version: int | None
+    data: dict[str, Any]
+
+
+class ClientEventLog(Protocol):
+    """client_events: the public event log (domain.client_events), numbered per user."""
+
+    async def append(self, new: Sequence[NewClientEvent], now: datetime) -> Sequence[ClientEvent]:
+        """Numbers them next in their users' sequences, in order, and stores them. Takes the
+        user's sequence counter's lock until the transaction ends: no gap, no duplicate."""
+        ...
+
+    async def page(
+        self,
+        user_id: int,
+        after_sequence: int,
+        limit: int,
+        event_type: str | None = None,
+        payout_id: str | None = None,
+    ) -> Sequence[ClientEvent]:
+        """The user's events after `after_sequence`, in sequence order, at most `limit`."""
+        ...
+
+    async def get(self, event_id: str) -> ClientEvent | None: ...
+    async def of_payout(self, payout_id: str, up_to_version: int) -> Sequence[ClientEvent]:
+        """The payout's events up to that version, oldest first."""
+        ...
+
+    async def last_sequence(self, user_id: int) -> int: ...
+    async def purge(self, created_before: datetime, limit: int) -> int: ...
+
+
+class WebhookEndpoints(Protocol):
+    """webhook_endpoints: the users' endpoints (domain.client_events.WebhookEndpoint)."""
+
+    async def add(self, endpoint: WebhookEndpoint) -> None: ...
+    async def get(self, endpoint_id: str) -> WebhookEndpoint | None: ...
+    async def get_for_update(self, endpoint_id: str) -> WebhookEndpoint | None: ...
+    async def list_for_user(self, user_id: int) -> Sequence[WebhookEndpoint]: ...
+    async def receiving(self, user_id: int, event_type: str) -> Sequence[WebhookEndpoint]:
+        """The user's endpoints not disabled that subscribe to the type."""
+        ...
+
+    async def update(self, endpoint: WebhookEndpoint) -> None: ...
+    async def delete(self, endpoint_id: str) -> None: ...
+    async def count_by_state(self) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryClaim:
+    """What claiming a chain's next delivery found: the delivery, now leased to the claimer;
+    or `leased_until`, when another claimer's lease on it ends; or neither: nothing pending,
+    or the next is not due yet (its wake-up is scheduled)."""
+
+    delivery: Delivery | None = None
+    leased_until: datetime | None = None
+
+
+class WebhookDeliveries(Protocol):
+    """webhook_deliveries and their attempts (domain.client_events.Delivery). The notify
+    consumer's own needs are its adapter's business; these are what the API asks."""
+
+    async def list_for_endpoint(
+        self,
+        endpoint_id: str,
+        status: DeliveryStatus | None,
+        limit: int,
+        before_id: int | None,
+    ) -> Sequence[Delivery]:
+        """Newest first, with their attempts (attempt_log, oldest first)."""
+        ...
+
+    async def get(self, delivery_id: int) -> Delivery | None: ...
+    async def retry(self, delivery_id: int, now: datetime) -> None:
+        """Back to pending, due now, whatever it was (its attempts are kept)."""
+        ...
+
+    async def replay(self, endpoint_id: str, after_sequence: int, now: datetime) -> int:
+        """Every event of the endpoint's user after `after_sequence` that the endpoint
+        subscribes to is pending again, due now (a delivery created where there was none); the
+        count of them."""
+        ...
+
+    # What the notify consumer needs (application.deliver_client_events).
+    async def add_missing(
+        self, endpoint_id: str, events: Sequence[ClientEvent], now: datetime
+    ) -> int:
+        """A pending delivery, due now, of each event the endpoint has none of, in its chain
+        (domain.client_events.delivery_chain); how many. UniqueViolation when a concurrent
+        transaction added one of them first."""
+        ...
+
+    async def due_chains(self, endpoint_id: str, now: datetime, limit: int) -> Sequence[str]:
+        """The endpoint's chains whose next pending delivery (the lowest chain_position) is due
+        and not leased, the longest due first."""
+        ...
+
+    async def claim_next(
+        self, endpoint_id: str, chain: str, now: datetime, lease_until: datetime
+    ) -> DeliveryClaim:
+        """Leases the chain's next pending delivery until `lease_until` if it is due and no one
+        holds it; atomic, so two claimers never both get it."""
+        ...
+
+    async def release(self, delivery_id: int) -> None:
+        """Ends the lease of a delivery claimed and not sent."""
+        ...
+
+    async def record_attempt(
+        self,
+        delivery_id: int,
+        attempt: DeliveryAttempt,
+        status: DeliveryStatus,
+        next_attempt_at: datetime,
+    ) -> None:
+        """Logs the attempt, counts it and ends the lease; moves the delivery to `status` (due
+        at next_attempt_at when pending again) unless it is no longer pending (a replay, a
+        retry, or a claimer whose lease outlived ours got there first)."""
+        ...
+
+    async def overdue_endpoints(self, due_before: datetime, limit: int) -> Sequence[str]:
+        """Endpoints not disabled holding a pending delivery due before `due_before` and not
+        leased: the wake-up that should have sent it was lost."""
+        ...
+
+
+class EndpointUrlPolicy(Protocol):
+    """Where a client's webhook endpoint may point (SSRF rules of the settings)."""
+
+    async def check_resolved(self, url: str) -> None:
+        """Raises ValueError, its message saying why in words for the client, unless webhooks
+        may go to `url`: its shape, and every address its host resolves to now."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAnswer:
+    """How one POST to a client's endpoint went. `status_code` None: no answer (no connection,
+    a timeout, or `refused_address`: the URL led to an address the policy forbids, and nothing
+    was sent). `error`: an excerpt of what went wrong, None for a 2xx."""
+
+    status_code: int | None
+    seconds: float
+    error: str | None = None
+    refused_address: bool = False
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class WebhookSender(Protocol):
+    async def post(
+        self,
+        url: str,
+        body: Mapping[str, Any],
+        event_id: str,
+        sequence: int | None,
+        secrets: Sequence[str],
+    ) -> WebhookAnswer:
+        """POSTs the body as JSON, signed with every secret, named by its event id (and its
+        sequence, for a logged event). Never raises for what the network or the endpoint does:
+        the answer says it."""
+        ...
+
+
+class DeliveryWakeUps(Protocol):
+    async def wake_at(self, endpoint_id: str, at: datetime) -> None:
+        """Best effort and never raises: the notify consumer is asked, at `at`, to send the
+        endpoint's due deliveries. A lost wake-up only delays them: reconciliation asks again
+        for deliveries long overdue (WebhookDeliveries.overdue_endpoints)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: rolled back on leaving unless commit() was called.
 
     commit() first writes the new events of every payout added or updated through `payouts` to
-    the outbox (with the headers the unit of work was opened with), then clears them: a use case
-    saves its aggregate and never writes the aggregate's events itself."""
+    the outbox (with the headers the unit of work was opened with), and the client-visible ones
+    to the client event log too, then clears them: a use case saves its aggregate and never
+    writes the aggregate's events itself."""
 
     @property
     def payouts(self) -> PayoutRepository: ...
@@ -375,6 +564,12 @@ class UnitOfWork(Protocol):
     def send_attempts(self) -> SendAttemptLog: ...
     @property
     def provider_audits(self) -> ProviderAudits: ...
+    @property
+    def client_events(self) -> ClientEventLog: ...
+    @property
+    def webhook_endpoints(self) -> WebhookEndpoints: ...
+    @property
+    def webhook_deliveries(self) -> WebhookDeliveries: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(
@@ -418,6 +613,10 @@ class Metrics(Protocol):
     "payload_conflict" (an event_id reused with another payload); once applied, the outcome of
     domain.provider_report.ReportOutcome ("applied", "stale", "unchanged", "conflict",
     "payout_not_found").
+    outgoing_webhook_delivery counts each attempt to deliver a client event: "delivered" (a
+    2xx), "retry" (none, tried again later), "failed" (none, and the delivery is given up),
+    "refused_address" (nothing sent: the URL led to a forbidden address; tried again like a
+    failure); `seconds`, the POST's duration, None when no request was made.
     """
 
     def payout_create_requested(self) -> None: ...
@@ -428,3 +627,4 @@ class Metrics(Protocol):
     def provider_request(self, result: str, seconds: float) -> None: ...
     def webhook_ingested(self) -> None: ...
     def webhook_processed(self, result: str) -> None: ...
+    def outgoing_webhook_delivery(self, result: str, seconds: float | None) -> None: ...

@@ -22,6 +22,10 @@ quiet first:
   each pass goes on from where the previous one stopped, by (completed_at, id), and after the
   newest starts over from the window's beginning: each is asked about once per round. A restart
   starts a new round.
+
+It also asks the notify consumer again (DELIVERIES_REQUESTED through the outbox) for the webhook
+deliveries of endpoints holding one overdue by `stalled_after`: the wake-up that should have sent
+it was lost (Redis can drop a delayed message, as it can a delayed send).
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from payout_service.application.provider_lookup import (
     ask_provider,
     unchanged_since,
 )
+from payout_service.domain.client_events import DELIVERIES_REQUESTED, ENDPOINT_AGGREGATE
+from payout_service.domain.events import DomainEvent
 from payout_service.domain.failure_codes import Failure, FailureCode
 from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.provider_report import ProviderReport
@@ -94,6 +100,9 @@ class ReconcilePayouts:
             stalled_since = self._clock.now() - self._stalled_after
             stalled = await uow.payouts.stalled_sends(stalled_since, self._batch_size)
             succeeded = await self._next_in_return_window(uow)
+            overdue = await uow.webhook_deliveries.overdue_endpoints(
+                stalled_since, self._batch_size
+            )
         # Both are asked by the provider's payout id, the answer applied as a webhook's would be.
         for payout in (*accepted, *succeeded):
             report.checked += 1
@@ -114,6 +123,9 @@ class ReconcilePayouts:
         for payout in stalled:
             report.checked += 1
             report.outcomes[await self._request_send(payout.id, stalled_since)] += 1
+        for endpoint_id in overdue:
+            await self._request_deliveries(endpoint_id)
+            report.outcomes["deliveries_requested"] += 1
         return report
 
     async def _next_in_return_window(self, uow: UnitOfWork) -> Sequence[Payout]:
@@ -142,6 +154,20 @@ class ReconcilePayouts:
             await uow.commit()
         log.warning("a payout's send stalled; asked for again", extra={"payout_id": payout_id})
         return "send_requested"
+
+    async def _request_deliveries(self, endpoint_id: str) -> None:
+        """Safe however often: draining sends only what is due, one claimer per chain."""
+        request = DomainEvent(
+            DELIVERIES_REQUESTED, ENDPOINT_AGGREGATE, endpoint_id, {"endpoint_id": endpoint_id}
+        )
+        async with self._uow() as uow:
+            await uow.outbox.add(
+                request, {"request_id": f"reconcile-{endpoint_id}"}, self._clock.now()
+            )
+            await uow.commit()
+        log.warning(
+            "a webhook delivery is overdue; asked for again", extra={"endpoint_id": endpoint_id}
+        )
 
     async def _reconcile(self, payout: Payout) -> str:
         assert payout.provider_payout_id is not None

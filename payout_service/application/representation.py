@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from payout_service.application.ports import NewClientEvent
+from payout_service.domain.client_events import ClientEvent
 from payout_service.domain.payout import Payout
 
 
@@ -36,4 +38,26 @@ def payout_representation(payout: Payout) -> dict[str, Any]:
         "returned_at": iso(payout.returned_at),
         "created_at": iso(payout.created_at),
         "updated_at": iso(payout.updated_at),
+        "version": payout.version,
+    }
+
+
+def client_event_of(snapshot: Payout, event_name: str) -> NewClientEvent:
+    """The client's event of a payout's change: the payout as the API shows it at that version."""
+    return NewClientEvent(
+        event_name, snapshot.user_id, snapshot.id, snapshot.version, payout_representation(snapshot)
+    )
+
+
+def client_event_representation(event: ClientEvent) -> dict[str, Any]:
+    """An event as the events API lists it and a webhook delivers it."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "user_id": event.user_id,
+        "sequence": event.sequence,
+        "payout_id": event.payout_id,
+        "payout_version": event.payout_version,
+        "created_at": iso(event.created_at),
+        "data": event.data,
     }

@@ -9,7 +9,7 @@ A failed, cancelled or returned payout says why in failure_code (domain.failure_
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -79,6 +79,8 @@ class Payout:
     failure_code: FailureCode | None = None
     failure_message: str | None = None  # for people; last_error keeps the technical detail
     returned_at: datetime | None = None
+    # +1 per client-visible change (domain.events.CLIENT_VISIBLE): 1 once created.
+    version: int = 0
     events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -124,6 +126,7 @@ class Payout:
 
     def start_processing(self, now: datetime) -> None:
         self._move(PayoutStatus.PROCESSING, now)
+        self._emit(events.PAYOUT_PROCESSING)
 
     def record_provider_acceptance(self, provider_payout_id: str, now: datetime) -> None:
         if self.status is not PayoutStatus.PROCESSING:
@@ -148,13 +151,13 @@ class Payout:
         """Left for an operator as it is, funds untouched, until the provider's outcome or the
         operator's resolution arrives; no more sending. The first reason and moment are kept
         while the flag stands."""
+        self.next_retry_at = None
+        self.updated_at = now
         if not self.needs_review:
             self.needs_review = True
             self.review_reason = reason
             self.review_since = now
             self._emit(events.PAYOUT_NEEDS_REVIEW, reason=reason)
-        self.next_retry_at = None
-        self.updated_at = now
 
     def resolve_review(
         self, outcome: PayoutStatus, reason: str, operator: str, now: datetime
@@ -239,6 +242,11 @@ class Payout:
         self.review_since = None
 
     def _emit(self, name: str, **extra: Any) -> None:
+        """Records the event; a client-visible one makes a new version, snapshotted."""
+        snapshot = None
+        if name in events.CLIENT_VISIBLE:
+            self.version += 1
+            snapshot = replace(self, events=[])
         payload: dict[str, Any] = {
             "payout_id": self.id,
             "user_id": self.user_id,
@@ -246,6 +254,7 @@ class Payout:
             "currency": self.amount.currency.code,
             "status": str(self.status),
             "external_reference": self.external_reference,
+            "version": self.version,
             **extra,
         }
-        self.events.append(DomainEvent(name, AGGREGATE_TYPE, self.id, payload))
+        self.events.append(DomainEvent(name, AGGREGATE_TYPE, self.id, payload, snapshot))

@@ -26,6 +26,14 @@ async def database_gauges(uow: SqlUnitOfWorkFactory, now: datetime) -> list[Metr
         )
         review = await tx.session.rows("SELECT COUNT(*) AS n FROM payouts WHERE needs_review")
         audit = await tx.provider_audits.latest()
+        endpoints = await tx.webhook_endpoints.count_by_state()
+        # Deliveries to disabled endpoints wait for their client, not for us: left out.
+        oldest = await tx.session.rows(
+            "SELECT MIN(d.created_at) AS oldest FROM webhook_deliveries d"
+            " JOIN webhook_endpoints w ON w.id = d.endpoint_id"
+            " WHERE d.status = 'pending' AND w.state <> 'disabled'"
+        )
+        oldest_pending = tx.session.dialect.from_db(oldest[0]["oldest"])
     return [
         GaugeMetricFamily(
             "outbox_backlog", "Outbox rows committed and not yet published.", outbox.backlog
@@ -51,7 +59,23 @@ async def database_gauges(uow: SqlUnitOfWorkFactory, now: datetime) -> list[Metr
             int(review[0]["n"]),
         ),
         _disagreements(audit),
+        _endpoints(endpoints),
+        GaugeMetricFamily(
+            "outgoing_webhook_oldest_pending_age_seconds",
+            "Age of the oldest webhook delivery not yet delivered nor given up, to an endpoint"
+            " not disabled (0 when none).",
+            (now - oldest_pending).total_seconds() if oldest_pending else 0,
+        ),
     ]
+
+
+def _endpoints(counts: dict[str, int]) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(
+        "outgoing_webhook_endpoints", "Clients' webhook endpoints, by state.", labels=["state"]
+    )
+    for state, count in sorted(counts.items()):
+        gauge.add_metric([state], count)
+    return gauge
 
 
 def _disagreements(audit: AuditRun | None) -> GaugeMetricFamily:

@@ -40,6 +40,8 @@ UNKNOWN_CODE = "unknown"
 PROVIDER_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+# Each attempt to deliver a client event to an endpoint ends as one of these (ports.Metrics).
+DELIVERY_RESULTS = ("delivered", "retry", "failed", "refused_address")
 
 
 class PrometheusMetrics:
@@ -105,6 +107,19 @@ class PrometheusMetrics:
             ["result"],
             registry=r,
         )
+        deliveries = Counter(
+            "outgoing_webhook_deliveries",
+            "Attempts to deliver a client event to a webhook endpoint, by result.",
+            ["result"],
+            registry=r,
+        )
+        self._deliveries = {result: deliveries.labels(result) for result in DELIVERY_RESULTS}
+        self._delivery_seconds = Histogram(
+            "outgoing_webhook_delivery_seconds",
+            "Time a client's webhook endpoint took to answer a delivery.",
+            buckets=HTTP_BUCKETS,
+            registry=r,
+        )
         self._outbox_published = Counter(
             "outbox_messages_published", "Outbox rows published to the broker.", registry=r
         )
@@ -162,6 +177,13 @@ class PrometheusMetrics:
 
     def webhook_processed(self, result: str) -> None:
         self._webhooks_processed.labels(result).inc()
+
+    def outgoing_webhook_delivery(self, result: str, seconds: float | None) -> None:
+        counter = self._deliveries.get(result)
+        if counter is not None:
+            counter.inc()
+        if seconds is not None:
+            self._delivery_seconds.observe(seconds)
 
     def outbox_published(self, count: int) -> None:
         if count:

@@ -15,6 +15,14 @@ class SettingsError(ValueError):
     """An environment variable holds a value the service cannot use."""
 
 
+# The settings that are a switch, "on" or "off".
+_SWITCHES = (
+    "webhook_signature_verification",
+    "outgoing_webhooks_allow_http_loopback",
+    "outgoing_webhooks_allow_private_networks",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Every knob of the service. Each field is read from the upper-cased variable of its name."""
@@ -53,6 +61,22 @@ class Settings:
     # "on" or "off"; off is for local development only and is logged loudly at start.
     webhook_signature_verification: str = "on"
     webhook_signature_tolerance_seconds: int = 300
+    # The public event log (GET /api/events) keeps a client's events this long.
+    event_retention_days: int = 30
+    # Webhooks to the clients' endpoints: https only, except http to a loopback address when
+    # this is "on" (`payout-service run` and the tests turn it on); targets that resolve to
+    # private, loopback, link-local or metadata addresses are refused (at registration and at
+    # every delivery) unless allowed: loopback by the flag above, private networks by the next.
+    outgoing_webhooks_allow_http_loopback: str = "off"
+    outgoing_webhooks_allow_private_networks: str = "off"
+    # A delivery is a 2xx within the timeout; anything else is tried again, backing off with
+    # jitter, for the retry hours, then given up (the endpoint becomes `failing`). An endpoint
+    # failing for the disable hours without one success is disabled. After a secret's rotation
+    # both secrets sign for the overlap.
+    outgoing_webhook_timeout_ms: int = 10_000
+    outgoing_webhook_retry_hours: int = 72
+    outgoing_webhook_disable_after_hours: int = 120
+    webhook_secret_overlap_hours: int = 24
     # Dramatiq workers keep prometheus-client's multiprocess files in <metrics_dir>/worker-<PORT>
     metrics_dir: str = "var/metrics"
     # The Redis key prefix of the queues; empty: the broker's default. Tests isolate runs with it.
@@ -126,11 +150,19 @@ class Settings:
         return cls(**values)
 
     def __post_init__(self) -> None:
-        if self.webhook_signature_verification not in ("on", "off"):
-            raise SettingsError(
-                "WEBHOOK_SIGNATURE_VERIFICATION must be 'on' or 'off', not "
-                f"{self.webhook_signature_verification!r}"
-            )
+        for name in _SWITCHES:
+            if getattr(self, name) not in ("on", "off"):
+                raise SettingsError(
+                    f"{name.upper()} must be 'on' or 'off', not {getattr(self, name)!r}"
+                )
+
+    @property
+    def allows_http_loopback(self) -> bool:
+        return self.outgoing_webhooks_allow_http_loopback == "on"
+
+    @property
+    def allows_private_networks(self) -> bool:
+        return self.outgoing_webhooks_allow_private_networks == "on"
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from payout_service.domain.accounts import Account
 from payout_service.domain.money import CURRENCIES, format_minor
 from payout_service.web.payout_routes import SERVICES
 from payout_service.web.problems import Problem, field_error, validation_problem
-from payout_service.web.requests import MAX_LEDGER_CURSOR_DIGITS, page_limit
+from payout_service.web.requests import page_limit, whole_number
 
 
 def add_routes(app: web.Application) -> None:
@@ -73,11 +73,9 @@ def _page(request: web.Request) -> tuple[int, int | None]:
     limit = page_limit(query, errors)
     before_id = None
     if "cursor" in query:
-        text = query["cursor"]
-        if not text.isdigit() or len(text) > MAX_LEDGER_CURSOR_DIGITS:
+        before_id = whole_number(query["cursor"])
+        if before_id is None:
             errors.append(field_error("cursor", "is not a cursor this API returned"))
-        else:
-            before_id = int(text)
     if errors:
         raise validation_problem(errors)
     return limit, before_id

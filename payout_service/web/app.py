@@ -9,10 +9,12 @@ from aiohttp import web
 from payout_service.bootstrap import Services
 from payout_service.web import (
     account_routes,
+    client_event_routes,
     health_routes,
     metrics_routes,
     openapi,
     payout_routes,
+    webhook_endpoint_routes,
     webhook_routes,
 )
 from payout_service.web.middleware import (
@@ -55,5 +57,7 @@ def create_app(services: Services) -> web.Application:
     payout_routes.add_routes(app)
     account_routes.add_routes(app)
     webhook_routes.add_routes(app)
+    client_event_routes.add_routes(app)
+    webhook_endpoint_routes.add_routes(app)
     openapi.add_routes(app)
     return app

@@ -39,4 +39,8 @@ def problem_for(exc: Exception) -> Problem | None:
             return Problem(409, "duplicate_external_reference", "Duplicate reference", detail)
         case app.PayoutNotCancellable():
             return Problem(409, "payout_not_cancellable", "Payout cannot be cancelled", detail)
+        case app.EndpointUrlRefused():
+            return validation_problem([field_error("url", detail)])
+        case app.EndpointLimitReached():
+            return Problem(409, "endpoint_limit_reached", "Too many webhook endpoints", detail)
     return None

@@ -3,11 +3,11 @@
 Kept true by tests: tests/integration/test_openapi.py checks that every route of the app is in
 it and every operation in it is a route, and tests/integration/test_api_fuzz.py runs schemathesis
 against the live service on MariaDB, checking that every response conforms to it.
+The event log's and the webhook endpoints' part is web.openapi_client_events; the pieces both
+build with are in web.openapi_parts.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from aiohttp import web
 
@@ -17,17 +17,27 @@ from payout_service.domain.money import CURRENCIES
 from payout_service.domain.payout import PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
 from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER
-from payout_service.web.problems import PROBLEM_JSON
+from payout_service.web import openapi_client_events
+from payout_service.web.openapi_parts import (
+    CURSOR,
+    LIMIT,
+    NULLABLE_STRING,
+    NULLABLE_TIME,
+    Schema,
+    all_required,
+    json_answer,
+    json_body,
+    problems,
+    ref,
+    text,
+)
 from payout_service.web.requests import (
-    DEFAULT_PAGE,
     MAX_IDEMPOTENCY_KEY,
     MAX_LEDGER_CURSOR_DIGITS,
-    MAX_PAGE,
     MAX_TEXT_LENGTHS,
 )
 from payout_service.web.webhook_requests import MAX_FAILURE_CODE, MAX_ID
 
-Schema = dict[str, Any]
 OPENAPI_PATH = "/openapi.json"
 
 
@@ -40,49 +50,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(OPENAPI_PATH, serve)
 
 
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: Schema, description: str, headers: Schema | None = None) -> Schema:
-    response: Schema = {
-        "description": description,
-        "content": {"application/json": {"schema": schema}},
-    }
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-def _all_required(properties: Schema) -> Schema:
-    return {"type": "object", "required": list(properties), "properties": properties}
-
-
-def _problems(*statuses: int) -> Schema:
-    """Error answers: every one an RFC 9457 problem."""
-    return {
-        str(status): {
-            "description": _PROBLEM_TEXT[status],
-            "content": {PROBLEM_JSON: {"schema": _ref("Problem")}},
-        }
-        for status in statuses
-    }
-
-
-_PROBLEM_TEXT = {
-    400: "malformed JSON, a missing or invalid Idempotency-Key",
-    401: "no valid API key (or, for webhooks, no valid signature)",
-    403: "the body's user_id is not the API key's user",
-    404: "no such resource for this caller (another user's is reported the same way)",
-    405: "method not allowed on this path",
-    409: "conflict: reference used, key in flight, or the payout is past cancelling",
-    413: "the body is larger than MAX_BODY_BYTES",
-    415: "the body is not application/json",
-    422: "validation failed, insufficient funds, or an Idempotency-Key reused with another body",
-}
-
-_NULLABLE_STRING: Schema = {"type": ["string", "null"]}
-_NULLABLE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
 _AMOUNT: Schema = {"type": "string", "description": 'decimal string, e.g. "150.00"'}
 
 
@@ -116,11 +83,11 @@ def _schemas() -> Schema:
                 "user_id": {"type": "integer", "minimum": 1},
                 "amount": {**_AMOUNT, "minLength": 1, "maxLength": MAX_TEXT_LENGTHS["amount"]},
                 "currency": {"type": "string", "enum": list(CURRENCIES)},
-                "wallet": _text(MAX_TEXT_LENGTHS["wallet"]),
-                "external_reference": _text(MAX_TEXT_LENGTHS["external_reference"]),
+                "wallet": text(MAX_TEXT_LENGTHS["wallet"]),
+                "external_reference": text(MAX_TEXT_LENGTHS["external_reference"]),
             },
         },
-        "Payout": _all_required(
+        "Payout": all_required(
             {
                 "id": {"type": "string", "format": "uuid"},
                 "user_id": {"type": "integer"},
@@ -130,10 +97,10 @@ def _schemas() -> Schema:
                 "wallet": {"type": "string"},
                 "external_reference": {"type": "string"},
                 "status": {"type": "string", "enum": [str(s) for s in PayoutStatus]},
-                "provider_payout_id": _NULLABLE_STRING,
-                "provider_status": _NULLABLE_STRING,
+                "provider_payout_id": NULLABLE_STRING,
+                "provider_status": NULLABLE_STRING,
                 "send_attempts": {"type": "integer", "minimum": 0},
-                "last_error": _NULLABLE_STRING,
+                "last_error": NULLABLE_STRING,
                 "needs_review": {
                     "type": "boolean",
                     "description": "Sending stopped without knowing whether the provider holds"
@@ -148,27 +115,33 @@ def _schemas() -> Schema:
                     " A client may act on it; failure_message is the same for people.",
                 },
                 "failure_message": {
-                    **_NULLABLE_STRING,
+                    **NULLABLE_STRING,
                     "description": "failure_code for people (a client may show it to its user);"
                     " last_error keeps the technical detail.",
                 },
-                "next_retry_at": _NULLABLE_TIME,
-                "completed_at": _NULLABLE_TIME,
+                "next_retry_at": NULLABLE_TIME,
+                "completed_at": NULLABLE_TIME,
                 "returned_at": {
-                    **_NULLABLE_TIME,
+                    **NULLABLE_TIME,
                     "description": "When the provider reported the money came back (status"
                     " returned); completed_at stays the moment it succeeded.",
                 },
                 "created_at": {"type": "string", "format": "date-time"},
                 "updated_at": {"type": "string", "format": "date-time"},
+                "version": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "+1 per change a client is told about: the payout_version"
+                    " of its events",
+                },
             }
         ),
         "PayoutPage": {
             "type": "object",
             "required": ["data", "next_cursor"],
             "properties": {
-                "data": {"type": "array", "items": _ref("Payout")},
-                "next_cursor": _NULLABLE_STRING,
+                "data": {"type": "array", "items": ref("Payout")},
+                "next_cursor": NULLABLE_STRING,
             },
         },
         "Account": {
@@ -181,7 +154,7 @@ def _schemas() -> Schema:
                 "available": _AMOUNT,
             },
         },
-        "LedgerLine": _all_required(
+        "LedgerLine": all_required(
             {
                 "id": {"type": "integer"},
                 "amount": _AMOUNT,
@@ -193,7 +166,7 @@ def _schemas() -> Schema:
                     "description": "the entry's kind: return is a paid payout's money credited"
                     " back when the bank sent it back (its debit line stays)",
                 },
-                "payout_id": _NULLABLE_STRING,
+                "payout_id": NULLABLE_STRING,
                 "created_at": {"type": "string", "format": "date-time"},
             }
         ),
@@ -220,24 +193,7 @@ def _schemas() -> Schema:
     }
 
 
-def _text(max_length: int) -> Schema:
-    return {"type": "string", "minLength": 1, "maxLength": max_length}
-
-
-_ID = _text(MAX_ID)
-_LIMIT = {
-    "name": "limit",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
-}
-_CURSOR = {
-    "name": "cursor",
-    "in": "query",
-    "required": False,
-    "description": "the next_cursor of the previous page",
-    "schema": {"type": "string"},
-}
+_ID = text(MAX_ID)
 _LEDGER_CURSOR = f"^[0-9]{{1,{MAX_LEDGER_CURSOR_DIGITS}}}$"
 _PAYOUT_ID = {"name": "payout_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -250,13 +206,15 @@ def _paths() -> Schema:
         }
     }
     return {
-        "/up": {"get": _open("liveness", {"200": _json(_status_body(), "the process is up")})},
+        "/up": {
+            "get": _open("liveness", {"200": json_answer(_status_body(), "the process is up")})
+        },
         "/ready": {
             "get": _open(
                 "readiness: the database and Redis answer",
                 {
-                    "200": _json(_readiness(), "ready"),
-                    "503": _json(_readiness(), "not ready; checks says why"),
+                    "200": json_answer(_readiness(), "ready"),
+                    "503": json_answer(_readiness(), "not ready; checks says why"),
                 },
             )
         },
@@ -272,7 +230,7 @@ def _paths() -> Schema:
             )
         },
         OPENAPI_PATH: {
-            "get": _open("this document", {"200": _json({"type": "object"}, "OpenAPI 3.1")})
+            "get": _open("this document", {"200": json_answer({"type": "object"}, "OpenAPI 3.1")})
         },
         "/api/payouts": {
             "post": {
@@ -291,13 +249,10 @@ def _paths() -> Schema:
                         },
                     }
                 ],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": _ref("NewPayout")}},
-                },
+                "requestBody": json_body(ref("NewPayout")),
                 "responses": {
-                    "201": _json(_ref("Payout"), "created (or its replay)", replayed),
-                    **_problems(400, 401, 403, 409, 413, 415, 422),
+                    "201": json_answer(ref("Payout"), "created (or its replay)", replayed),
+                    **problems(400, 401, 403, 409, 413, 415, 422),
                 },
             },
             "get": {
@@ -310,10 +265,13 @@ def _paths() -> Schema:
                         "required": False,
                         "schema": {"type": "string", "enum": [str(s) for s in PayoutStatus]},
                     },
-                    _LIMIT,
-                    _CURSOR,
+                    LIMIT,
+                    CURSOR,
                 ],
-                "responses": {"200": _json(_ref("PayoutPage"), "a page"), **_problems(401, 422)},
+                "responses": {
+                    "200": json_answer(ref("PayoutPage"), "a page"),
+                    **problems(401, 422),
+                },
             },
         },
         "/api/payouts/{payout_id}": {
@@ -321,7 +279,10 @@ def _paths() -> Schema:
                 "summary": "one of the caller's payouts",
                 "operationId": "getPayout",
                 "parameters": [_PAYOUT_ID],
-                "responses": {"200": _json(_ref("Payout"), "the payout"), **_problems(401, 404)},
+                "responses": {
+                    "200": json_answer(ref("Payout"), "the payout"),
+                    **problems(401, 404),
+                },
             }
         },
         "/api/payouts/{payout_id}/cancel": {
@@ -330,8 +291,8 @@ def _paths() -> Schema:
                 "operationId": "cancelPayout",
                 "parameters": [_PAYOUT_ID],
                 "responses": {
-                    "200": _json(_ref("Payout"), "cancelled"),
-                    **_problems(401, 404, 409),
+                    "200": json_answer(ref("Payout"), "cancelled"),
+                    **problems(401, 404, 409),
                 },
             }
         },
@@ -340,15 +301,15 @@ def _paths() -> Schema:
                 "summary": "the caller's balances per currency",
                 "operationId": "listAccounts",
                 "responses": {
-                    "200": _json(
+                    "200": json_answer(
                         {
                             "type": "object",
                             "required": ["data"],
-                            "properties": {"data": {"type": "array", "items": _ref("Account")}},
+                            "properties": {"data": {"type": "array", "items": ref("Account")}},
                         },
                         "accounts",
                     ),
-                    **_problems(401),
+                    **problems(401),
                 },
             }
         },
@@ -363,23 +324,23 @@ def _paths() -> Schema:
                         "required": True,
                         "schema": {"type": "string"},
                     },
-                    _LIMIT,
-                    {**_CURSOR, "schema": {"type": "string", "pattern": _LEDGER_CURSOR}},
+                    LIMIT,
+                    {**CURSOR, "schema": {"type": "string", "pattern": _LEDGER_CURSOR}},
                 ],
                 "responses": {
-                    "200": _json(
+                    "200": json_answer(
                         {
                             "type": "object",
                             "required": ["account", "data", "next_cursor"],
                             "properties": {
-                                "account": _ref("Account"),
-                                "data": {"type": "array", "items": _ref("LedgerLine")},
-                                "next_cursor": _NULLABLE_STRING,
+                                "account": ref("Account"),
+                                "data": {"type": "array", "items": ref("LedgerLine")},
+                                "next_cursor": NULLABLE_STRING,
                             },
                         },
                         "a page",
                     ),
-                    **_problems(401, 404, 422),
+                    **problems(401, 404, 422),
                 },
             }
         },
@@ -397,12 +358,9 @@ def _paths() -> Schema:
                         "schema": {"type": "string"},
                     }
                 ],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": _ref("ProviderWebhook")}},
-                },
+                "requestBody": json_body(ref("ProviderWebhook")),
                 "responses": {
-                    "202": _json(
+                    "202": json_answer(
                         {
                             "type": "object",
                             "required": ["inbox_event_id", "duplicate", "result"],
@@ -414,7 +372,7 @@ def _paths() -> Schema:
                         },
                         "stored (or a duplicate of a stored event)",
                     ),
-                    **_problems(400, 401, 413, 415, 422),
+                    **problems(400, 401, 413, 415, 422),
                 },
             }
         },
@@ -450,9 +408,9 @@ def openapi_document() -> Schema:
             "Every error is an RFC 9457 application/problem+json document.",
         },
         "security": [{"apiKey": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **openapi_client_events.paths()},
         "components": {
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **openapi_client_events.schemas()},
             "securitySchemes": {
                 "apiKey": {
                     "type": "http",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -15,10 +16,16 @@ from payout_service.application.ports import PageCursor
 from payout_service.domain.payout import PayoutStatus
 from payout_service.web.problems import Problem, field_error, validation_problem
 
+S = TypeVar("S", bound=StrEnum)  # a list's statuses
+C = TypeVar("C")  # a list's cursor
+
 MAX_IDEMPOTENCY_KEY = 255
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 MAX_LEDGER_CURSOR_DIGITS = 19  # a ledger line id: an unsigned BIGINT
+# The largest number a query may carry to the database (a signed BIGINT, which SQLite binds):
+# row ids and event sequences.
+MAX_ROW_NUMBER = 2**63 - 1
 
 
 async def json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
@@ -121,14 +128,31 @@ def page_limit(query: Mapping[str, str], errors: list[dict[str, str]]) -> int:
     """The `limit` query parameter of a listing, or the default; a bad one adds to `errors`."""
     if "limit" not in query:
         return DEFAULT_PAGE
-    text = query["limit"]
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+    limit = whole_number(query["limit"], MAX_PAGE)
+    if limit is None or limit < 1:
         errors.append(field_error("limit", f"must be an integer from 1 to {MAX_PAGE}"))
         return DEFAULT_PAGE
-    return int(text)
+    return limit
+
+
+def whole_number(text: str, maximum: int = MAX_ROW_NUMBER) -> int | None:
+    """`text` as an integer from 0 to `maximum` in ASCII digits; None for anything else
+    (str.isdigit alone lets "²" through, which int() then refuses)."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(maximum)):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
 
 
 def page_query(request: web.Request) -> tuple[PayoutStatus | None, int, PageCursor | None]:
+    return status_page_query(request, PayoutStatus, decode_cursor)
+
+
+def status_page_query(
+    request: web.Request, statuses: type[S], read_cursor: Callable[[str], C | None]
+) -> tuple[S | None, int, C | None]:
+    """`?status=&limit=&cursor=` of a list filtered by one of `statuses`, its cursor read by
+    `read_cursor` (None: not a cursor this API returned); anything else is a 422."""
     query = request.query
     errors = [
         field_error(name, "unknown query parameter")
@@ -138,13 +162,13 @@ def page_query(request: web.Request) -> tuple[PayoutStatus | None, int, PageCurs
     status = None
     if "status" in query:
         try:
-            status = PayoutStatus(query["status"])
+            status = statuses(query["status"])
         except ValueError:
-            errors.append(field_error("status", f"must be one of {', '.join(PayoutStatus)}"))
+            errors.append(field_error("status", f"must be one of {', '.join(statuses)}"))
     limit = page_limit(query, errors)
     cursor = None
     if "cursor" in query:
-        cursor = decode_cursor(query["cursor"])
+        cursor = read_cursor(query["cursor"])
         if cursor is None:
             errors.append(field_error("cursor", "is not a cursor this API returned"))
     if errors:

@@ -33,6 +33,7 @@ PROCESS_TYPES = (
     ProcessType("events", ("worker", "events", "--threads", "4"), "ready for action"),
     ProcessType("inbox", ("worker", "inbox", "--threads", "4"), "ready for action"),
     ProcessType("provider-send", ("worker", "provider-send", "--threads", "8"), "ready for action"),
+    ProcessType("notify", ("worker", "notifications", "--threads", "4"), "ready for action"),
 )
 
 

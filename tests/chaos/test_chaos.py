@@ -1,6 +1,7 @@
 """Chaos: N payouts driven through every process type (web, relay, events, inbox, provider-send,
-provider-mock in `random` mode) while a random process type is SIGKILLed at random moments and
-restarted, and Redis and MariaDB (private ones, started here) are each stopped and restarted once.
+notify, provider-mock in `random` mode) while a random process type is SIGKILLed at random
+moments and restarted, and Redis and MariaDB (private ones, started here) are each stopped and
+restarted once.
 
 The mock provider runs in its widened `random` mode: it also takes payouts and then answers 500,
 times out after taking them, answers a broken 2xx, answers 409 to retries, and duplicates and
@@ -112,6 +113,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         MOCK_PROVIDER_RETURN_PERCENT=RETURN_PERCENT,
         MOCK_PROVIDER_RETURN_DELAY_MS="500",
         RECONCILE_RETURN_WINDOW_DAYS="1",
+        # The final pass asks about every success in the window at once (a running reconciler
+        # would cover it batch by batch, pass after pass).
+        RECONCILE_BATCH_SIZE="5000",
         ACTOR_MAX_RETRIES="30",
         ACTOR_MIN_BACKOFF_MS="200",
         ACTOR_MAX_BACKOFF_MS="2000",

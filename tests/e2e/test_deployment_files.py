@@ -14,7 +14,16 @@ from tests.installed_programs import installed
 from tests.processes import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text()
-PROCESS_TYPES = ("web", "relay", "events", "inbox", "provider-send", "provider-mock", "dashboard")
+PROCESS_TYPES = (
+    "web",
+    "relay",
+    "events",
+    "inbox",
+    "provider-send",
+    "provider-mock",
+    "dashboard",
+    "notify",
+)
 
 
 def _compose(*args: str) -> subprocess.CompletedProcess[str]:

@@ -19,7 +19,7 @@ from payout_service.procfile import honcho_ports, process_types
 from tests.integration.helpers import payout_body
 from tests.processes import command_running, process_tree, service_environment, survivors
 
-WORKER_TYPES = ("events", "inbox", "provider-send")
+WORKER_TYPES = ("events", "inbox", "provider-send", "notify")
 
 
 async def test_run_starts_every_process_and_sigterm_stops_them_all(tmp_path: Path) -> None:

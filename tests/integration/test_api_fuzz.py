@@ -15,7 +15,7 @@ import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -41,6 +41,8 @@ SECRET = "whsec_fuzz_0123456789"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
 REQUEST_TIMEOUT_SECONDS = 10
 WEBHOOK_PATH = "/api/webhooks/provider"
+ENDPOINTS_PATH = "/api/webhook-endpoints"
+RECEIVER = "http://127.0.0.1:9/hooks"  # loopback over http: allowed in the tests' environment
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -95,13 +97,18 @@ class SigningSession(requests.Session):
 class Steering:
     """Every other create is for the demo user in USD with a valid amount, a fresh reference and a
     fresh key (random ones are nearly always refused), and every other read or cancel names a real
-    payout: the paths that change money get fuzzed, not only the refusals.
+    payout: the paths that change money get fuzzed, not only the refusals. Likewise every other
+    webhook endpoint registration names an allowed URL, and every other endpoint operation a real
+    endpoint.
 
-    payout_ids: payouts to name, newest last; the creates the fuzz gets through are added.
+    payout_ids, endpoint_ids: the ones to name, newest last; the creates the fuzz gets through
+    are added, the endpoints it deletes removed; `new_endpoint` registers one when none is left.
     """
 
-    def __init__(self, payout_ids: list[str]) -> None:
+    def __init__(self, payout_ids: list[str], new_endpoint: Callable[[], str]) -> None:
         self.payout_ids = payout_ids
+        self.endpoint_ids = [new_endpoint()]
+        self._new_endpoint = new_endpoint
         self._turns = itertools.count()
 
     def steer(self, case: Any) -> None:
@@ -114,14 +121,25 @@ class Steering:
                 user_id=DEMO_USER_ID, currency="USD", amount="1.00", external_reference=fresh
             )
             case.headers = {**(case.headers or {}), "Idempotency-Key": fresh}
+        elif case.path == ENDPOINTS_PATH and case.method == "POST" and isinstance(case.body, dict):
+            case.body.update(url=RECEIVER, event_types=["*"])
+            case.body.pop("description", None)
+        elif "endpoint_id" in (case.path_parameters or {}):
+            case.path_parameters["endpoint_id"] = self.endpoint_ids[-1]
         elif "currency" in (case.path_parameters or {}):
             case.path_parameters["currency"] = "USD"
         elif "payout_id" in (case.path_parameters or {}):
             case.path_parameters["payout_id"] = self.payout_ids[-1]
 
     def note(self, case: Any, response: Any) -> None:
-        if case.path == "/api/payouts" and case.method == "POST" and response.status_code == 201:
-            self.payout_ids.append(response.json()["id"])
+        if case.method == "POST" and response.status_code == 201:
+            created = response.json()["id"]
+            (self.payout_ids if case.path == "/api/payouts" else self.endpoint_ids).append(created)
+        elif case.method == "DELETE" and response.status_code == 204:
+            gone = case.path_parameters["endpoint_id"]
+            self.endpoint_ids = [e for e in self.endpoint_ids if e != gone]
+            if not self.endpoint_ids:
+                self.endpoint_ids.append(self._new_endpoint())
 
 
 @pytest.fixture
@@ -143,9 +161,13 @@ def session() -> Iterator[SigningSession]:
 
 @pytest.fixture
 def steering(live: LiveService) -> Steering:
-    """Pending payouts of the test's own, made before it fuzzes: reads and cancels meet real
-    payouts whichever operation runs first, whatever ran before."""
-    return Steering([_create_payout(live, f"fuzz-{uuid.uuid4().hex}") for _ in range(3)])
+    """Pending payouts and a webhook endpoint of the test's own, made before it fuzzes: reads,
+    cancels and endpoint operations meet real ones whichever operation runs first, whatever ran
+    before."""
+    return Steering(
+        [_create_payout(live, f"fuzz-{uuid.uuid4().hex}") for _ in range(3)],
+        lambda: _create_endpoint(live),
+    )
 
 
 def _create_payout(live: LiveService, reference: str) -> str:
@@ -153,6 +175,27 @@ def _create_payout(live: LiveService, reference: str) -> str:
         f"{live.base_url}/api/payouts",
         json=payout_body(amount="1.00", external_reference=reference),
         headers={**DEMO_KEY, "Idempotency-Key": reference},
+        timeout=REQUEST_TIMEOUT_SECONDS,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def _create_endpoint(live: LiveService) -> str:
+    """A fresh endpoint, the only one: the fuzz may have left as many as a user may have."""
+    listed = requests.get(
+        f"{live.base_url}{ENDPOINTS_PATH}", headers=DEMO_KEY, timeout=REQUEST_TIMEOUT_SECONDS
+    )
+    for endpoint in listed.json()["data"]:
+        requests.delete(
+            f"{live.base_url}{ENDPOINTS_PATH}/{endpoint['id']}",
+            headers=DEMO_KEY,
+            timeout=REQUEST_TIMEOUT_SECONDS,
+        )
+    response = requests.post(
+        f"{live.base_url}{ENDPOINTS_PATH}",
+        json={"url": RECEIVER, "event_types": ["*"]},
+        headers=DEMO_KEY,
         timeout=REQUEST_TIMEOUT_SECONDS,
     )
     assert response.status_code == 201, response.text
@@ -196,8 +239,9 @@ def test_the_steered_fuzz_reaches_past_the_signature_and_the_key(
 ) -> None:
     """A fuzz that only ever met 401s proves little. This one fuzzes the operations that change
     money with the steering and signing above, on its own, and looks at where they got."""
-    # When generated creates, cancels and webhooks are sent, steered and half of them signed
-    for path in ("/api/payouts", "/api/payouts/{payout_id}/cancel", WEBHOOK_PATH):
+    # When generated creates, cancels, webhooks and endpoint registrations are sent, steered
+    # and half of the webhooks signed
+    for path in ("/api/payouts", "/api/payouts/{payout_id}/cancel", WEBHOOK_PATH, ENDPOINTS_PATH):
         _fuzz(api_schema[path]["POST"], live, session, steering, answers)
 
     # Then payouts were created and cancelled, and a signed webhook reached the body checks
@@ -206,6 +250,7 @@ def test_the_steered_fuzz_reaches_past_the_signature_and_the_key(
     assert answers[(f"POST {WEBHOOK_PATH}", 202)] + answers[(f"POST {WEBHOOK_PATH}", 422)] > 0, (
         answers
     )
+    assert answers[(f"POST {ENDPOINTS_PATH}", 201)] > 0, answers
 
 
 def _fuzz(

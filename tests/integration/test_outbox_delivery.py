@@ -85,23 +85,23 @@ async def test_committed_event_reaches_each_consumer_once_even_when_delivered_ag
     tmp_path: Path,
 ) -> None:
     # Given a payout created through the API (payout.created, for the audit log, published by
-    # the web process's fast path) and then finished (payout.succeeded, for the audit log and
-    # the ledger, published by the relay)
+    # the web process's fast path) and then finished (payout.processing for the audit log, and
+    # payout.succeeded, for the audit log and the ledger, published by the relay)
     created = await post_payout(outbox_api, auth, payout_body(amount="150.00"))
     assert created.status == 201, await created.text()
     payout_id = (await created.json())["id"]
     await eventually(lambda: outbox_counts(db), lambda c: c == {"published": 1})
     balance_before, held_before = await balances(db)
     await finish_payout(db, payout_id)  # the test's unit of work has no fast path: the relay
-    assert await relay_in_process(db, outbox_settings).publish_pending() == 1
-    assert await outbox_counts(db) == {"published": 2}
+    assert await publish_all(relay_in_process(db, outbox_settings)) == 2
+    assert await outbox_counts(db) == {"published": 3}
 
     # When a real worker consumes the events queue
     env = environment(outbox_settings, tmp_path)
     async with running_worker(env, ["events"]):
         applied = await eventually(
             lambda: effects(db),
-            lambda e: e.get("record_audit") == 2 and e.get("settle_ledger") == 1,
+            lambda e: e.get("record_audit") == 3 and e.get("settle_ledger") == 1,
             what="both events applied by their consumers",
         )
         await eventually(lambda: broker_keys.drained(), what="the events queue drained")
@@ -111,11 +111,11 @@ async def test_committed_event_reaches_each_consumer_once_even_when_delivered_ag
         async with db() as tx:
             await tx.session.execute("UPDATE outbox_messages SET status = 'pending'")
             await tx.commit()
-        assert await publish_all(relay_in_process(db, outbox_settings)) == 2
+        assert await publish_all(relay_in_process(db, outbox_settings)) == 3
         await eventually(lambda: broker_keys.drained(), what="the redelivery consumed")
 
-    # Then each consumer applied each message once: two audit rows, one settlement
-    assert applied == {"record_audit": 2, "settle_ledger": 1, "audit_logs": 2}
+    # Then each consumer applied each message once: three audit rows, one settlement
+    assert applied == {"record_audit": 3, "settle_ledger": 1, "audit_logs": 3}
     assert await effects(db) == applied
     assert await balances(db) == (balance_before - 15000, held_before - 15000)
     assert await scalar(db, LEDGER_ROWS) == ledger_rows_after_first_delivery

@@ -63,6 +63,7 @@ async def test_success_stores_the_provider_payout_and_its_acceptance(
     ] == [(1, "accepted", 202)]
     assert await events_of(db, created["id"]) == [
         events.PAYOUT_CREATED,
+        events.PAYOUT_PROCESSING,
         events.PAYOUT_PROVIDER_ACCEPTED,
     ]
     # and the provider keeps our payout id as its reference, the client's as metadata

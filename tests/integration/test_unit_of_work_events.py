@@ -79,6 +79,7 @@ async def test_two_copies_of_one_payout_saved_in_one_transaction_lose_no_event(
     # lost before: only the last copy saved was remembered)
     assert [name for name, _, _ in await outbox(db)] == [
         "payout.created",
+        "payout.processing",
         "payout.succeeded",
         "payout.needs_review",
     ]

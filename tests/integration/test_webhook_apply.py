@@ -77,6 +77,7 @@ async def test_success_debits_exactly_the_amount_once_and_audits_every_event(
     audited = Counter(r["event_name"] for r in await rows(db, "SELECT event_name FROM audit_logs"))
     assert audited == {
         "payout.created": 1,
+        "payout.processing": 1,
         "payout.provider_accepted": 1,
         "provider.webhook.received": 1,
         "payout.succeeded": 1,

@@ -248,6 +248,7 @@ async def test_a_signed_success_webhook_debits_the_balance_through_the_running_p
     assert code == 0 and "ledger clean" in text, text
     assert await audited(db) == {
         "payout.created": 1,
+        "payout.processing": 1,
         "payout.provider_accepted": 1,
         "provider.webhook.received": 1,
         "payout.succeeded": 1,

@@ -17,13 +17,16 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from typing import Any
 
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import (
     RECEIVED,
     AccountLine,
     AuditRun,
+    DeliveryClaim,
     InboxEvent,
+    NewClientEvent,
     PageCursor,
     PayoutInstruction,
     ProviderAcceptance,
@@ -33,9 +36,21 @@ from payout_service.application.ports import (
     SendAttemptOutcome,
     StoredResponse,
     UniqueViolation,
+    WebhookAnswer,
 )
+from payout_service.application.representation import client_event_of
 from payout_service.application.saved_payouts import SavedPayouts
 from payout_service.domain.accounts import Account, EntryKind, LedgerEntry, LedgerLine
+from payout_service.domain.client_events import (
+    ClientEvent,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    EndpointState,
+    WebhookEndpoint,
+    delivery_chain,
+    new_event_id,
+)
 from payout_service.domain.events import DomainEvent
 from payout_service.domain.failure_codes import Failure, FailureCode
 from payout_service.domain.money import Money, currency
@@ -117,6 +132,47 @@ class SendAttempt:
 
 
 @dataclass
+class DeliveryRow:
+    """A webhook_deliveries row, with its attempts (webhook_delivery_attempts) in order."""
+
+    id: int
+    endpoint_id: str
+    event_id: str
+    sequence: int
+    chain: str
+    chain_position: int
+    status: DeliveryStatus
+    next_attempt_at: datetime
+    created_at: datetime
+    attempts: list[DeliveryAttempt] = field(default_factory=list)
+    leased_until: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    finished_at: datetime | None = None
+
+    def delivery(self) -> Delivery:
+        return Delivery(
+            self.id,
+            self.endpoint_id,
+            self.event_id,
+            self.sequence,
+            self.chain,
+            self.chain_position,
+            self.status,
+            len(self.attempts),
+            self.next_attempt_at,
+            self.created_at,
+            self.last_status_code,
+            self.last_error,
+            self.finished_at,
+            tuple(self.attempts),
+        )
+
+    def leased(self, now: datetime) -> bool:
+        return self.leased_until is not None and self.leased_until > now
+
+
+@dataclass
 class State:
     payouts: dict[str, Payout] = field(default_factory=dict)
     accounts: dict[tuple[int, str], Account] = field(default_factory=dict)
@@ -131,6 +187,10 @@ class State:
     webhook_conflicts: list[WebhookConflict] = field(default_factory=list)
     send_attempts: dict[str, list[SendAttempt]] = field(default_factory=dict)
     provider_audits: list[AuditRun] = field(default_factory=list)
+    client_events: list[ClientEvent] = field(default_factory=list)
+    event_sequences: dict[int, int] = field(default_factory=dict)
+    webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
+    webhook_deliveries: dict[int, DeliveryRow] = field(default_factory=dict)
 
     def references(self) -> set[tuple[int, str]]:
         return {(p.user_id, p.external_reference) for p in self.payouts.values()}
@@ -157,10 +217,15 @@ UNIQUE_KEYS: dict[str, Callable[[State], set[Hashable]]] = {
     "idempotency key": lambda s: set(s.idempotency),
     "external_reference": lambda s: set(s.references()),
     "provider_payout_id": lambda s: set(s.provider_payout_ids()),
+    # the user's counter row lock, as a conflict: two transactions never take one sequence
+    "client event sequence": lambda s: {(e.user_id, e.sequence) for e in s.client_events},
     "processed message": lambda s: set(s.processed),
     "webhook event_id": lambda s: set(s.webhook_event_ids()),
     "webhook conflict": lambda s: set(s.conflict_keys()),
     "send attempt": lambda s: set(s.attempt_keys()),
+    "webhook delivery": lambda s: {
+        (r.endpoint_id, r.event_id) for r in s.webhook_deliveries.values()
+    },
 }
 
 
@@ -570,6 +635,245 @@ class FakeProviderAudits:
         return self._state.provider_audits[-1] if self._state.provider_audits else None
 
 
+class FakeClientEventLog:
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    async def append(self, new: Sequence[NewClientEvent], now: datetime) -> Sequence[ClientEvent]:
+        numbered = []
+        for n in new:
+            sequence = self._state.event_sequences.get(n.user_id, 0) + 1
+            self._state.event_sequences[n.user_id] = sequence
+            numbered.append(
+                ClientEvent(
+                    new_event_id(),
+                    n.type,
+                    n.user_id,
+                    sequence,
+                    n.payout_id,
+                    n.payout_version,
+                    now,
+                    n.data,
+                )
+            )
+        self._state.client_events.extend(numbered)
+        return numbered
+
+    async def page(
+        self,
+        user_id: int,
+        after_sequence: int,
+        limit: int,
+        event_type: str | None = None,
+        payout_id: str | None = None,
+    ) -> Sequence[ClientEvent]:
+        found = [
+            e
+            for e in sorted(self._state.client_events, key=lambda e: e.sequence)
+            if e.user_id == user_id
+            and e.sequence > after_sequence
+            and event_type in (None, e.type)
+            and payout_id in (None, e.payout_id)
+        ]
+        return found[:limit]
+
+    async def get(self, event_id: str) -> ClientEvent | None:
+        return next((e for e in self._state.client_events if e.id == event_id), None)
+
+    async def of_payout(self, payout_id: str, up_to_version: int) -> Sequence[ClientEvent]:
+        found = [
+            e
+            for e in self._state.client_events
+            if e.payout_id == payout_id and (e.payout_version or 0) <= up_to_version
+        ]
+        return sorted(found, key=lambda e: e.payout_version or 0)
+
+    async def last_sequence(self, user_id: int) -> int:
+        return self._state.event_sequences.get(user_id, 0)
+
+    async def purge(self, created_before: datetime, limit: int) -> int:
+        old = [e for e in self._state.client_events if e.created_at < created_before][:limit]
+        self._state.client_events = [e for e in self._state.client_events if e not in old]
+        return len(old)
+
+
+class FakeWebhookEndpoints:
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    async def add(self, endpoint: WebhookEndpoint) -> None:
+        self._state.webhook_endpoints[endpoint.id] = copy.deepcopy(endpoint)
+
+    async def get(self, endpoint_id: str) -> WebhookEndpoint | None:
+        return copy.deepcopy(self._state.webhook_endpoints.get(endpoint_id))
+
+    async def get_for_update(self, endpoint_id: str) -> WebhookEndpoint | None:
+        return await self.get(endpoint_id)
+
+    async def list_for_user(self, user_id: int) -> Sequence[WebhookEndpoint]:
+        found = [e for e in self._state.webhook_endpoints.values() if e.user_id == user_id]
+        return [copy.deepcopy(e) for e in sorted(found, key=lambda e: (e.created_at, e.id))]
+
+    async def receiving(self, user_id: int, event_type: str) -> Sequence[WebhookEndpoint]:
+        return [
+            e
+            for e in await self.list_for_user(user_id)
+            if e.state is not EndpointState.DISABLED and e.subscribes_to(event_type)
+        ]
+
+    async def update(self, endpoint: WebhookEndpoint) -> None:
+        if endpoint.id in self._state.webhook_endpoints:
+            self._state.webhook_endpoints[endpoint.id] = copy.deepcopy(endpoint)
+
+    async def delete(self, endpoint_id: str) -> None:
+        self._state.webhook_endpoints.pop(endpoint_id, None)
+
+    async def count_by_state(self) -> dict[str, int]:
+        counts = {str(state): 0 for state in EndpointState}
+        for e in self._state.webhook_endpoints.values():
+            counts[str(e.state)] += 1
+        return counts
+
+
+class FakeWebhookDeliveries:
+    """webhook_deliveries, (endpoint_id, event_id) unique, and their attempts."""
+
+    def __init__(self, state: State, next_id: Callable[[str], int]) -> None:
+        self._state = state
+        self._next_id = next_id
+
+    async def list_for_endpoint(
+        self, endpoint_id: str, status: DeliveryStatus | None, limit: int, before_id: int | None
+    ) -> Sequence[Delivery]:
+        found = [
+            r
+            for r in self._rows(endpoint_id)
+            if status in (None, r.status) and (before_id is None or r.id < before_id)
+        ]
+        found.sort(key=lambda r: r.id, reverse=True)
+        return [r.delivery() for r in found[:limit]]
+
+    async def get(self, delivery_id: int) -> Delivery | None:
+        row = self._state.webhook_deliveries.get(delivery_id)
+        return row.delivery() if row else None
+
+    async def retry(self, delivery_id: int, now: datetime) -> None:
+        row = self._state.webhook_deliveries.get(delivery_id)
+        if row is not None:
+            _pending_again(row, now)
+
+    async def replay(self, endpoint_id: str, after_sequence: int, now: datetime) -> int:
+        endpoint = self._state.webhook_endpoints.get(endpoint_id)
+        if endpoint is None:
+            return 0
+        events = [
+            e
+            for e in sorted(self._state.client_events, key=lambda e: e.sequence)
+            if e.user_id == endpoint.user_id
+            and e.sequence > after_sequence
+            and endpoint.subscribes_to(e.type)
+        ]
+        for event in events:
+            row = self._find(endpoint_id, event.id)
+            if row is None:
+                self._insert(endpoint_id, event, now)
+            else:
+                _pending_again(row, now)
+        return len(events)
+
+    async def add_missing(
+        self, endpoint_id: str, events: Sequence[ClientEvent], now: datetime
+    ) -> int:
+        missing = [e for e in events if self._find(endpoint_id, e.id) is None]
+        for event in missing:
+            self._insert(endpoint_id, event, now)
+        return len(missing)
+
+    async def due_chains(self, endpoint_id: str, now: datetime, limit: int) -> Sequence[str]:
+        due = [
+            r
+            for r in self._heads(endpoint_id).values()
+            if r.next_attempt_at <= now and not r.leased(now)
+        ]
+        due.sort(key=lambda r: (r.next_attempt_at, r.id))
+        return [r.chain for r in due[:limit]]
+
+    async def claim_next(
+        self, endpoint_id: str, chain: str, now: datetime, lease_until: datetime
+    ) -> DeliveryClaim:
+        head = self._heads(endpoint_id).get(chain)
+        if head is None or head.next_attempt_at > now:
+            return DeliveryClaim()
+        if head.leased(now):
+            return DeliveryClaim(leased_until=head.leased_until)
+        head.leased_until = lease_until
+        return DeliveryClaim(head.delivery())
+
+    async def release(self, delivery_id: int) -> None:
+        row = self._state.webhook_deliveries.get(delivery_id)
+        if row is not None:
+            row.leased_until = None
+
+    async def record_attempt(
+        self,
+        delivery_id: int,
+        attempt: DeliveryAttempt,
+        status: DeliveryStatus,
+        next_attempt_at: datetime,
+    ) -> None:
+        row = self._state.webhook_deliveries.get(delivery_id)
+        if row is None:
+            return
+        row.attempts.append(attempt)
+        row.leased_until = None
+        row.last_status_code, row.last_error = attempt.status_code, attempt.error
+        if row.status is DeliveryStatus.PENDING:
+            row.status, row.next_attempt_at = status, next_attempt_at
+            row.finished_at = None if status is DeliveryStatus.PENDING else attempt.attempted_at
+
+    async def overdue_endpoints(self, due_before: datetime, limit: int) -> Sequence[str]:
+        overdue = sorted(
+            {
+                r.endpoint_id
+                for r in self._state.webhook_deliveries.values()
+                if r.status is DeliveryStatus.PENDING
+                and r.next_attempt_at < due_before
+                and not r.leased(due_before)
+                and (endpoint := self._state.webhook_endpoints.get(r.endpoint_id)) is not None
+                and endpoint.state is not EndpointState.DISABLED
+            }
+        )
+        return overdue[:limit]
+
+    def _rows(self, endpoint_id: str) -> list[DeliveryRow]:
+        return [r for r in self._state.webhook_deliveries.values() if r.endpoint_id == endpoint_id]
+
+    def _heads(self, endpoint_id: str) -> dict[str, DeliveryRow]:
+        """Each chain's lowest pending delivery."""
+        heads: dict[str, DeliveryRow] = {}
+        for row in self._rows(endpoint_id):
+            if row.status is DeliveryStatus.PENDING and (
+                row.chain not in heads or row.chain_position < heads[row.chain].chain_position
+            ):
+                heads[row.chain] = row
+        return heads
+
+    def _find(self, endpoint_id: str, event_id: str) -> DeliveryRow | None:
+        return next((r for r in self._rows(endpoint_id) if r.event_id == event_id), None)
+
+    def _insert(self, endpoint_id: str, event: ClientEvent, now: datetime) -> None:
+        chain, position = delivery_chain(event)
+        row_id = self._next_id("webhook_deliveries")
+        self._state.webhook_deliveries[row_id] = DeliveryRow(
+            row_id, endpoint_id, event.id, event.sequence, chain, position,
+            DeliveryStatus.PENDING, now, now,
+        )  # fmt: skip
+
+
+def _pending_again(row: DeliveryRow, now: datetime) -> None:
+    row.status, row.next_attempt_at, row.finished_at = DeliveryStatus.PENDING, now, None
+
+
 class FakeUnitOfWork:
     """One transaction over a FakeDatabase: a private copy, published only by commit()."""
 
@@ -604,6 +908,9 @@ class FakeUnitOfWork:
         self.webhooks = FakeWebhookInbox(self._work, database.next_id)
         self.send_attempts = FakeSendAttemptLog(self._work)
         self.provider_audits = FakeProviderAudits(self._work)
+        self.client_events = FakeClientEventLog(self._work)
+        self.webhook_endpoints = FakeWebhookEndpoints(self._work)
+        self.webhook_deliveries = FakeWebhookDeliveries(self._work, database.next_id)
         return self
 
     async def __aexit__(
@@ -615,10 +922,15 @@ class FakeUnitOfWork:
         return None
 
     async def commit(self) -> None:
+        visible = []
         for payout in self.payouts.seen:
             for event in payout.events:
                 await self.outbox.add(event, self._headers, payout.updated_at)
+                if event.snapshot is not None:
+                    visible.append(client_event_of(event.snapshot, event.name))
             payout.events.clear()
+        if visible:
+            await self.client_events.append(visible, max(p.updated_at for p in self.payouts.seen))
         hook, self._database.before_next_commit = self._database.before_next_commit, None
         if hook is not None:
             await hook()
@@ -708,6 +1020,75 @@ class FakeProviderSendQueue:
         self.cancelled.append(created_message_id)
 
 
+@dataclass(frozen=True)
+class WebhookPost:
+    url: str
+    body: dict[str, Any]
+    event_id: str
+    sequence: int | None
+    secrets: tuple[str, ...]
+
+
+# What FakeWebhookSender answers: a status code, NO_ANSWER (a timeout) or REFUSED_ADDRESS.
+NO_ANSWER = 0
+REFUSED_ADDRESS = -1
+
+
+class FakeWebhookSender:
+    """The clients' endpoints, scripted by the test: each POST takes the next answer queued by
+    will_answer(), else asks `answer_for` (when set), else gets 200. `while_posting`, when set,
+    runs once during the next POST, before it answers. `posts` records every POST, `answered`
+    the answer each got."""
+
+    def __init__(self) -> None:
+        self.posts: list[WebhookPost] = []
+        self.answered: list[int] = []
+        self.answer_for: Callable[[WebhookPost], int] | None = None
+        self.while_posting: Callable[[], Awaitable[None]] | None = None
+        self._answers: deque[int] = deque()
+
+    def will_answer(self, *answers: int) -> None:
+        self._answers.extend(answers)
+
+    def delivered(self) -> list[WebhookPost]:
+        """The POSTs answered with a 2xx, in order."""
+        return [p for p, code in zip(self.posts, self.answered, strict=True) if 200 <= code < 300]
+
+    async def post(
+        self,
+        url: str,
+        body: Mapping[str, Any],
+        event_id: str,
+        sequence: int | None,
+        secrets: Sequence[str],
+    ) -> WebhookAnswer:
+        sent = WebhookPost(url, copy.deepcopy(dict(body)), event_id, sequence, tuple(secrets))
+        self.posts.append(sent)
+        hook, self.while_posting = self.while_posting, None
+        if hook is not None:
+            await hook()
+        if self._answers:
+            code = self._answers.popleft()
+        else:
+            code = self.answer_for(sent) if self.answer_for is not None else 200
+        self.answered.append(code)
+        if code == REFUSED_ADDRESS:
+            return WebhookAnswer(None, 0.0, "resolves to a private address", refused_address=True)
+        if code == NO_ANSWER:
+            return WebhookAnswer(None, 10.0, "TimeoutError: no answer in time")
+        return WebhookAnswer(code, 0.01, None if 200 <= code < 300 else f"HTTP {code}")
+
+
+class FakeDeliveryWakeUps:
+    """`asked`: each wake-up asked for, as (endpoint id, when)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, datetime]] = []
+
+    async def wake_at(self, endpoint_id: str, at: datetime) -> None:
+        self.asked.append((endpoint_id, at))
+
+
 class RecordingMetrics:
     """`counted`: each call as (name, label), label None for the unlabelled counters."""
 
@@ -739,6 +1120,9 @@ class RecordingMetrics:
 
     def webhook_processed(self, result: str) -> None:
         self.counted.append(("webhook_processed", result))
+
+    def outgoing_webhook_delivery(self, result: str, seconds: float | None) -> None:
+        self.counted.append(("outgoing_webhook_delivery", result))
 
 
 # The moment a FakeClock starts at unless told otherwise, and new payouts are created at.

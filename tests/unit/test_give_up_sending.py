@@ -107,6 +107,7 @@ async def test_a_payout_the_provider_may_hold_is_flagged_for_review_not_failed(
     assert payout.review_reason == payout.last_error
     assert database.committed.events_of("p-1") == [
         events.PAYOUT_CREATED,
+        events.PAYOUT_PROCESSING,
         events.PAYOUT_NEEDS_REVIEW,
     ]
     assert provider.looked_up == ["p-1"]

@@ -60,7 +60,7 @@ def test_a_new_payout_is_pending_and_announces_its_creation():
 @pytest.mark.parametrize(
     ("state", "action", "status", "events"),
     [
-        ("pending", "start_processing", "processing", []),
+        ("pending", "start_processing", "processing", ["payout.processing"]),
         ("pending", "cancel", "cancelled", ["payout.cancelled"]),
         ("processing", "provider_accepts", "processing", ["payout.provider_accepted"]),
         ("processing", "cancel", "cancelled", ["payout.cancelled"]),

@@ -110,6 +110,7 @@ async def test_a_redelivered_message_is_skipped_without_asking_the_provider_agai
     assert attempts(database) == [SendAttemptResult.ACCEPTED]
     assert database.committed.events_of("p-1") == [
         events.PAYOUT_CREATED,
+        events.PAYOUT_PROCESSING,
         events.PAYOUT_PROVIDER_ACCEPTED,
     ]
     assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
@@ -290,7 +291,11 @@ async def test_an_acceptance_after_a_webhook_taught_the_payout_its_id_changes_no
         "prov-1",
         provider_status,
     )
-    assert database.committed.events_of("p-1") == [events.PAYOUT_CREATED, *written]
+    assert database.committed.events_of("p-1") == [
+        events.PAYOUT_CREATED,
+        events.PAYOUT_PROCESSING,
+        *written,
+    ]
     assert attempts(database) == [SendAttemptResult.ACCEPTED]
 
 
@@ -353,6 +358,7 @@ async def test_a_refusal_after_an_unknown_answer_adopts_the_providers_record(
     assert (payout.status, payout.provider_payout_id) == (PayoutStatus.PROCESSING, "prv-9")
     assert database.committed.events_of("p-1") == [
         events.PAYOUT_CREATED,
+        events.PAYOUT_PROCESSING,
         events.PAYOUT_PROVIDER_ACCEPTED,
     ]
     assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
@@ -376,6 +382,7 @@ async def test_a_refusal_after_an_unknown_answer_waits_for_an_operator_while_the
     assert "refused a retry" in (payout.review_reason or "")
     assert database.committed.events_of("p-1") == [
         events.PAYOUT_CREATED,
+        events.PAYOUT_PROCESSING,
         events.PAYOUT_NEEDS_REVIEW,
     ]
     assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
@@ -433,5 +440,5 @@ async def test_an_unknown_outcome_is_recorded_by_whether_an_answer_came_and_neve
     assert database.committed.send_attempts["p-1"][0].http_status == http_status
     payout = stored(database)
     assert (payout.status, payout.needs_review) == (PayoutStatus.PROCESSING, False)
-    assert database.committed.events_of("p-1") == [events.PAYOUT_CREATED]
+    assert database.committed.events_of("p-1") == [events.PAYOUT_CREATED, events.PAYOUT_PROCESSING]
     assert database.committed.processed == set()

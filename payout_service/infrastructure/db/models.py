@@ -97,6 +97,8 @@ class Payout(Model):
     failure_code = fields.CharField(max_length=32, null=True)
     failure_message = fields.CharField(max_length=255, null=True)
     returned_at = fields.DatetimeField(null=True)
+    # +1 per client-visible change (the payout_version of its client events).
+    version = fields.IntField(default=0)
     # Indexed for `provider audit`, which walks every user's payouts by creation.
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
@@ -256,3 +258,100 @@ class ProviderAudit(Model):
 
     class Meta:
         table = "provider_audits"
+
+
+class UserEventSequence(Model):
+    """The sequence of the last client event of each user: the counter each new event takes the
+    next number from, under this row lock, so the events of a user are numbered without a gap.
+    Apart from users: a payout insert holds a shared lock on its users row (the foreign key),
+    and two such transactions upgrading it to write the counter would deadlock."""
+
+    user_id = fields.BigIntField(primary_key=True, generated=False)
+    last_sequence = fields.BigIntField()
+
+    class Meta:
+        table = "user_event_sequences"
+
+
+class ClientEventRow(Model):
+    """The public event log (domain.client_events.ClientEvent): the events of each user numbered
+    1, 2, 3 and on by `sequence`; `data` is the payout as the API showed it at payout_version."""
+
+    id = fields.BigIntField(primary_key=True)
+    event_id = fields.CharField(max_length=40, unique=True)
+    type = fields.CharField(max_length=40)
+    user_id = fields.BigIntField()
+    sequence = fields.BigIntField()
+    payout_id = fields.CharField(max_length=36, null=True)
+    payout_version = fields.IntField(null=True)
+    created_at = fields.DatetimeField(db_index=True)
+    data = fields.TextField()
+
+    class Meta:
+        table = "client_events"
+        unique_together = (("user_id", "sequence"), ("payout_id", "payout_version"))
+
+
+class WebhookEndpointRow(Model):
+    """The webhook endpoints of users (domain.client_events.WebhookEndpoint)."""
+
+    id = fields.CharField(max_length=40, primary_key=True)
+    user_id = fields.BigIntField(db_index=True)
+    url = fields.CharField(max_length=2048)
+    event_types = fields.TextField()  # a JSON list
+    description = fields.CharField(max_length=255)
+    secret = fields.CharField(max_length=128)
+    previous_secret = fields.CharField(max_length=128, null=True)
+    previous_secret_expires_at = fields.DatetimeField(null=True)
+    state = fields.CharField(max_length=16)
+    failing_since = fields.DatetimeField(null=True)
+    after_sequence = fields.BigIntField()
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "webhook_endpoints"
+
+
+class WebhookDeliveryRow(Model):
+    """One client event to one endpoint, until delivered or given up. `chain`: the payout id
+    (or, for an event of no payout, the event id): the deliveries of one chain to an endpoint go out
+    one at a time, in chain_position order."""
+
+    id = fields.BigIntField(primary_key=True)
+    endpoint_id = fields.CharField(max_length=40)
+    event_id = fields.CharField(max_length=40)
+    sequence = fields.BigIntField()
+    chain = fields.CharField(max_length=40)
+    chain_position = fields.IntField()
+    status = fields.CharField(max_length=16)  # pending, delivered, failed
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    leased_until = fields.DatetimeField(null=True)
+    last_status_code = fields.IntField(null=True)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webhook_deliveries"
+        unique_together = (("endpoint_id", "event_id"),)
+        indexes = (
+            ("endpoint_id", "chain", "status", "chain_position"),
+            ("status", "next_attempt_at"),
+            ("endpoint_id", "status", "id"),
+        )
+
+
+class WebhookDeliveryAttempt(Model):
+    """Each POST of a delivery: when, its status code, how long it took, what failed."""
+
+    id = fields.BigIntField(primary_key=True)
+    delivery_id = fields.BigIntField(db_index=True)
+    attempted_at = fields.DatetimeField()
+    status_code = fields.IntField(null=True)
+    latency_ms = fields.IntField()
+    error = fields.TextField(null=True)
+
+    class Meta:
+        table = "webhook_delivery_attempts"

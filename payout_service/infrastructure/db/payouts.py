@@ -179,6 +179,7 @@ class SqlPayoutRepository:
             failure_code=FailureCode(row["failure_code"]) if row["failure_code"] else None,
             failure_message=row["failure_message"],
             returned_at=d.from_db(row["returned_at"]),
+            version=int(row["version"]),
         )
 
 

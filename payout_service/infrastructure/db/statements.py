@@ -47,6 +47,7 @@ PAYOUT_COLUMNS = (
     "failure_code",
     "failure_message",
     "returned_at",
+    "version",
 )
 # What changes after creation; the rest is fixed when the payout is created.
 PAYOUT_FIXED_COLUMNS = frozenset(

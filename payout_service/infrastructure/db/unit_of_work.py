@@ -8,9 +8,11 @@ from types import TracebackType
 from tortoise.backends.base.client import TransactionContext
 from tortoise.transactions import in_transaction
 
+from payout_service.application.representation import client_event_of
 from payout_service.infrastructure.db.accounts import SqlAccountRepository
 from payout_service.infrastructure.db.api_keys import SqlApiKeyRepository
 from payout_service.infrastructure.db.audit_log import SqlAuditLog
+from payout_service.infrastructure.db.client_events import SqlClientEventLog
 from payout_service.infrastructure.db.database import READ_COMMITTED_CONNECTION
 from payout_service.infrastructure.db.dialect import Dialect
 from payout_service.infrastructure.db.idempotency import SqlIdempotencyStore
@@ -21,6 +23,8 @@ from payout_service.infrastructure.db.processed_messages import SqlProcessedMess
 from payout_service.infrastructure.db.provider_audits import SqlProviderAudits
 from payout_service.infrastructure.db.send_attempts import SqlSendAttemptLog
 from payout_service.infrastructure.db.session import SqlSession
+from payout_service.infrastructure.db.webhook_deliveries import SqlWebhookDeliveries
+from payout_service.infrastructure.db.webhook_endpoints import SqlWebhookEndpoints
 from payout_service.infrastructure.db.webhook_inbox import SqlWebhookInbox
 
 # Called after each commit that wrote outbox rows: their message ids, and those of their rows that
@@ -43,6 +47,9 @@ class SqlUnitOfWork:
     webhooks: SqlWebhookInbox
     send_attempts: SqlSendAttemptLog
     provider_audits: SqlProviderAudits
+    client_events: SqlClientEventLog
+    webhook_endpoints: SqlWebhookEndpoints
+    webhook_deliveries: SqlWebhookDeliveries
 
     def __init__(
         self,
@@ -77,6 +84,9 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhookInbox(session)
         self.send_attempts = SqlSendAttemptLog(session)
         self.provider_audits = SqlProviderAudits(session)
+        self.client_events = SqlClientEventLog(session)
+        self.webhook_endpoints = SqlWebhookEndpoints(session)
+        self.webhook_deliveries = SqlWebhookDeliveries(session)
 
     async def commit(self) -> None:
         await self._write_events()
@@ -86,11 +96,17 @@ class SqlUnitOfWork:
             self._on_commit(self.outbox.written, self.outbox.opening)
 
     async def _write_events(self) -> None:
-        """Each payout's events, dated when the payout last changed, in the order emitted."""
+        """Each payout's events, dated when the payout last changed, in the order emitted; the
+        client-visible ones to the client event log as well."""
+        visible = []
         for payout in self.payouts.seen:
             for event in payout.events:
                 await self.outbox.add(event, self._headers, payout.updated_at)
+                if event.snapshot is not None:
+                    visible.append(client_event_of(event.snapshot, event.name))
             payout.events.clear()
+        if visible:
+            await self.client_events.append(visible, max(p.updated_at for p in self.payouts.seen))
 
     async def __aexit__(
         self,

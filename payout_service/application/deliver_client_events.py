@@ -1,0 +1,141 @@
+"""The notify consumer: the client's events to its webhook endpoints, signed, in order per payout.
+
+On a client-visible payout event (version V of payout P), each endpoint of the user receiving
+that type (not disabled) gets a pending delivery of each of P's events up to V that it
+subscribes to, that is after its `after_sequence`, and that it has none of yet; in the same
+transaction the next delivery of each chain (endpoint, P) is claimed, then sent, the endpoints
+side by side (application.delivery_chains). Consumed before V's own message, the message of V+1
+creates V's delivery too, in its place in the chain: the order holds whichever message comes
+first.
+
+On DELIVERIES_REQUESTED (the API after a replay, a retry or a re-enabling; a retry's wake-up;
+reconciliation's sweep of overdue deliveries) every due chain of the endpoint is drained. On
+PING_REQUESTED a signed `ping` goes to the endpoint once, best effort: no delivery row, no retry,
+whatever the endpoint's state (the client asked for this test).
+
+A redelivered message changes nothing: a delivery is unique per endpoint and event, and draining
+works from the delivery rows. So, but for pings, no processed-message row is kept, and a worker
+killed anywhere leaves rows that a redelivery, a wake-up or the sweep carries on from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from payout_service.application.delivery_chains import Claim, DeliveryChains
+from payout_service.application.event_routes import NOTIFY
+from payout_service.application.messages import Envelope
+from payout_service.application.ports import (
+    Clock,
+    UniqueViolation,
+    UnitOfWorkFactory,
+    WebhookSender,
+)
+from payout_service.application.representation import iso
+from payout_service.domain.client_events import (
+    DELIVERIES_REQUESTED,
+    PING,
+    PING_REQUESTED,
+    new_event_id,
+)
+from payout_service.domain.events import CLIENT_VISIBLE
+
+log = logging.getLogger("payout_service.notify")
+
+# Tries at creating a message's deliveries when concurrent messages of the same payout race to
+# create the same ones (each try sees what the others committed).
+CREATE_TRIES = 3
+
+
+class DeliverClientEvents:
+    """budget: how long one message may keep taking deliveries to send (well within the
+    actor's time limit); what is left then is asked for in a wake-up."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        chains: DeliveryChains,
+        sender: WebhookSender,
+        budget: timedelta,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._chains = chains
+        self._sender = sender
+        self._budget = budget
+
+    async def __call__(self, envelope: Envelope) -> bool:
+        """False for a ping already sent (a redelivery); True otherwise."""
+        if envelope.event == PING_REQUESTED:
+            return await self._ping(envelope)
+        deadline = self._clock.now() + self._budget
+        if envelope.event == DELIVERIES_REQUESTED:
+            await self._chains.drain_endpoint(envelope.aggregate_id, deadline)
+        elif envelope.event in CLIENT_VISIBLE and "version" in envelope.payload:
+            claims = await self._add_deliveries(envelope)
+            sends = (self._chains.send(claim, deadline, after_adding=True) for claim in claims)
+            await asyncio.gather(*sends)
+        return True
+
+    async def _add_deliveries(self, envelope: Envelope) -> list[Claim]:
+        """The claim of the payout's chain at each endpoint receiving its events."""
+        for _ in range(CREATE_TRIES - 1):
+            with contextlib.suppress(UniqueViolation):
+                return await self._add_missing(envelope)
+        return await self._add_missing(envelope)
+
+    async def _add_missing(self, envelope: Envelope) -> list[Claim]:
+        user_id = int(envelope.payload["user_id"])
+        version = int(envelope.payload["version"])
+        payout_id = envelope.aggregate_id
+        claims = []
+        async with self._uow(envelope.headers) as uow:
+            endpoints = await uow.webhook_endpoints.receiving(user_id, envelope.event)
+            if not endpoints:
+                return []
+            events = await uow.client_events.of_payout(payout_id, version)
+            now = self._clock.now()
+            for endpoint in endpoints:
+                wanted = [
+                    e
+                    for e in events
+                    if endpoint.subscribes_to(e.type) and e.sequence > endpoint.after_sequence
+                ]
+                if wanted:
+                    await uow.webhook_deliveries.add_missing(endpoint.id, wanted, now)
+                    claim = self._chains.claim(uow, endpoint.id, payout_id, now, endpoint, events)
+                    claims.append(await claim)
+            await uow.commit()
+        return claims
+
+    async def _ping(self, envelope: Envelope) -> bool:
+        """At most once: the message is remembered before the POST."""
+        now = self._clock.now()
+        async with self._uow(envelope.headers) as uow:
+            if await uow.processed_messages.already_processed(NOTIFY.name, envelope.message_id):
+                return False
+            endpoint = await uow.webhook_endpoints.get(envelope.aggregate_id)
+            await uow.processed_messages.remember(NOTIFY.name, envelope.message_id, now)
+            await uow.commit()
+        if endpoint is None:
+            return True
+        event_id = new_event_id()
+        body = {
+            "id": event_id,
+            "type": PING,
+            "created_at": iso(now),
+            "data": {"endpoint_id": endpoint.id},
+        }
+        answer = await self._sender.post(
+            endpoint.url, body, event_id, None, endpoint.signing_secrets(now)
+        )
+        log.info(
+            "ping %s",
+            "delivered" if answer.delivered else f"not delivered: {answer.error}",
+            extra={"endpoint_id": endpoint.id, "status_code": answer.status_code},
+        )
+        return True

@@ -1,0 +1,154 @@
+"""client_events: the public event log, numbered per user under the lock of the user's counter
+(user_event_sequences)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from payout_service.application.ports import NewClientEvent
+from payout_service.domain.client_events import ClientEvent, new_event_id
+from payout_service.infrastructure.db.session import Row, SqlSession
+
+_COLUMNS = "event_id, type, user_id, sequence, payout_id, payout_version, created_at, data"
+
+
+class SqlClientEventLog:
+    def __init__(self, session: SqlSession) -> None:
+        self._s = session
+
+    async def append(self, new: Sequence[NewClientEvent], now: datetime) -> Sequence[ClientEvent]:
+        if not new:
+            return []
+        numbered = []
+        for user_id, theirs in _by_user(new).items():
+            last = await self._take(user_id, len(theirs))
+            first = last - len(theirs) + 1
+            numbered += [
+                ClientEvent(
+                    new_event_id(),
+                    n.type,
+                    user_id,
+                    first + i,
+                    n.payout_id,
+                    n.payout_version,
+                    now,
+                    n.data,
+                )
+                for i, n in enumerate(theirs)
+            ]
+        moment = self._s.dialect.to_db(now)
+        values: list[Any] = []
+        for e in numbered:
+            values += [
+                e.id,
+                e.type,
+                e.user_id,
+                e.sequence,
+                e.payout_id,
+                e.payout_version,
+                moment,
+                json.dumps(e.data, separators=(",", ":")),
+            ]
+        rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(numbered))
+        await self._s.execute(f"INSERT INTO client_events ({_COLUMNS}) VALUES {rows}", *values)
+        return numbered
+
+    async def _take(self, user_id: int, count: int) -> int:
+        """Moves the user's counter on by `count`, creating it at the user's first event (its
+        row stays locked until the transaction ends), and returns the new last sequence."""
+        upsert = (
+            " ON CONFLICT (user_id)"
+            " DO UPDATE SET last_sequence = last_sequence + excluded.last_sequence"
+            if self._s.dialect.is_sqlite
+            else " ON DUPLICATE KEY UPDATE last_sequence = last_sequence + VALUES(last_sequence)"
+        )
+        await self._s.execute(
+            "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES (%s, %s)" + upsert,
+            user_id,
+            count,
+        )
+        return await self.last_sequence(user_id)
+
+    async def last_sequence(self, user_id: int) -> int:
+        rows = await self._s.rows(
+            "SELECT last_sequence FROM user_event_sequences WHERE user_id = %s", user_id
+        )
+        return int(rows[0]["last_sequence"]) if rows else 0
+
+    async def page(
+        self,
+        user_id: int,
+        after_sequence: int,
+        limit: int,
+        event_type: str | None = None,
+        payout_id: str | None = None,
+    ) -> Sequence[ClientEvent]:
+        where = ["user_id = %s", "sequence > %s"]
+        values: list[Any] = [user_id, after_sequence]
+        if event_type is not None:
+            where.append("type = %s")
+            values.append(event_type)
+        if payout_id is not None:
+            where.append("payout_id = %s")
+            values.append(payout_id)
+        rows = await self._s.rows(
+            f"SELECT {_COLUMNS} FROM client_events WHERE {' AND '.join(where)}"
+            " ORDER BY sequence LIMIT %s",
+            *values,
+            limit,
+        )
+        return [self._to_event(r) for r in rows]
+
+    async def get(self, event_id: str) -> ClientEvent | None:
+        rows = await self._s.rows(
+            f"SELECT {_COLUMNS} FROM client_events WHERE event_id = %s", event_id
+        )
+        return self._to_event(rows[0]) if rows else None
+
+    async def of_payout(self, payout_id: str, up_to_version: int) -> Sequence[ClientEvent]:
+        rows = await self._s.rows(
+            f"SELECT {_COLUMNS} FROM client_events WHERE payout_id = %s AND payout_version <= %s"
+            " ORDER BY payout_version",
+            payout_id,
+            up_to_version,
+        )
+        return [self._to_event(r) for r in rows]
+
+    async def purge(self, created_before: datetime, limit: int) -> int:
+        """Deletes up to `limit` of the oldest events created before the moment."""
+        rows = await self._s.rows(
+            "SELECT id FROM client_events WHERE created_at < %s ORDER BY id LIMIT %s",
+            self._s.dialect.to_db(created_before),
+            limit,
+        )
+        ids = [int(r["id"]) for r in rows]
+        if not ids:
+            return 0
+        marks = ", ".join(["%s"] * len(ids))
+        return await self._s.execute(f"DELETE FROM client_events WHERE id IN ({marks})", *ids)
+
+    def _to_event(self, r: Row) -> ClientEvent:
+        created_at = self._s.dialect.from_db(r["created_at"])
+        assert created_at is not None
+        version = r["payout_version"]
+        return ClientEvent(
+            id=r["event_id"],
+            type=r["type"],
+            user_id=int(r["user_id"]),
+            sequence=int(r["sequence"]),
+            payout_id=r["payout_id"],
+            payout_version=int(version) if version is not None else None,
+            created_at=created_at,
+            data=json.loads(r["data"]),
+        )
+
+
+def _by_user(new: Sequence[NewClientEvent]) -> dict[int, list[NewClientEvent]]:
+    grouped: dict[int, list[NewClientEvent]] = defaultdict(list)
+    for n in new:
+        grouped[n.user_id].append(n)
+    return grouped

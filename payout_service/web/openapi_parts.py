@@ -1,0 +1,79 @@
+"""The building blocks of the OpenAPI document (web.openapi): references, answers, problems and
+the parameters several operations share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from payout_service.web.problems import PROBLEM_JSON
+from payout_service.web.requests import DEFAULT_PAGE, MAX_PAGE
+
+Schema = dict[str, Any]
+
+NULLABLE_STRING: Schema = {"type": ["string", "null"]}
+NULLABLE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
+TIME: Schema = {"type": "string", "format": "date-time"}
+LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
+}
+CURSOR = {
+    "name": "cursor",
+    "in": "query",
+    "required": False,
+    "description": "the next_cursor of the previous page",
+    "schema": {"type": "string"},
+}
+
+_PROBLEM_TEXT = {
+    400: "malformed JSON, a missing or invalid Idempotency-Key",
+    401: "no valid API key (or, for webhooks, no valid signature)",
+    403: "the body's user_id is not the API key's user",
+    404: "no such resource for this caller (another user's is reported the same way)",
+    405: "method not allowed on this path",
+    409: "conflict: reference used, key in flight, the payout is past cancelling, or the"
+    " caller has as many webhook endpoints as one may",
+    413: "the body is larger than MAX_BODY_BYTES",
+    415: "the body is not application/json",
+    422: "validation failed (a webhook endpoint URL refused among them), insufficient funds, or"
+    " an Idempotency-Key reused with another body",
+}
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_answer(schema: Schema, description: str, headers: Schema | None = None) -> Schema:
+    response: Schema = {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def json_body(schema: Schema) -> Schema:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def all_required(properties: Schema) -> Schema:
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+def text(max_length: int) -> Schema:
+    return {"type": "string", "minLength": 1, "maxLength": max_length}
+
+
+def problems(*statuses: int) -> Schema:
+    """Error answers: every one an RFC 9457 problem."""
+    return {
+        str(status): {
+            "description": _PROBLEM_TEXT[status],
+            "content": {PROBLEM_JSON: {"schema": ref("Problem")}},
+        }
+        for status in statuses
+    }
