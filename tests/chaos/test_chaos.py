@@ -10,10 +10,11 @@ back CHAOS_RETURN_PERCENT (default 5) of its paid payouts half a second after pa
 reconciliation looks for returns too, so money also comes back while everything dies.
 
 Then, once the system is quiet: every payout final or reconcilable, every outbox row published,
-every return the mock made applied, credited once, `payout-service ledger verify` clean, no
-double debit, each webhook applied once, one audit row
-per event, and `payout-service provider audit` finds no double-pay risk and no unrecorded
-payment. Small by default (CHAOS_PAYOUTS=30, CHAOS_SECONDS=20); larger with e.g.
+every return the mock made applied, credited once, every client event delivered to the demo
+user's webhook endpoint (signed, each payout's in order, whatever was killed), `payout-service
+ledger verify` clean, no double debit, each webhook applied once, one audit row per event, and
+`payout-service provider audit` finds no double-pay risk and no unrecorded payment. Small by
+default (CHAOS_PAYOUTS=30, CHAOS_SECONDS=20); larger with e.g.
 `CHAOS_PAYOUTS=500 CHAOS_SECONDS=120 pytest tests/chaos`. CHAOS_SEED repeats a run.
 """
 
@@ -21,6 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import json
 import os
 import random
 import shutil
@@ -35,6 +39,7 @@ import aiohttp
 import asyncmy
 import pytest
 import redis.asyncio as aioredis
+from aiohttp import web
 
 from payout_service.application.event_routes import ROUTES
 from payout_service.infrastructure.broker import NAMESPACE
@@ -61,6 +66,58 @@ GAVE_UP = "needs_review"
 
 
 @dataclass
+class ClientReceiver:
+    """The demo user's webhook endpoint (every event type): records each delivery it receives,
+    in arrival order, once its signature checks out."""
+
+    arrivals: list[dict[str, Any]] = field(default_factory=list)
+    forged: int = 0
+    secret: str = ""
+    after_sequence: int = 0
+    _runner: web.AppRunner | None = None
+    _port: int = 0
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/hook", self._receive)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        self._port = free_port()
+        await web.TCPSite(self._runner, "127.0.0.1", self._port).start()
+
+    async def register(self, base_url: str) -> None:
+        body = {"url": f"http://127.0.0.1:{self._port}/hook", "event_types": ["*"]}
+        async with aiohttp.ClientSession() as session:
+            for _ in range(60):  # bounded: the web process is up, but be patient with it
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.post(
+                        f"{base_url}/api/webhook-endpoints", json=body, headers=AUTH
+                    ) as response:
+                        if response.status == 201:
+                            created = await response.json()
+                            self.secret = created["secret"]
+                            self.after_sequence = int(created["after_sequence"])
+                            return
+                await asyncio.sleep(0.5)
+        raise AssertionError("the webhook endpoint could not be registered")
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        header = request.headers.get("Payout-Signature", "")
+        t = dict(p.split("=", 1) for p in header.split(",") if "=" in p).get("t", "")
+        expected = hmac.new(self.secret.encode(), f"{t}.".encode() + body, hashlib.sha256)
+        if f"v1={expected.hexdigest()}" not in header.split(","):
+            self.forged += 1
+            return web.Response(status=400)
+        self.arrivals.append(json.loads(body))
+        return web.Response(status=204)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+@dataclass
 class Drive:
     created: dict[str, str] = field(default_factory=dict)  # external_reference -> payout id
     gave_up: list[str] = field(default_factory=list)
@@ -77,6 +134,7 @@ class World:
     environment: dict[str, str]
     base_url: str
     mock_db_path: Path
+    client: ClientReceiver
 
 
 def servers_installed() -> None:
@@ -136,8 +194,11 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         code, text = await run_cli(*command, env=environment)
         assert code == 0, text
     cluster = Cluster(environment, web_port, mock_port)
+    client = ClientReceiver()
     try:
         await cluster.start()
+        await client.start()
+        await client.register(f"http://127.0.0.1:{web_port}")
         yield World(
             cluster,
             redis_server,
@@ -146,8 +207,10 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             environment,
             f"http://127.0.0.1:{web_port}",
             tmp_path / "mock-provider.sqlite3",
+            client,
         )
     finally:
+        await client.stop()
         await cluster.stop()
         await asyncio.gather(redis_server.stop(), mariadb.stop())
 
@@ -298,9 +361,10 @@ async def unsettled(world: World) -> dict[str, int]:
         " (SELECT COUNT(*) FROM outbox_messages WHERE status <> 'published'),"
         " (SELECT COUNT(*) FROM payouts WHERE status = 'pending'"
         "   OR (status = 'processing' AND provider_payout_id IS NULL AND NOT " + GAVE_UP + ")),"
-        " (SELECT COUNT(*) FROM provider_webhook_events WHERE processed_at IS NULL)",
+        " (SELECT COUNT(*) FROM provider_webhook_events WHERE processed_at IS NULL),"
+        " (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending')",
     )
-    moving = dict(zip(("outbox", "payouts", "inbox"), map(int, counts), strict=True))
+    moving = dict(zip(("outbox", "payouts", "inbox", "deliveries"), map(int, counts), strict=True))
     moving["queued"] = await queued_messages(world)
     moving["returns"] = returns_to_come(world)
     return {k: v for k, v in moving.items() if v}
@@ -316,6 +380,30 @@ def returns_to_come(world: World) -> int:
             "SELECT COUNT(*) FROM mock_payouts WHERE status = 'success' AND returns_at IS NOT NULL"
         ).fetchone()
     return int(count)
+
+
+async def delivery_faults(world: World) -> tuple[list[str], list[str]]:
+    """The client events of the demo user the endpoint never received, and those it first
+    received after a later version of their payout."""
+    logged = await query(
+        world,
+        f"SELECT event_id FROM client_events WHERE user_id = {DEMO_USER_ID}"
+        f" AND sequence > {world.client.after_sequence}",
+    )
+    received = {a["id"] for a in world.client.arrivals}
+    undelivered = [event_id for (event_id,) in logged if event_id not in received]
+    first_seen: set[str] = set()
+    newest: dict[str, int] = {}
+    out_of_order = []
+    for arrival in world.client.arrivals:
+        if arrival["id"] in first_seen or arrival["payout_id"] is None:
+            continue
+        first_seen.add(arrival["id"])
+        payout, version = arrival["payout_id"], int(arrival["payout_version"])
+        if version < newest.get(payout, 0):
+            out_of_order.append(arrival["id"])
+        newest[payout] = max(version, newest.get(payout, 0))
+    return undelivered, out_of_order
 
 
 def mock_returned(world: World) -> list[str]:
@@ -415,6 +503,7 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world:
     ours = dict(await query(world, "SELECT id, CONCAT(status, IF(needs_review, '+review', ''))"
                                    " FROM payouts"))  # fmt: skip
     unreturned = {p: ours.get(p) for p in returned_there if ours.get(p) != "returned"}
+    undelivered, out_of_order = await delivery_faults(world)
     kills, restarts = world.cluster.kills, world.cluster.restarts
     print(
         f"\nchaos (seed {SEED}): payouts {len(drive.created)} of {PAYOUTS} in {SECONDS:g} s"
@@ -426,7 +515,9 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world:
         f" lost = {len(lost)}, doubled = {doubled}; ledger verify: {ledger_verdict};"
         f" provider audit: double-pay risks {audit.get('double_pay_risk')}, unrecorded payments"
         f" {audit.get('unrecorded_payment')}, {audit}; returned by the mock"
-        f" {len(returned_there)}, not returned here {unreturned}"
+        f" {len(returned_there)}, not returned here {unreturned}; client webhooks received"
+        f" {len(world.client.arrivals)}, undelivered {len(undelivered)}, out of order"
+        f" {len(out_of_order)}, forged {world.client.forged}"
     )
 
     # Then nothing was lost, nothing doubled, and everything settled
@@ -448,5 +539,7 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world:
     # And every return the provider made came back to its user, unless it is an operator's to
     # settle (a return reported for a payout that never learnt of its success)
     assert {p: s for p, s in unreturned.items() if not (s or "").endswith("+review")} == {}
+    # And the client's endpoint received every event of its user, each payout's in order
+    assert (undelivered, out_of_order, world.client.forged) == ([], [], 0)
     assert sum(kills.values()) >= 3 and world.redis.restarts == world.mariadb.restarts == 1
     assert set(statuses) <= {*FINAL, "processing"}
