@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,8 +42,9 @@ from typing import IO, Any
 import aiohttp
 
 from bench.harness.api_process import running_api
-from bench.harness.bench_database import CURRENCY, bench_api_key, bench_database
+from bench.harness.bench_database import CURRENCY, bench_database
 from bench.harness.figures import Figure, markdown_table
+from bench.harness.steady_load import percentile, steady_load
 from payout_service.application.event_routes import NOTIFY
 from payout_service.application.representation import client_event_representation
 from payout_service.domain.client_events import WebhookEndpoint
@@ -131,7 +131,7 @@ def _figures(
             figures.append(
                 Figure(
                     what=f"commit → client receipt at {rate:g} creates/s, p{percent}",
-                    figure=_percentile(latencies, percent),
+                    figure=percentile(latencies, percent),
                     limit=limit,
                     unit="ms",
                     target=1.0,
@@ -261,49 +261,20 @@ async def _latency(
             async with aiohttp.ClientSession() as session:
                 for rate in args.rates:
                     await _reset(session, receiver)
-                    warm = await _steady_load(session, base_url, rate, args.warmup)
+                    warm = await steady_load(session, base_url, rate, args.warmup, USERS)
                     await _received(session, receiver, warm)
                     await _reset(session, receiver)
-                    created = await _steady_load(session, base_url, rate, args.seconds)
+                    created = await steady_load(session, base_url, rate, args.seconds, USERS)
                     await _received(session, receiver, created)
                     runs[rate] = (await _stats(session, receiver))["latencies_ms"]
                     print(
                         f"  commit → client receipt at {rate:g}/s: p50"
-                        f" {_percentile(runs[rate], 50):.1f} ms, p99"
-                        f" {_percentile(runs[rate], 99):.1f} ms ({len(runs[rate]):,} of"
+                        f" {percentile(runs[rate], 50):.1f} ms, p99"
+                        f" {percentile(runs[rate], 99):.1f} ms ({len(runs[rate]):,} of"
                         f" {created:,})",
                         flush=True,
                     )
     return runs
-
-
-async def _steady_load(
-    session: aiohttp.ClientSession, base_url: str, rate: float, seconds: float
-) -> int:
-    """POSTs payouts at `rate` per second for `seconds` (each on its own schedule, not waiting
-    for the previous answer); returns how many were created (201)."""
-    total = int(rate * seconds)
-    start = time.perf_counter()
-
-    async def one(n: int) -> bool:
-        await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
-        user = 1 + n % USERS
-        body = {
-            "user_id": user,
-            "amount": "1.00",
-            "currency": CURRENCY,
-            "wallet": "W1",
-            "external_reference": uuid.uuid4().hex,
-        }
-        headers = {
-            "Authorization": f"Bearer {bench_api_key(user)}",
-            "Idempotency-Key": uuid.uuid4().hex,
-        }
-        async with session.post(f"{base_url}/api/payouts", json=body, headers=headers) as r:
-            await r.read()
-            return r.status == 201
-
-    return sum(await asyncio.gather(*(one(n) for n in range(total))))
 
 
 async def _stats(session: aiohttp.ClientSession, receiver: str) -> dict[str, Any]:
@@ -330,12 +301,6 @@ async def _received(session: aiohttp.ClientSession, receiver: str, expected: int
 
 def _compact(body: dict[str, Any]) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
-
-
-def _percentile(values: list[float], percent: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
 
 
 @contextmanager

@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,8 +43,9 @@ import dramatiq
 import redis
 
 from bench.harness.api_process import running_api
-from bench.harness.bench_database import CURRENCY, bench_api_key, bench_database
+from bench.harness.bench_database import bench_database
 from bench.harness.figures import Figure, markdown_table
+from bench.harness.steady_load import percentile, steady_load
 from payout_service.application.event_routes import AUDIT
 from payout_service.domain.events import PAYOUT_PROVIDER_ACCEPTED, DomainEvent
 from payout_service.infrastructure.broker import NAMESPACE, build_broker
@@ -139,7 +139,7 @@ async def _measure(server_url: str, redis_url: str, args: argparse.Namespace) ->
             figures.append(
                 Figure(
                     what=f"commit → actor start at {rate:g} creates/s, p{percent}",
-                    figure=_percentile(latencies, percent),
+                    figure=percentile(latencies, percent),
                     limit=limit,
                     unit="ms",
                     target=1.0,
@@ -255,9 +255,9 @@ async def _latency(settings: Settings, args: argparse.Namespace) -> dict[float, 
             relay.wait_for("relay started")
             async with aiohttp.ClientSession() as session:
                 for rate in args.rates:
-                    await _steady_load(session, base_url, rate, args.warmup)
+                    await steady_load(session, base_url, rate, args.warmup, ACCOUNTS)
                     window_start = time.time()
-                    created = await _steady_load(session, base_url, rate, args.seconds)
+                    created = await steady_load(session, base_url, rate, args.seconds, ACCOUNTS)
                     runs[rate] = await _measured(client, latencies, window_start, created)
     finally:
         client.close()
@@ -281,49 +281,13 @@ async def _measured(
     total = [float(f[0]) * 1000 for f in fields]
     to_broker = [float(f[1]) * 1000 for f in fields]
     print(
-        f"  commit → actor start: p50 {_percentile(total, 50):.1f} ms, p99"
-        f" {_percentile(total, 99):.1f} ms ({len(total):,} of {created:,} payouts); of which"
-        f" commit → in Redis: p50 {_percentile(to_broker, 50):.1f} ms,"
-        f" p99 {_percentile(to_broker, 99):.1f} ms",
+        f"  commit → actor start: p50 {percentile(total, 50):.1f} ms, p99"
+        f" {percentile(total, 99):.1f} ms ({len(total):,} of {created:,} payouts); of which"
+        f" commit → in Redis: p50 {percentile(to_broker, 50):.1f} ms,"
+        f" p99 {percentile(to_broker, 99):.1f} ms",
         flush=True,
     )
     return total
-
-
-async def _steady_load(
-    session: aiohttp.ClientSession, base_url: str, rate: float, seconds: float
-) -> int:
-    """POSTs payouts at `rate` per second for `seconds` (each on its own schedule, not waiting
-    for the previous answer); returns how many were created (201)."""
-    total = int(rate * seconds)
-    start = time.perf_counter()
-
-    async def one(n: int) -> bool:
-        await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
-        user = 1 + n % ACCOUNTS
-        body = {
-            "user_id": user,
-            "amount": "1.00",
-            "currency": CURRENCY,
-            "wallet": "W1",
-            "external_reference": uuid.uuid4().hex,
-        }
-        headers = {
-            "Authorization": f"Bearer {bench_api_key(user)}",
-            "Idempotency-Key": uuid.uuid4().hex,
-        }
-        async with session.post(f"{base_url}/api/payouts", json=body, headers=headers) as r:
-            await r.read()
-            return r.status == 201
-
-    results = await asyncio.gather(*(one(n) for n in range(total)))
-    return sum(results)
-
-
-def _percentile(values: list[float], percent: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
 
 
 def _dramatiq(module: str, threads: int) -> list[str]:
