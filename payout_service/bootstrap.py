@@ -11,14 +11,19 @@ from prometheus_client.metrics_core import Metric
 from payout_service.application.apply_webhook import ApplyWebhook
 from payout_service.application.authenticate import Authenticate
 from payout_service.application.cancel_payout import CancelPayout
+from payout_service.application.cancel_payout_batch import CancelPayoutBatch
 from payout_service.application.create_payout import CreatePayout
+from payout_service.application.create_payout_batch import CreatePayoutBatch
 from payout_service.application.deliver_client_events import DeliverClientEvents
 from payout_service.application.delivery_chains import DeliveryChains
 from payout_service.application.delivery_schedule import DeliverySchedule
 from payout_service.application.give_up_sending import GiveUpSending
 from payout_service.application.manage_webhook_endpoints import ManageWebhookEndpoints
+from payout_service.application.metrics import NO_METRICS
+from payout_service.application.ports import Metrics
 from payout_service.application.read_accounts import ReadAccounts
 from payout_service.application.read_events import ReadEvents
+from payout_service.application.read_payout_batches import ReadPayoutBatches
 from payout_service.application.read_payouts import ReadPayouts
 from payout_service.application.receive_webhook import ReceiveWebhook
 from payout_service.application.reconcile_payouts import ReconcilePayouts
@@ -71,6 +76,9 @@ class Services:
     read_events: ReadEvents
     webhook_endpoints: ManageWebhookEndpoints
     delivery_log: WebhookDeliveryLog
+    create_payout_batch: CreatePayoutBatch
+    read_payout_batches: ReadPayoutBatches
+    cancel_payout_batch: CancelPayoutBatch
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,14 @@ def build_services(settings: Settings) -> Services:
     uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
     metrics = PrometheusMetrics.for_process()
     provider = AiohttpProviderClient.from_settings(settings)
+    cancel_payout = CancelPayout(
+        uow,
+        SystemClock(),
+        DramatiqProviderSendQueue.from_settings(settings)
+        if settings.redis_url
+        else NoProviderSendQueue(),
+        provider,
+    )
     return Services(
         fast_path=publish_commits_at_once(settings, uow, metrics),
         settings=settings,
@@ -224,14 +240,7 @@ def build_services(settings: Settings) -> Services:
         read_accounts=ReadAccounts(uow),
         receive_webhook=ReceiveWebhook(uow, SystemClock(), metrics),
         webhook_signature=build_webhook_signature(settings),
-        cancel_payout=CancelPayout(
-            uow,
-            SystemClock(),
-            DramatiqProviderSendQueue.from_settings(settings)
-            if settings.redis_url
-            else NoProviderSendQueue(),
-            provider,
-        ),
+        cancel_payout=cancel_payout,
         provider=provider,
         read_events=ReadEvents(uow),
         webhook_endpoints=ManageWebhookEndpoints(
@@ -241,6 +250,24 @@ def build_services(settings: Settings) -> Services:
             secret_overlap=timedelta(hours=settings.webhook_secret_overlap_hours),
         ),
         delivery_log=WebhookDeliveryLog(uow, SystemClock()),
+        create_payout_batch=build_create_payout_batch(settings, uow, metrics),
+        read_payout_batches=ReadPayoutBatches(uow),
+        cancel_payout_batch=CancelPayoutBatch(uow, cancel_payout),
+    )
+
+
+def build_create_payout_batch(
+    settings: Settings, uow: SqlUnitOfWorkFactory, metrics: Metrics = NO_METRICS
+) -> CreatePayoutBatch:
+    """The web process's, and `payout-service batch submit`'s (which counts nothing)."""
+    return CreatePayoutBatch(
+        uow,
+        SystemClock(),
+        UuidGenerator(),
+        max_amount=settings.max_payout_amount,
+        max_items=settings.max_batch_items,
+        key_ttl=settings.idempotency_key_ttl,
+        metrics=metrics,
     )
 
 

@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from payout_service.batch_commands import add_batch_arguments
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.database import close_database, open_database
 from payout_service.infrastructure.db.dialect import dialect_for_url
@@ -67,7 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     worker = command("worker", _worker, "run Dramatiq workers on QUEUEs; metrics on PORT")
     worker.add_argument("queues", nargs="+", metavar="QUEUE")
     worker.add_argument("--processes", type=int, default=1)
-    worker.add_argument("--threads", type=int, default=4)
+    worker.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="messages handled at once per process (default: PROVIDER_SEND_CONCURRENCY on the"
+        " provider-send queue, else 4)",
+    )
     command("dashboard", _dashboard, "serve the Dramatiq dashboard on HOST:PORT")
     command("migrate", _migrate, "bring the database schema up to date")
     command("seed", _seed, "create the demo user, balances and API key (idempotent)")
@@ -124,6 +131,8 @@ def _parser() -> argparse.ArgumentParser:
         help="resolve: force an outcome although the provider's lookup did not say 'never taken'",
     )
     payouts.add_argument("--operator", default=None, help="resolve: who decides (default: $USER)")
+    batch = command("batch", _batch, "payout batches from CSV files: submit and follow, status")
+    add_batch_arguments(batch)
     provider = command("provider", _provider, "compare every payout with the provider's record")
     provider.add_argument("action", choices=["audit"])
     provider.add_argument("--since", default="7d", help="ISO-8601 time, or 7d / 12h / 30m ago")
@@ -352,6 +361,12 @@ def _payouts(settings: Settings, args: argparse.Namespace) -> int:
     return payouts_command(settings, args, _with_database)
 
 
+def _batch(settings: Settings, args: argparse.Namespace) -> int:
+    from payout_service.batch_commands import batch_command
+
+    return batch_command(settings, args, _with_database)
+
+
 def _provider(settings: Settings, args: argparse.Namespace) -> int:
     from payout_service.operator_commands import provider_command
 
@@ -417,10 +432,15 @@ def _web(settings: Settings, _: argparse.Namespace) -> None:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
-    from payout_service.infrastructure.worker_process import dramatiq_command, exec_worker
+    from payout_service.infrastructure.worker_process import (
+        dramatiq_command,
+        exec_worker,
+        worker_threads,
+    )
 
+    threads = args.threads if args.threads is not None else worker_threads(args.queues, settings)
     command = dramatiq_command(
-        args.queues, args.processes, args.threads, settings.shutdown_timeout_seconds
+        args.queues, args.processes, threads, settings.shutdown_timeout_seconds
     )
     exec_worker(settings, command, port=settings.port)
 

@@ -40,6 +40,7 @@ TABLES = (
     "account_ledger_entries",
     "payout_send_attempts",
     "payouts",
+    "payout_batches",
     "user_accounts",
     "api_keys",
     "users",
@@ -78,7 +79,7 @@ def mysql_url(mysql_server_url: str) -> Iterator[str]:
 
     _run_outside_test_loop(migrate())
     yield url
-    _run_outside_test_loop(_drop_database(url))
+    _run_outside_test_loop(drop_database(url))
 
 
 def _run_outside_test_loop(work: Coroutine[Any, Any, None]) -> None:
@@ -90,7 +91,7 @@ def _run_outside_test_loop(work: Coroutine[Any, Any, None]) -> None:
         loop.close()
 
 
-async def _drop_database(url: str) -> None:
+async def drop_database(url: str) -> None:
     from urllib.parse import unquote, urlsplit
 
     import asyncmy

@@ -1,10 +1,11 @@
 """The raw limit: the service's create-payout transaction through plain asyncmy, nothing else.
 
-The statements are the service's own (payout_service.infrastructure.db.statements), issued in
-the order CreatePayout issues them, with values of the same types and sizes, between the same
-BEGIN and COMMIT, on connections set up as the service's pool sets them up. Before each run,
-transaction_shape.py checks the statements and their order against CreatePayout's. Left out is
-everything that is not the database's work: HTTP, JSON, validation, the ORM.
+The statements are the service's own (payout_service.infrastructure.db.statements; the client
+event log's two, which live in its adapter, written out below), issued in the order CreatePayout
+issues them, with values of the same types and sizes, between the same BEGIN and COMMIT, on
+connections set up as the service's pool sets them up. Before each run, transaction_shape.py
+checks the statements, their order and their values' types and sizes against CreatePayout's.
+Left out is everything that is not the database's work: HTTP, JSON, validation, the ORM.
 """
 
 from __future__ import annotations
@@ -20,15 +21,31 @@ from datetime import UTC, datetime, timedelta
 import asyncmy
 
 from bench.harness.bench_database import CURRENCY, ConnectionParams
+from payout_service.domain.client_events import new_event_id
 from payout_service.infrastructure.db import statements as sql
 from payout_service.infrastructure.db.dialect import MYSQL
 
 AMOUNT_MINOR = 100  # "1.00", the amount the wrk script posts
 LOCK_ACCOUNT = MYSQL.sql(sql.LOCK_ACCOUNT + MYSQL.for_update)  # as SqlAccountRepository builds it
 KEY_TTL = timedelta(hours=24)
+# As SqlClientEventLog writes one event on MySQL: the user's counter moved on, read back, and the
+# event numbered with it.
+TAKE_EVENT_SEQUENCE = (
+    "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES (%s, %s)"
+    " ON DUPLICATE KEY UPDATE last_sequence = last_sequence + VALUES(last_sequence)"
+)
+READ_EVENT_SEQUENCE = "SELECT last_sequence FROM user_event_sequences WHERE user_id = %s"
+INSERT_CLIENT_EVENT = (
+    "INSERT INTO client_events (event_id, type, user_id, sequence, payout_id, payout_version,"
+    " created_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
 # provider_payout_id, provider_status, send_attempts, last_error, next_retry_at, completed_at,
 # needs_review
 _NOT_YET_SENT = (None, None, 0, None, None, None, False)
+_VERSION = 1  # a new payout's
+# provider_status_at, review_reason, review_since, failure_code, failure_message, returned_at,
+# version, batch_id, metadata (NULL when the request has none)
+_FRESH = (None, None, None, None, None, None, _VERSION, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +89,14 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
     """One create-payout transaction, as the service's would be for a fresh key."""
     now = datetime.now(UTC).replace(tzinfo=None)
     payout_id = str(uuid.uuid4())
-    body = _response_body(payout_id, user_id, key, now)
+    body = _payout_json(payout_id, user_id, key, now)
     posting_id = str(uuid.uuid4())
     await connection.begin()
     async with connection.cursor() as cursor:
         await cursor.execute(sql.FIND_IDEMPOTENCY_KEY, [user_id, key])
         await cursor.fetchall()
         payout = (payout_id, user_id, AMOUNT_MINOR, CURRENCY, "W-bench", key, "pending")
-        await cursor.execute(sql.INSERT_PAYOUT, [*payout, *_NOT_YET_SENT, now, now, None])
+        await cursor.execute(sql.INSERT_PAYOUT, [*payout, *_NOT_YET_SENT, now, now, *_FRESH])
         await cursor.execute(
             sql.INSERT_IDEMPOTENCY_KEY,
             [user_id, key, uuid.uuid4().hex * 2, 201, body, payout_id, now, now + KEY_TTL],
@@ -95,11 +112,19 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
         await cursor.execute(
             sql.INSERT_LEDGER_POSTING, [*user_line, payout_id, now, *clearing_line, payout_id, now]
         )
-        # The unit of work writes the payout's events on commit.
+        # The unit of work writes the payout's events on commit: the outbox row, then the
+        # client-visible event (the payout as the API shows it) numbered under the user's counter.
         payload = _event_payload(payout_id, user_id, key)
         await cursor.execute(
             sql.INSERT_OUTBOX_MESSAGE,
             [str(uuid.uuid4()), "payout.created", "payout", payout_id, payload, _HEADERS, now, now],
+        )
+        await cursor.execute(TAKE_EVENT_SEQUENCE, [user_id, 1])
+        await cursor.execute(READ_EVENT_SEQUENCE, [user_id])
+        ((sequence,),) = await cursor.fetchall()
+        await cursor.execute(
+            INSERT_CLIENT_EVENT,
+            [new_event_id(), "payout.created", user_id, sequence, payout_id, _VERSION, now, body],
         )
     await connection.commit()
 
@@ -107,20 +132,23 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
 _HEADERS = json.dumps({"request_id": uuid.uuid4().hex}, separators=(",", ":"))
 
 
-def _response_body(payout_id: str, user_id: int, reference: str, now: datetime) -> str:
-    """The size and shape of the stored 201 body (payout_representation's keys)."""
+def _payout_json(payout_id: str, user_id: int, reference: str, now: datetime) -> str:
+    """The size and shape of payout_representation's JSON: the stored 201 body, and the client
+    event's data."""
     moment = now.isoformat(timespec="microseconds") + "Z"
     return (
         f'{{"id":"{payout_id}","user_id":{user_id},"amount":"1.00","amount_minor":100,'
         f'"currency":"USD","wallet":"W-bench","external_reference":"{reference}",'
         '"status":"pending","provider_payout_id":null,"provider_status":null,"send_attempts":0,'
-        f'"last_error":null,"next_retry_at":null,"completed_at":null,"created_at":"{moment}",'
-        f'"updated_at":"{moment}"}}'
+        '"last_error":null,"needs_review":false,"failure_code":null,"failure_message":null,'
+        '"next_retry_at":null,"completed_at":null,"returned_at":null,'
+        f'"created_at":"{moment}","updated_at":"{moment}","version":{_VERSION},'
+        '"batch_id":null,"metadata":{}}'
     )
 
 
 def _event_payload(payout_id: str, user_id: int, reference: str) -> str:
     return (
         f'{{"payout_id":"{payout_id}","user_id":{user_id},"amount_minor":100,"currency":"USD",'
-        f'"status":"pending","external_reference":"{reference}"}}'
+        f'"status":"pending","external_reference":"{reference}","version":{_VERSION}}}'
     )

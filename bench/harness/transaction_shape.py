@@ -2,15 +2,18 @@
 
 The raw limit means something only while the raw driver issues the service's transaction. So
 before measuring, the bench runs the real CreatePayout use case over the real SQL repositories
-bound to a session that records each statement and answers from memory, records the raw driver
-the same way, and refuses to go on when the two differ (someone changed the service's
-transaction; bench/harness/raw_create_payout.py must follow).
+bound to a session that records each statement and the type (and, for text, the length) of each
+value bound to it, answering from memory; records the raw driver the same way; and refuses to go
+on when the two differ (someone changed the service's transaction or what it stores;
+bench/harness/raw_create_payout.py must follow).
 """
 
 from __future__ import annotations
 
 import difflib
-from datetime import timedelta
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -22,7 +25,8 @@ from payout_service.infrastructure.db import statements as sql
 from payout_service.infrastructure.db.dialect import MYSQL
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWork
 
-Statement = tuple[str, int]  # the SQL text and how many values are bound to it
+# The SQL text and the shape of each value bound to it ("str(36)", "int", "NULL", ...).
+Statement = tuple[str, tuple[str, ...]]
 _ACCOUNT = {"id": 1, "user_id": 1, "currency": CURRENCY, "balance_minor": BALANCE_MINOR}
 
 
@@ -47,7 +51,7 @@ async def check_raw_matches_service() -> list[Statement]:
 async def service_transaction() -> list[Statement]:
     log: list[Statement] = []
     create = CreatePayout(
-        lambda headers=None: _RecordingUnitOfWork(log),
+        lambda headers=None: _RecordingUnitOfWork(log, headers),
         SystemClock(),
         UuidGenerator(),
         max_amount=1_000_000,
@@ -63,6 +67,7 @@ async def service_transaction() -> list[Statement]:
             currency=CURRENCY,
             wallet="W-bench",
             external_reference="key",
+            headers={"request_id": uuid.uuid4().hex},  # as the web route passes them
         )
     )
     return log
@@ -75,13 +80,30 @@ async def raw_transaction() -> list[Statement]:
 
 
 def _lines(statements: list[Statement]) -> list[str]:
-    return [f"{sql}  <- {count} values" for sql, count in statements]
+    return [f"{sql}  <- {len(shapes)} values: {', '.join(shapes)}" for sql, shapes in statements]
+
+
+def _shapes(values: tuple[Any, ...] | list[Any]) -> tuple[str, ...]:
+    return tuple(_shape(v) for v in values)
+
+
+def _shape(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return f"str({len(value)})"
+    if isinstance(value, bool | int | datetime):
+        return type(value).__name__
+    return repr(value)  # anything else should differ from whatever the other side bound
 
 
 def _answer(statement: str) -> list[dict[str, Any]]:
-    """The idempotency key is new; the account exists, rich and unheld."""
+    """The idempotency key is new; the account exists, rich and unheld; the payout is the
+    user's first client event."""
     if statement.startswith(sql.LOCK_ACCOUNT):
         return [{**_ACCOUNT, "held_minor": 0}]
+    if statement == raw_create_payout.READ_EVENT_SEQUENCE:
+        return [{"last_sequence": 1}]
     return []
 
 
@@ -93,30 +115,30 @@ class _RecordingSession:
         self.connection = self
 
     async def commit(self) -> None:
-        self._log.append(("COMMIT", 0))
+        self._log.append(("COMMIT", ()))
 
     async def rows(self, statement: str, *values: Any) -> list[dict[str, Any]]:
-        self._log.append((statement, len(values)))
+        self._log.append((statement, _shapes(values)))
         return _answer(statement)
 
     async def execute(self, statement: str, *values: Any) -> int:
-        self._log.append((statement, len(values)))
+        self._log.append((statement, _shapes(values)))
         return 1
 
     async def insert(self, statement: str, *values: Any) -> int:
-        self._log.append((statement, len(values)))
+        self._log.append((statement, _shapes(values)))
         return 1  # the new row's id
 
 
 class _RecordingUnitOfWork(SqlUnitOfWork):
     """SqlUnitOfWork with its repositories bound to a recording session instead of a database."""
 
-    def __init__(self, log: list[Statement]) -> None:
-        super().__init__(MYSQL)
+    def __init__(self, log: list[Statement], headers: Mapping[str, str] | None) -> None:
+        super().__init__(MYSQL, headers=headers)
         self._log = log
 
     async def __aenter__(self) -> _RecordingUnitOfWork:
-        self._log.append(("BEGIN", 0))
+        self._log.append(("BEGIN", ()))
         self.bind(_RecordingSession(self._log))  # type: ignore[arg-type]
         return self
 
@@ -137,10 +159,10 @@ class _RecordingConnection:
         self._last = ""
 
     async def begin(self) -> None:
-        self._log.append(("BEGIN", 0))
+        self._log.append(("BEGIN", ()))
 
     async def commit(self) -> None:
-        self._log.append(("COMMIT", 0))
+        self._log.append(("COMMIT", ()))
 
     def cursor(self) -> _RecordingConnection:
         return self
@@ -152,7 +174,7 @@ class _RecordingConnection:
         return None
 
     async def execute(self, statement: str, values: list[Any]) -> int:
-        self._log.append((statement, len(values)))
+        self._log.append((statement, _shapes(values)))
         self._last = statement
         return 1
 

@@ -15,9 +15,8 @@ from payout_service.application.errors import (
     DuplicateReference,
     Forbidden,
     IdempotencyKeyInFlight,
-    IdempotencyKeyReused,
 )
-from payout_service.application.idempotency import InFlightKeys
+from payout_service.application.idempotency import InFlightKeys, stored_answer
 from payout_service.application.metrics import NO_METRICS
 from payout_service.application.ports import (
     Clock,
@@ -46,6 +45,7 @@ class CreatePayoutCommand:
     wallet: str
     external_reference: str
     headers: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,7 @@ class CreatePayout:
                 wallet=cmd.wallet,
                 external_reference=cmd.external_reference,
                 now=now,
+                metadata=cmd.metadata,
             )
             await uow.payouts.add(payout)
             body = json.dumps(payout_representation(payout), separators=(",", ":"))
@@ -130,16 +131,11 @@ class CreatePayout:
         await uow.accounts.append_entry(entry, now)
 
     async def _replay(self, uow: UnitOfWork, cmd: CreatePayoutCommand) -> CreatePayoutResult | None:
-        stored = await uow.idempotency.find(cmd.caller_user_id, cmd.idempotency_key)
+        stored = await stored_answer(
+            uow, cmd.caller_user_id, cmd.idempotency_key, cmd.fingerprint, self._clock.now()
+        )
         if stored is None:
             return None
-        if stored.expires_at <= self._clock.now():
-            await uow.idempotency.delete(cmd.caller_user_id, cmd.idempotency_key)
-            return None
-        if stored.fingerprint != cmd.fingerprint:
-            raise IdempotencyKeyReused(
-                "this Idempotency-Key was used with a different request body"
-            )
         return CreatePayoutResult(stored.status_code, stored.body, replayed=True)
 
     async def _after_conflict(self, cmd: CreatePayoutCommand) -> CreatePayoutResult:

@@ -1,5 +1,8 @@
 """The notify consumer: the client's events to its webhook endpoints, signed, in order per payout.
 
+On a batch's event (payout_batch.created, .completed) its client event, named in the message,
+goes to each endpoint receiving it as a chain of its own.
+
 On a client-visible payout event (version V of payout P), each endpoint of the user receiving
 that type (not disabled) gets a pending delivery of each of P's events up to V that it
 subscribes to, that is after its `after_sequence`, and that it has none of yet; in the same
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from payout_service.application.delivery_chains import Claim, DeliveryChains
@@ -39,9 +43,10 @@ from payout_service.domain.client_events import (
     DELIVERIES_REQUESTED,
     PING,
     PING_REQUESTED,
+    delivery_chain,
     new_event_id,
 )
-from payout_service.domain.events import CLIENT_VISIBLE
+from payout_service.domain.events import BATCH_CLIENT_VISIBLE, CLIENT_VISIBLE
 
 log = logging.getLogger("payout_service.notify")
 
@@ -76,17 +81,41 @@ class DeliverClientEvents:
         if envelope.event == DELIVERIES_REQUESTED:
             await self._chains.drain_endpoint(envelope.aggregate_id, deadline)
         elif envelope.event in CLIENT_VISIBLE and "version" in envelope.payload:
-            claims = await self._add_deliveries(envelope)
+            claims = await self._add_deliveries(envelope, self._add_missing)
+            sends = (self._chains.send(claim, deadline, after_adding=True) for claim in claims)
+            await asyncio.gather(*sends)
+        elif envelope.event in BATCH_CLIENT_VISIBLE:
+            claims = await self._add_deliveries(envelope, self._add_of_no_payout)
             sends = (self._chains.send(claim, deadline, after_adding=True) for claim in claims)
             await asyncio.gather(*sends)
         return True
 
-    async def _add_deliveries(self, envelope: Envelope) -> list[Claim]:
-        """The claim of the payout's chain at each endpoint receiving its events."""
+    async def _add_deliveries(
+        self, envelope: Envelope, add: Callable[[Envelope], Awaitable[list[Claim]]]
+    ) -> list[Claim]:
+        """The claim of the event's chain at each endpoint receiving it."""
         for _ in range(CREATE_TRIES - 1):
             with contextlib.suppress(UniqueViolation):
-                return await self._add_missing(envelope)
-        return await self._add_missing(envelope)
+                return await add(envelope)
+        return await add(envelope)
+
+    async def _add_of_no_payout(self, envelope: Envelope) -> list[Claim]:
+        """A batch's event: its client event (the outbox row names it) is a chain of its own."""
+        claims = []
+        async with self._uow(envelope.headers) as uow:
+            event = await uow.client_events.get(str(envelope.payload["event_id"]))
+            if event is None:
+                return []  # purged (EVENT_RETENTION_DAYS) before this message came
+            now = self._clock.now()
+            for endpoint in await uow.webhook_endpoints.receiving(event.user_id, event.type):
+                if event.sequence > endpoint.after_sequence:
+                    await uow.webhook_deliveries.add_missing(endpoint.id, [event], now)
+                    chain = delivery_chain(event)[0]
+                    claims.append(
+                        await self._chains.claim(uow, endpoint.id, chain, now, endpoint, [event])
+                    )
+            await uow.commit()
+        return claims
 
     async def _add_missing(self, envelope: Envelope) -> list[Claim]:
         user_id = int(envelope.payload["user_id"])

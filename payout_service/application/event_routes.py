@@ -26,8 +26,8 @@ AUDIT = Consumer("record_audit", "events", batched=True)
 LEDGER = Consumer("settle_ledger", "events")
 PROVIDER_SEND = Consumer("send_payout", "provider-send")
 WEBHOOK_APPLY = Consumer("apply_webhook", "inbox")
-# Client events to the clients' webhook endpoints: every client-visible payout event
-# (domain.events.CLIENT_VISIBLE), and the API's requests to deliver or ping.
+# Client events to the clients' webhook endpoints: every client-visible payout and batch event
+# (domain.events.CLIENT_VISIBLE, BATCH_CLIENT_VISIBLE), and the API's requests to deliver or ping.
 NOTIFY = Consumer("notify", "notifications")
 
 WEBHOOK_RECEIVED = "provider.webhook.received"
@@ -42,6 +42,8 @@ ROUTES: dict[str, tuple[Consumer, ...]] = {
     events.PAYOUT_CANCELLED: (AUDIT, LEDGER, NOTIFY),
     events.PAYOUT_RETURNED: (AUDIT, LEDGER, NOTIFY),
     events.PAYOUT_NEEDS_REVIEW: (AUDIT, NOTIFY),
+    events.PAYOUT_BATCH_CREATED: (AUDIT, NOTIFY),
+    events.PAYOUT_BATCH_COMPLETED: (AUDIT, NOTIFY),
     WEBHOOK_RECEIVED: (AUDIT, WEBHOOK_APPLY),
     client_events.DELIVERIES_REQUESTED: (AUDIT, NOTIFY),
     client_events.PING_REQUESTED: (AUDIT, NOTIFY),

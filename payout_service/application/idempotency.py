@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from payout_service.application.canonical_json import canonical_sha256
+from payout_service.application.errors import IdempotencyKeyReused
+from payout_service.application.ports import StoredResponse, UnitOfWork
 
 
 def request_fingerprint(method: str, path: str, body: Any) -> str:
@@ -32,3 +35,19 @@ class InFlightKeys:
 
     def release(self, user_id: int, key: str) -> None:
         self._keys.discard((user_id, key))
+
+
+async def stored_answer(
+    uow: UnitOfWork, user_id: int, key: str, fingerprint: str, now: datetime
+) -> StoredResponse | None:
+    """The answer first given under the key, to replay; None when there is none (an expired
+    one is deleted). IdempotencyKeyReused when the key came with another request."""
+    stored = await uow.idempotency.find(user_id, key)
+    if stored is None:
+        return None
+    if stored.expires_at <= now:
+        await uow.idempotency.delete(user_id, key)
+        return None
+    if stored.fingerprint != fingerprint:
+        raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body")
+    return stored

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from payout_service.application.messages import Envelope
+from payout_service.application.saved_payouts import SavedPayouts
 from payout_service.domain.accounts import Account, Direction, EntryKind, LedgerEntry
 from payout_service.domain.client_events import (
     ClientEvent,
@@ -19,6 +20,7 @@ from payout_service.domain.client_events import (
 )
 from payout_service.domain.events import DomainEvent
 from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.payout_batch import PayoutBatch
 from payout_service.domain.provider_report import ProviderStatus
 from payout_service.domain.send_attempts import SendAttemptResult
 
@@ -42,16 +44,38 @@ class PageCursor:
 
 
 class PayoutRepository(Protocol):
-    """add() and update() also hand the payout to the unit of work, whose commit() writes the
-    events the payout has emitted to the outbox, in the same transaction."""
+    """add(), add_all() and update() also hand the payout to the unit of work (`seen`), whose
+    commit() writes the events the payout has emitted to the outbox, in the same transaction."""
 
+    @property
+    def seen(self) -> SavedPayouts: ...
     async def add(self, payout: Payout) -> None: ...
+    async def add_all(self, payouts: Sequence[Payout]) -> None:
+        """Many new payouts at once (a batch's items), as add() would one by one."""
+        ...
+
+    async def references_taken(self, user_id: int, references: Sequence[str]) -> set[str]:
+        """Those of `references` the user's payouts already carry."""
+        ...
+
+    async def count_in_batch(self, batch_id: str) -> dict[PayoutStatus, int]: ...
+    async def ids_in_batch(
+        self, batch_id: str, statuses: Sequence[PayoutStatus], after_id: str, limit: int
+    ) -> Sequence[str]:
+        """The batch's payouts in one of `statuses`, by id, after `after_id` ("" for the first)."""
+        ...
+
     async def get(self, payout_id: str) -> Payout | None: ...
     async def get_for_update(self, payout_id: str) -> Payout | None: ...
     async def update(self, payout: Payout) -> None: ...
     async def reference_exists(self, user_id: int, external_reference: str) -> bool: ...
     async def list_for_user(
-        self, user_id: int, status: PayoutStatus | None, limit: int, after: PageCursor | None
+        self,
+        user_id: int,
+        status: PayoutStatus | None,
+        limit: int,
+        after: PageCursor | None,
+        batch_id: str | None = None,
     ) -> Sequence[Payout]: ...
     async def id_for_provider_payout_id(self, provider_payout_id: str) -> str | None: ...
     async def awaiting_provider_outcome(
@@ -96,6 +120,24 @@ class AccountRepository(Protocol):
     async def list_for_user(self, user_id: int) -> Sequence[Account]: ...
     async def save_balances(self, account: Account, now: datetime) -> None: ...
     async def append_entry(self, entry: LedgerEntry, now: datetime) -> None: ...
+    async def append_entries(self, entries: Sequence[LedgerEntry], now: datetime) -> None: ...
+
+
+class PayoutBatches(Protocol):
+    """payout_batches (domain.payout_batch). add() and update() hand the batch to the unit of
+    work (`seen`, by id), whose commit() writes its events."""
+
+    @property
+    def seen(self) -> dict[str, PayoutBatch]: ...
+    async def add(self, batch: PayoutBatch) -> None: ...
+    async def update(self, batch: PayoutBatch) -> None: ...
+    async def get(self, batch_id: str) -> PayoutBatch | None: ...
+    async def get_for_update(self, batch_id: str) -> PayoutBatch | None: ...
+    async def list_for_user(
+        self, user_id: int, limit: int, after: tuple[datetime, str] | None
+    ) -> Sequence[PayoutBatch]:
+        """Newest first, after `after`: the (created_at, id) of the previous page's last."""
+        ...
 
 
 class IdempotencyStore(Protocol):
@@ -108,6 +150,12 @@ class IdempotencyStore(Protocol):
 
 class Outbox(Protocol):
     async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> None: ...
+    async def add_all(
+        self, dated: Sequence[tuple[DomainEvent, datetime]], headers: dict[str, str]
+    ) -> None:
+        """Events with the moment of each, in order: as add() would one by one."""
+        ...
+
     async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
         """The message id of the aggregate's first outbox row for the event, while kept."""
         ...
@@ -362,6 +410,7 @@ class NewClientEvent:
     payout_id: str | None
     payout_version: int | None
     data: dict[str, Any]
+    event_id: str | None = None  # chosen beforehand when an outbox row names it; else the log's
 
 
 class ClientEventLog(Protocol):
@@ -537,15 +586,18 @@ class DeliveryWakeUps(Protocol):
 class UnitOfWork(Protocol):
     """One database transaction: rolled back on leaving unless commit() was called.
 
-    commit() first writes the new events of every payout added or updated through `payouts` to
-    the outbox (with the headers the unit of work was opened with), and the client-visible ones
-    to the client event log too, then clears them: a use case saves its aggregate and never
-    writes the aggregate's events itself."""
+    commit() first writes the new events of every payout and batch saved through `payouts` and
+    `batches` (application.saved_events): to the outbox, with the headers the unit of work was
+    opened with, and the client-visible ones to the client event log too; a batch item's end
+    moves its batch there as well. A use case saves its aggregate and never writes the
+    aggregate's events itself."""
 
     @property
     def payouts(self) -> PayoutRepository: ...
     @property
     def accounts(self) -> AccountRepository: ...
+    @property
+    def batches(self) -> PayoutBatches: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
     @property

@@ -33,9 +33,14 @@ class ReadPayouts:
         status: PayoutStatus | None,
         limit: int,
         after: PageCursor | None,
+        batch_id: str | None = None,
     ) -> PayoutPage:
+        """Newest first; `batch_id`: only that batch's items (none when it is not the caller's,
+        since every row listed is the caller's own)."""
         async with self._uow() as uow:
-            rows = await uow.payouts.list_for_user(caller_user_id, status, limit + 1, after)
+            rows = await uow.payouts.list_for_user(
+                caller_user_id, status, limit + 1, after, batch_id
+            )
         page = rows[:limit]
         more = len(rows) > limit
         cursor = PageCursor(page[-1].created_at, page[-1].id) if more and page else None

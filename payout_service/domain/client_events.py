@@ -21,7 +21,11 @@ from payout_service.domain import events
 ENDPOINT_DISABLED = "webhook_endpoint.disabled"
 PING = "ping"  # sent by POST /api/webhook-endpoints/{id}/test, never logged
 # What an endpoint may subscribe to ("*" for all of them).
-CLIENT_EVENT_TYPES = (*sorted(events.CLIENT_VISIBLE), ENDPOINT_DISABLED)
+CLIENT_EVENT_TYPES = (
+    *sorted(events.CLIENT_VISIBLE),
+    *sorted(events.BATCH_CLIENT_VISIBLE),
+    ENDPOINT_DISABLED,
+)
 ALL_TYPES = "*"
 # Outbox events (aggregate ENDPOINT_AGGREGATE, id the endpoint's) that ask the notify consumer to
 # deliver: the endpoint's due deliveries (after a replay, a retry or its re-enabling), or a ping.

@@ -17,6 +17,9 @@ PAYOUT_CANCELLED = "payout.cancelled"
 PAYOUT_RETURNED = "payout.returned"
 PAYOUT_NEEDS_REVIEW = "payout.needs_review"
 PAYOUT_REVIEW_RESOLVED = "payout.review_resolved"
+# A batch's (domain.payout_batch): written with its items, and with the end of its last item.
+PAYOUT_BATCH_CREATED = "payout_batch.created"
+PAYOUT_BATCH_COMPLETED = "payout_batch.completed"
 
 
 # The changes a client is told about (the public event log and its webhooks), by the same name.
@@ -31,6 +34,8 @@ CLIENT_VISIBLE = frozenset(
         PAYOUT_NEEDS_REVIEW,
     }
 )
+# A batch's events the client is told about too, as events of no payout.
+BATCH_CLIENT_VISIBLE = frozenset({PAYOUT_BATCH_CREATED, PAYOUT_BATCH_COMPLETED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,10 @@ _ALLOWED: dict[PayoutStatus, frozenset[PayoutStatus]] = {
 }
 
 AGGREGATE_TYPE = "payout"
+# Stripe's limits for a payout's metadata.
+MAX_METADATA_KEYS = 20
+MAX_METADATA_KEY_LENGTH = 40
+MAX_METADATA_VALUE_LENGTH = 500
 
 
 @dataclass(slots=True)
@@ -81,6 +85,9 @@ class Payout:
     returned_at: datetime | None = None
     # +1 per client-visible change (domain.events.CLIENT_VISIBLE): 1 once created.
     version: int = 0
+    batch_id: str | None = None  # the batch it came in (domain.payout_batch), if any
+    # The client's own key-value pairs, kept and shown as given (within the MAX_METADATA_ limits).
+    metadata: dict[str, str] = field(default_factory=dict)
     events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -93,6 +100,8 @@ class Payout:
         wallet: str,
         external_reference: str,
         now: datetime,
+        batch_id: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> Payout:
         payout = cls(
             id=payout_id,
@@ -103,6 +112,8 @@ class Payout:
             status=PayoutStatus.PENDING,
             created_at=now,
             updated_at=now,
+            batch_id=batch_id,
+            metadata=dict(metadata or {}),
         )
         payout._emit(events.PAYOUT_CREATED)
         return payout

@@ -35,6 +35,10 @@ class Settings:
     idempotency_key_ttl_hours: int = 24
     max_payout_amount: int = 1_000_000  # in major units of the payout's currency
     max_body_bytes: int = 64 * 1024
+    # A payout batch (POST /api/payout-batches): at most this many items, in a body of at most
+    # this many bytes (5 000 items with metadata fit).
+    max_batch_items: int = 5_000
+    max_batch_body_bytes: int = 8 * 1024 * 1024
     api_key_cache_seconds: int = 60
     log_level: str = "INFO"
     shutdown_timeout_seconds: int = 30
@@ -95,6 +99,9 @@ class Settings:
     provider_send_max_attempts: int = 8
     provider_send_first_backoff_ms: int = 10_000
     provider_send_max_backoff_ms: int = 600_000
+    # How many payouts one provider-send worker process sends at once (its worker threads): a
+    # batch's items go out side by side, never more than this per process.
+    provider_send_concurrency: int = 8
     # Reconciliation asks the provider about accepted payouts unchanged for this long.
     reconcile_after_seconds: int = 300
     reconcile_interval_seconds: int = 60

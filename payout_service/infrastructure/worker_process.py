@@ -16,7 +16,11 @@ import shutil
 import sys
 from pathlib import Path
 
+from payout_service.application.event_routes import PROVIDER_SEND
 from payout_service.infrastructure.settings import Settings
+
+# Worker threads per process unless `--threads` says otherwise (see worker_threads).
+DEFAULT_THREADS = 4
 
 
 def worker_metrics_environment(settings: Settings, port: int) -> dict[str, str]:
@@ -29,6 +33,14 @@ def worker_metrics_environment(settings: Settings, port: int) -> dict[str, str]:
         "dramatiq_prom_port": str(port),
         "dramatiq_prom_host": settings.host,
     }
+
+
+def worker_threads(queues: list[str], settings: Settings) -> int:
+    """A worker process handles as many messages at once as it has threads: on the provider-send
+    queue that is how many payouts it sends side by side, PROVIDER_SEND_CONCURRENCY."""
+    if PROVIDER_SEND.queue in queues:
+        return settings.provider_send_concurrency
+    return DEFAULT_THREADS
 
 
 def dramatiq_command(

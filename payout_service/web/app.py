@@ -13,6 +13,7 @@ from payout_service.web import (
     health_routes,
     metrics_routes,
     openapi,
+    payout_batch_routes,
     payout_routes,
     webhook_endpoint_routes,
     webhook_routes,
@@ -26,8 +27,11 @@ from payout_service.web.payout_routes import SERVICES
 
 
 def create_app(services: Services) -> web.Application:
+    settings = services.settings
     app = web.Application(
-        client_max_size=services.settings.max_body_bytes,
+        # The largest body any route takes; each route reads at most its own limit
+        # (requests.raw_body): a batch's, or max_body_bytes for every other.
+        client_max_size=max(settings.max_body_bytes, settings.max_batch_body_bytes),
         middlewares=[
             metrics_routes.http_metrics_middleware(services.metrics),
             request_id_middleware,
@@ -55,6 +59,7 @@ def create_app(services: Services) -> web.Application:
     health_routes.add_routes(app)
     metrics_routes.add_routes(app)
     payout_routes.add_routes(app)
+    payout_batch_routes.add_routes(app)
     account_routes.add_routes(app)
     webhook_routes.add_routes(app)
     client_event_routes.add_routes(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -11,7 +10,7 @@ from payout_service.application.representation import client_event_representatio
 from payout_service.domain.client_events import CLIENT_EVENT_TYPES
 from payout_service.web.payout_routes import SERVICES
 from payout_service.web.problems import field_error, validation_problem
-from payout_service.web.requests import MAX_ROW_NUMBER, page_limit, whole_number
+from payout_service.web.requests import MAX_ROW_NUMBER, page_limit, uuid_text, whole_number
 
 EVENT_QUERY = ("after", "limit", "type", "payout_id")
 
@@ -56,17 +55,9 @@ def _event_query(request: web.Request) -> _EventQuery:
         errors.append(field_error("type", f"must be one of {', '.join(CLIENT_EVENT_TYPES)}"))
     payout_id = query.get("payout_id")
     if payout_id is not None:
-        payout_id = _payout_id(payout_id)
+        payout_id = uuid_text(payout_id)
         if payout_id is None:
             errors.append(field_error("payout_id", "must be a payout id (a UUID)"))
     if errors:
         raise validation_problem(errors)
     return _EventQuery(after, limit, event_type, payout_id)
-
-
-def _payout_id(text: str) -> str | None:
-    """The payout id in its stored form (a lower-case UUID), or None when it cannot be one."""
-    try:
-        return str(uuid.UUID(text)) if len(text) == 36 else None
-    except ValueError:
-        return None

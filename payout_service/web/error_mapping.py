@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from payout_service.application import errors as app
+from payout_service.application.batch_csv import CsvUnreadable
+from payout_service.application.create_payout_batch import BatchRejected, BatchTooLarge
 from payout_service.domain import errors as domain
 from payout_service.web.problems import Problem, field_error, validation_problem
 
@@ -43,4 +45,13 @@ def problem_for(exc: Exception) -> Problem | None:
             return validation_problem([field_error("url", detail)])
         case app.EndpointLimitReached():
             return Problem(409, "endpoint_limit_reached", "Too many webhook endpoints", detail)
+        case BatchRejected():
+            # detail: the count, for people; errors: every item's problem, for the client's fix
+            errors = [e.as_dict() for e in exc.errors]
+            return Problem(422, "batch_rejected", "Batch rejected", detail, errors)
+        case BatchTooLarge():
+            # the item count, not the body's bytes (those are a 413): a 422 on the items field
+            return validation_problem([field_error("items", detail)])
+        case CsvUnreadable():
+            return Problem(400, "csv_unreadable", "Unreadable CSV", detail)
     return None

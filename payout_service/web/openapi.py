@@ -3,26 +3,31 @@
 Kept true by tests: tests/integration/test_openapi.py checks that every route of the app is in
 it and every operation in it is a route, and tests/integration/test_api_fuzz.py runs schemathesis
 against the live service on MariaDB, checking that every response conforms to it.
-The event log's and the webhook endpoints' part is web.openapi_client_events; the pieces both
-build with are in web.openapi_parts.
+The payout batches' part is web.openapi_payout_batches, the event log's and the webhook
+endpoints' web.openapi_client_events; the pieces they all build with are in web.openapi_parts.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from payout_service.application.payout_fields import MAX_TEXT_LENGTHS
 from payout_service.domain.accounts import Direction, EntryKind
 from payout_service.domain.failure_codes import FailureCode
 from payout_service.domain.money import CURRENCIES
 from payout_service.domain.payout import PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
 from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER
-from payout_service.web import openapi_client_events
+from payout_service.web import openapi_client_events, openapi_payout_batches
 from payout_service.web.openapi_parts import (
+    AMOUNT,
     CURSOR,
+    IDEMPOTENCY_KEY,
     LIMIT,
+    METADATA,
     NULLABLE_STRING,
     NULLABLE_TIME,
+    REPLAYED,
     Schema,
     all_required,
     json_answer,
@@ -31,11 +36,7 @@ from payout_service.web.openapi_parts import (
     ref,
     text,
 )
-from payout_service.web.requests import (
-    MAX_IDEMPOTENCY_KEY,
-    MAX_LEDGER_CURSOR_DIGITS,
-    MAX_TEXT_LENGTHS,
-)
+from payout_service.web.requests import MAX_LEDGER_CURSOR_DIGITS
 from payout_service.web.webhook_requests import MAX_FAILURE_CODE, MAX_ID
 
 OPENAPI_PATH = "/openapi.json"
@@ -48,9 +49,6 @@ def add_routes(app: web.Application) -> None:
         return web.json_response(document)
 
     app.router.add_get(OPENAPI_PATH, serve)
-
-
-_AMOUNT: Schema = {"type": "string", "description": 'decimal string, e.g. "150.00"'}
 
 
 def _schemas() -> Schema:
@@ -67,10 +65,24 @@ def _schemas() -> Schema:
                 "instance": {"type": "string"},
                 "errors": {
                     "type": "array",
+                    "description": "everything wrong, one object each: a field's, or (in a"
+                    " batch_rejected problem) a batch item's, named by its index",
                     "items": {
                         "type": "object",
                         "required": ["field", "message"],
-                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                        "properties": {
+                            "field": {
+                                "type": ["string", "null"],
+                                "description": "null: the whole batch item (not an object)",
+                            },
+                            "message": {"type": "string"},
+                            "index": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "the batch item's position, from 0",
+                            },
+                            "code": {"type": "string", "description": "a batch item's problem"},
+                        },
                     },
                 },
             },
@@ -81,17 +93,18 @@ def _schemas() -> Schema:
             "required": ["user_id", "amount", "currency", "wallet", "external_reference"],
             "properties": {
                 "user_id": {"type": "integer", "minimum": 1},
-                "amount": {**_AMOUNT, "minLength": 1, "maxLength": MAX_TEXT_LENGTHS["amount"]},
+                "amount": {**AMOUNT, "minLength": 1, "maxLength": MAX_TEXT_LENGTHS["amount"]},
                 "currency": {"type": "string", "enum": list(CURRENCIES)},
                 "wallet": text(MAX_TEXT_LENGTHS["wallet"]),
                 "external_reference": text(MAX_TEXT_LENGTHS["external_reference"]),
+                "metadata": METADATA,
             },
         },
         "Payout": all_required(
             {
                 "id": {"type": "string", "format": "uuid"},
                 "user_id": {"type": "integer"},
-                "amount": _AMOUNT,
+                "amount": AMOUNT,
                 "amount_minor": {"type": "integer", "minimum": 0},
                 "currency": {"type": "string"},
                 "wallet": {"type": "string"},
@@ -134,6 +147,11 @@ def _schemas() -> Schema:
                     "description": "+1 per change a client is told about: the payout_version"
                     " of its events",
                 },
+                "batch_id": {
+                    **NULLABLE_STRING,
+                    "description": "the payout batch it came in, if any",
+                },
+                "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
             }
         ),
         "PayoutPage": {
@@ -149,15 +167,15 @@ def _schemas() -> Schema:
             "required": ["currency", "balance", "held", "available"],
             "properties": {
                 "currency": {"type": "string"},
-                "balance": _AMOUNT,
-                "held": _AMOUNT,
-                "available": _AMOUNT,
+                "balance": AMOUNT,
+                "held": AMOUNT,
+                "available": AMOUNT,
             },
         },
         "LedgerLine": all_required(
             {
                 "id": {"type": "integer"},
-                "amount": _AMOUNT,
+                "amount": AMOUNT,
                 "currency": {"type": "string"},
                 "direction": {"type": "string", "enum": [str(d) for d in Direction]},
                 "reason": {
@@ -199,12 +217,6 @@ _PAYOUT_ID = {"name": "payout_id", "in": "path", "required": True, "schema": {"t
 
 
 def _paths() -> Schema:
-    replayed = {
-        "Idempotent-Replayed": {
-            "description": "true when this is the stored answer to an earlier request",
-            "schema": {"type": "string", "enum": ["true"]},
-        }
-    }
     return {
         "/up": {
             "get": _open("liveness", {"200": json_answer(_status_body(), "the process is up")})
@@ -236,22 +248,10 @@ def _paths() -> Schema:
             "post": {
                 "summary": "create a payout and hold its amount (idempotent)",
                 "operationId": "createPayout",
-                "parameters": [
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": True,
-                        "schema": {
-                            "type": "string",
-                            "minLength": 1,
-                            "maxLength": MAX_IDEMPOTENCY_KEY,
-                            "pattern": "^[ -~]+$",
-                        },
-                    }
-                ],
+                "parameters": [IDEMPOTENCY_KEY],
                 "requestBody": json_body(ref("NewPayout")),
                 "responses": {
-                    "201": json_answer(ref("Payout"), "created (or its replay)", replayed),
+                    "201": json_answer(ref("Payout"), "created (or its replay)", REPLAYED),
                     **problems(400, 401, 403, 409, 413, 415, 422),
                 },
             },
@@ -264,6 +264,13 @@ def _paths() -> Schema:
                         "in": "query",
                         "required": False,
                         "schema": {"type": "string", "enum": [str(s) for s in PayoutStatus]},
+                    },
+                    {
+                        "name": "batch_id",
+                        "in": "query",
+                        "required": False,
+                        "description": "only the items of this payout batch",
+                        "schema": {"type": "string", "format": "uuid"},
                     },
                     LIMIT,
                     CURSOR,
@@ -408,9 +415,17 @@ def openapi_document() -> Schema:
             "Every error is an RFC 9457 application/problem+json document.",
         },
         "security": [{"apiKey": []}],
-        "paths": {**_paths(), **openapi_client_events.paths()},
+        "paths": {
+            **_paths(),
+            **openapi_payout_batches.paths(),
+            **openapi_client_events.paths(),
+        },
         "components": {
-            "schemas": {**_schemas(), **openapi_client_events.schemas()},
+            "schemas": {
+                **_schemas(),
+                **openapi_payout_batches.schemas(),
+                **openapi_client_events.schemas(),
+            },
             "securitySchemes": {
                 "apiKey": {
                     "type": "http",

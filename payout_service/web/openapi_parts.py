@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from payout_service.domain.payout import (
+    MAX_METADATA_KEY_LENGTH,
+    MAX_METADATA_KEYS,
+    MAX_METADATA_VALUE_LENGTH,
+)
 from payout_service.web.problems import PROBLEM_JSON
-from payout_service.web.requests import DEFAULT_PAGE, MAX_PAGE
+from payout_service.web.requests import DEFAULT_PAGE, MAX_IDEMPOTENCY_KEY, MAX_PAGE
 
 Schema = dict[str, Any]
 
@@ -19,6 +24,31 @@ LIMIT = {
     "required": False,
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
 }
+AMOUNT: Schema = {"type": "string", "description": 'decimal string, e.g. "150.00"'}
+METADATA: Schema = {
+    "type": "object",
+    "maxProperties": MAX_METADATA_KEYS,
+    "propertyNames": {"minLength": 1, "maxLength": MAX_METADATA_KEY_LENGTH},
+    "additionalProperties": {"type": "string", "maxLength": MAX_METADATA_VALUE_LENGTH},
+    "description": "the client's own key-value pairs, kept and shown as given",
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_IDEMPOTENCY_KEY,
+        "pattern": "^[ -~]+$",
+    },
+}
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "true when this is the stored answer to an earlier request",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 CURSOR = {
     "name": "cursor",
     "in": "query",
@@ -28,17 +58,18 @@ CURSOR = {
 }
 
 _PROBLEM_TEXT = {
-    400: "malformed JSON, a missing or invalid Idempotency-Key",
+    400: "malformed JSON, an unreadable CSV, a missing or invalid Idempotency-Key",
     401: "no valid API key (or, for webhooks, no valid signature)",
     403: "the body's user_id is not the API key's user",
     404: "no such resource for this caller (another user's is reported the same way)",
     405: "method not allowed on this path",
     409: "conflict: reference used, key in flight, the payout is past cancelling, or the"
     " caller has as many webhook endpoints as one may",
-    413: "the body is larger than MAX_BODY_BYTES",
-    415: "the body is not application/json",
-    422: "validation failed (a webhook endpoint URL refused among them), insufficient funds, or"
-    " an Idempotency-Key reused with another body",
+    413: "the body is larger than MAX_BODY_BYTES (MAX_BATCH_BODY_BYTES for a payout batch)",
+    415: "the body is not application/json (nor text/csv, where a payout batch may be)",
+    422: "validation failed (a webhook endpoint URL refused among them), insufficient funds, an"
+    " Idempotency-Key reused with another body, or a payout batch rejected (batch_rejected:"
+    " errors names every bad item by index and field)",
 }
 
 

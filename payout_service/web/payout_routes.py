@@ -1,4 +1,4 @@
-"""/api/payouts: create (idempotent), read, list, cancel."""
+"""/api/payouts: create (idempotent), read, list (all, or one batch's), cancel."""
 
 from __future__ import annotations
 
@@ -44,14 +44,17 @@ async def create_payout(request: web.Request) -> web.Response:
             wallet=body["wallet"],
             external_reference=body["external_reference"],
             headers={"request_id": request_id_of(request)},
+            metadata=body.get("metadata", {}),
         )
     )
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+    return stored_response(result.status_code, result.body, result.replayed)
+
+
+def stored_response(status_code: int, body: str, replayed: bool) -> web.Response:
+    """A created resource's answer as stored under its Idempotency-Key; a replay says so."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return web.Response(
-        status=result.status_code,
-        text=result.body,
-        content_type="application/json",
-        headers=headers,
+        status=status_code, text=body, content_type="application/json", headers=headers
     )
 
 
@@ -75,8 +78,10 @@ async def cancel_payout(request: web.Request) -> web.Response:
 
 async def list_payouts(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    status, limit, cursor = page_query(request)
-    page = await services.read_payouts.list(request["user_id"], status, limit, cursor)
+    query = page_query(request)
+    page = await services.read_payouts.list(
+        request["user_id"], query.status, query.limit, query.cursor, query.batch_id
+    )
     return web.json_response(
         {
             "data": [payout_representation(p) for p in page.payouts],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -11,7 +12,11 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class Problem(Exception):
-    """Raised anywhere in the web layer; the error middleware renders it."""
+    """Raised anywhere in the web layer; the error middleware renders it.
+
+    `errors`: what is wrong, one object each: a field's ({field, message}) or a batch item's
+    ({index, field, code, message}), as many as there are; `detail` stays one short sentence.
+    """
 
     def __init__(
         self,
@@ -19,7 +24,7 @@ class Problem(Exception):
         code: str,
         title: str,
         detail: str,
-        errors: list[dict[str, str]] | None = None,
+        errors: Sequence[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
@@ -40,7 +45,7 @@ class Problem(Exception):
             "instance": instance,
         }
         if self.errors:
-            body["errors"] = self.errors
+            body["errors"] = list(self.errors)
         return web.Response(
             status=self.status,
             text=json.dumps(body),

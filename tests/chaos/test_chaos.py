@@ -7,7 +7,9 @@ The mock provider runs in its widened `random` mode: it also takes payouts and t
 times out after taking them, answers a broken 2xx, answers 409 to retries, and duplicates and
 reorders its webhooks; its payouts persist in a file, so its truth survives its restarts. It sends
 back CHAOS_RETURN_PERCENT (default 5) of its paid payouts half a second after paying them, and
-reconciliation looks for returns too, so money also comes back while everything dies.
+reconciliation looks for returns too, so money also comes back while everything dies. Among the
+single payouts go CHAOS_BATCHES batches of CHAOS_BATCH_ITEMS items (default 2 of 20), some
+cancelled: each batch's counters must match its items, and it completes once when they end.
 
 Then, once the system is quiet: every payout final or reconcilable, every outbox row published,
 every return the mock made applied, credited once, every client event delivered to the demo
@@ -50,6 +52,9 @@ from tests.private_redis import PrivateRedis
 from tests.processes import Output, free_port, service_environment, start_command
 
 PAYOUTS = int(os.environ.get("CHAOS_PAYOUTS", "30"))
+# Batches sent among the single payouts (every other one per_item; every third cancelled once).
+BATCHES = int(os.environ.get("CHAOS_BATCHES", "2"))
+BATCH_ITEMS = int(os.environ.get("CHAOS_BATCH_ITEMS", "20"))
 SECONDS = float(os.environ.get("CHAOS_SECONDS", "20"))
 SEED = int(os.environ.get("CHAOS_SEED", str(random.randrange(1_000_000))))
 OUTAGE_SECONDS = 2.0
@@ -123,6 +128,8 @@ class Drive:
     gave_up: list[str] = field(default_factory=list)
     retries: int = 0
     cancels: int = 0
+    batches: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> batch id
+    batch_cancels: int = 0
 
 
 @dataclass
@@ -260,6 +267,55 @@ async def create_until_answered(
         await cancel_once(session, base_url, drive.created[reference], drive)
 
 
+async def create_batch_until_answered(
+    session: aiohttp.ClientSession, base_url: str, k: int, drive: Drive
+) -> None:
+    """A batch, as a careful client sends it: the same key until a definite answer."""
+    key = f"chaos-batch-{k}"
+    body = {
+        "mode": "per_item" if k % 2 else "all_or_nothing",
+        "items": [
+            {
+                "amount": "1.00",
+                "currency": "USD",
+                "wallet": f"WB{k}-{i}",
+                "external_reference": f"{key}-{i}",
+            }
+            for i in range(BATCH_ITEMS)
+        ],
+    }
+    headers = {**AUTH, "Idempotency-Key": key}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CREATE_GIVE_UP_SECONDS
+    while loop.time() < deadline:
+        try:
+            async with session.post(
+                f"{base_url}/api/payout-batches", json=body, headers=headers
+            ) as response:
+                if response.status == 201:
+                    drive.batches[key] = (await response.json())["id"]
+                    break
+                text = await response.text()
+                retryable = response.status >= 500 or "idempotency_key_in_flight" in text
+                assert retryable, f"batch {key}: {response.status} {text}"
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        drive.retries += 1
+        await asyncio.sleep(0.2)
+    else:
+        drive.gave_up.append(key)
+        return
+    if k % 3 == 2:
+        for _ in range(50):
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                url = f"{base_url}/api/payout-batches/{drive.batches[key]}/cancel"
+                async with session.post(url, headers=AUTH) as response:
+                    if response.status == 200:
+                        drive.batch_cancels += (await response.json())["cancelled"]
+                        return
+            await asyncio.sleep(0.2)
+
+
 async def cancel_once(
     session: aiohttp.ClientSession, base_url: str, payout_id: str, drive: Drive
 ) -> None:
@@ -277,7 +333,8 @@ async def cancel_once(
 
 
 async def drive_payouts(world: World, drive: Drive) -> None:
-    """PAYOUTS creations spread evenly over SECONDS."""
+    """PAYOUTS creations spread evenly over SECONDS, and BATCHES batches among them."""
+    batch_at = {(2 * k + 1) * PAYOUTS // (2 * BATCHES): k for k in range(BATCHES)}
     timeout = aiohttp.ClientTimeout(total=5)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         loop = asyncio.get_running_loop()
@@ -288,6 +345,9 @@ async def drive_payouts(world: World, drive: Drive) -> None:
             tasks.append(
                 asyncio.create_task(create_until_answered(session, world.base_url, n, drive))
             )
+            if n in batch_at:
+                create = create_batch_until_answered(session, world.base_url, batch_at[n], drive)
+                tasks.append(asyncio.create_task(create))
         await asyncio.gather(*tasks)
 
 
@@ -457,6 +517,22 @@ INVARIANTS: dict[str, str] = {
     " provider_webhook_events WHERE result = 'applied'"
     " AND status IN ('success', 'failed', 'returned')"
     " GROUP BY payout_id, status HAVING COUNT(*) > 1",
+    "batches whose counters disagree with their items": "SELECT b.id FROM payout_batches b"
+    " WHERE b.item_count <> (SELECT COUNT(*) FROM payouts p WHERE p.batch_id = b.id)"
+    " OR b.succeeded <> (SELECT COUNT(*) FROM payouts p WHERE p.batch_id = b.id"
+    " AND p.status IN ('success', 'returned'))"
+    " OR b.failed <> (SELECT COUNT(*) FROM payouts p WHERE p.batch_id = b.id"
+    " AND p.status = 'failed')"
+    " OR b.cancelled <> (SELECT COUNT(*) FROM payouts p WHERE p.batch_id = b.id"
+    " AND p.status = 'cancelled')"
+    " OR b.returned <> (SELECT COUNT(*) FROM payouts p WHERE p.batch_id = b.id"
+    " AND p.status = 'returned')",
+    "batches not completed exactly once when their items ended": "SELECT b.id, b.status,"
+    " COUNT(o.id) FROM payout_batches b LEFT JOIN outbox_messages o ON o.aggregate_id = b.id"
+    " AND o.event_name = 'payout_batch.completed'"
+    " GROUP BY b.id, b.status, b.succeeded, b.failed, b.cancelled, b.item_count"
+    " HAVING COUNT(o.id) <> IF(b.succeeded + b.failed + b.cancelled = b.item_count, 1, 0)"
+    " OR (b.status = 'processing') <> (b.succeeded + b.failed + b.cancelled < b.item_count)",
     "outbox rows not published": "SELECT id, event_name, status FROM outbox_messages"
     " WHERE status <> 'published'",
     "events without exactly one audit row": "SELECT o.id, o.event_name, COUNT(a.id) FROM"
@@ -469,6 +545,7 @@ DOUBLING = (
     "payouts with a ledger line doubled",
     "payouts with more than one outcome event",
     "webhook outcomes applied more than once",
+    "batches not completed exactly once when their items ended",
 )
 
 
@@ -487,6 +564,8 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world:
     statuses = dict(await query(world, "SELECT status, COUNT(*) FROM payouts GROUP BY status"))
     stored = dict(await query(world, "SELECT external_reference, id FROM payouts"))
     lost = [r for r, pid in drive.created.items() if stored.get(r) != pid] + drive.gave_up
+    items = dict(await query(world, "SELECT batch_id, COUNT(*) FROM payouts GROUP BY batch_id"))
+    lost += [key for key, batch_id in drive.batches.items() if items.get(batch_id, 0) == 0]
     reconcilable = int(statuses.get("processing", 0))
     (operator,) = await query(world, "SELECT COUNT(*) FROM payouts WHERE " + GAVE_UP)
     broken = {name: await first_rows(world, sql) for name, sql in INVARIANTS.items()}
@@ -510,6 +589,8 @@ async def test_nothing_is_lost_or_doubled_while_processes_and_servers_die(world:
         f" ({dict(sorted(statuses.items()))}, reconcilable {reconcilable}"
         f" (for an operator: {operator[0]}),"
         f" cancelled at once {drive.cancels}, client retries {drive.retries});"
+        f" batches {len(drive.batches)} of {BATCHES} x {BATCH_ITEMS} items"
+        f" ({drive.batch_cancels} items cancelled with their batch);"
         f" kills {sum(kills.values())} {dict(kills)}; restarts {sum(restarts.values())}"
         f" {dict(restarts)} + redis {world.redis.restarts} + mariadb {world.mariadb.restarts};"
         f" lost = {len(lost)}, doubled = {doubled}; ledger verify: {ledger_verdict};"

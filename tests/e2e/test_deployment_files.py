@@ -4,12 +4,14 @@ docker-compose v1), .env.example, the Procfile and the README."""
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 from dataclasses import fields
 
 from payout_service.cli import _parser
 from payout_service.infrastructure.settings import Settings
-from payout_service.procfile import honcho_ports, process_types
+from payout_service.infrastructure.worker_process import DEFAULT_THREADS, worker_threads
+from payout_service.procfile import PROCFILE, honcho_ports, process_types
 from tests.installed_programs import installed
 from tests.processes import PROJECT_ROOT
 
@@ -51,6 +53,15 @@ def test_docker_compose_runs_every_procfile_process_type_beside_its_stores() -> 
 
 def test_the_procfile_has_every_process_type() -> None:
     assert set(PROCESS_TYPES) <= set(process_types())
+
+
+def test_the_provider_send_process_sends_provider_send_concurrency_payouts_at_once() -> None:
+    line = next(x for x in PROCFILE.read_text().splitlines() if x.startswith("provider-send:"))
+    args = _parser().parse_args(shlex.split(line.partition(":")[2])[1:])
+    settings = Settings(provider_send_concurrency=3)
+    assert args.threads is None, "--threads in the Procfile would override the setting"
+    assert worker_threads(args.queues, settings) == 3
+    assert worker_threads(["events"], settings) == DEFAULT_THREADS
 
 
 def test_env_example_documents_every_setting() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import redis
 
-from tests.conftest import _drop_database, _run_outside_test_loop
+from tests.conftest import _run_outside_test_loop, drop_database
 from tests.processes import PROJECT_ROOT, free_port, service_environment
 
 START_TIMEOUT_SECONDS = 30.0
@@ -92,7 +92,7 @@ def live_web(
                 process.kill()
                 process.wait()
     finally:
-        _run_outside_test_loop(_drop_database(database_url))
+        _run_outside_test_loop(drop_database(database_url))
         _remove_keys(redis_url, namespace)
 
 

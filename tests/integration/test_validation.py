@@ -29,6 +29,12 @@ CASES: dict[str, tuple[tuple[str | bytes, str], int, str, set[str] | None]] = {
     "malformed json": (raw('{"user_id": 123,'), 400, "malformed_json", None),
     "json that is not an object": (raw('["user_id", 123]'), 400, "malformed_json", None),
     "invalid utf-8": (raw(b'{"wallet": "\xff"}'), 400, "malformed_json", None),
+    "lone surrogate in metadata": (
+        as_json(payout_body(metadata={"note": "\ud800"})),
+        400,
+        "malformed_json",
+        None,
+    ),
     "wrong content type": (raw(json.dumps(payout_body()), "text/plain"), 415, None, None),
     "form content type": (raw("user_id=123", "application/x-www-form-urlencoded"), 415, None, None),
     "body over 64 KiB": (

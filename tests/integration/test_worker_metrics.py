@@ -71,9 +71,13 @@ async def test_worker_counters_are_scraped_from_its_port_and_sigterm_stops_it(
     ):
         await output.wait_for("Worker process is ready for action")
         # Then its port serves what the worker processes counted: Dramatiq's and the service's
-        samples = await _scrape_until(port, lambda s: s.get("user_account_debited_total", 0) >= 1)
+        # (Dramatiq counts the message after the actor returns: both are waited for)
+        settled = 'dramatiq_messages_total{actor_name="settle_ledger"}'
+        samples = await _scrape_until(
+            port, lambda s: s.get("user_account_debited_total", 0) >= 1 and settled in s
+        )
         assert samples["payouts_succeeded_total"] == 1
-        assert samples['dramatiq_messages_total{actor_name="settle_ledger"}'] == 1
+        assert samples[settled] == 1
         assert (tmp_path / "metrics" / f"worker-{port}").is_dir()
 
         # and SIGTERM stops the command and every process it started, cleanly

@@ -38,7 +38,7 @@ from payout_service.application.ports import (
     UniqueViolation,
     WebhookAnswer,
 )
-from payout_service.application.representation import client_event_of
+from payout_service.application.saved_events import write_saved_events
 from payout_service.application.saved_payouts import SavedPayouts
 from payout_service.domain.accounts import Account, EntryKind, LedgerEntry, LedgerLine
 from payout_service.domain.client_events import (
@@ -55,6 +55,7 @@ from payout_service.domain.events import DomainEvent
 from payout_service.domain.failure_codes import Failure, FailureCode
 from payout_service.domain.money import Money, currency
 from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.domain.payout_batch import PayoutBatch
 from payout_service.domain.provider_report import ReportOutcome
 from payout_service.domain.send_attempts import SendAttemptResult
 
@@ -191,6 +192,7 @@ class State:
     event_sequences: dict[int, int] = field(default_factory=dict)
     webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     webhook_deliveries: dict[int, DeliveryRow] = field(default_factory=dict)
+    batches: dict[str, PayoutBatch] = field(default_factory=dict)
 
     def references(self) -> set[tuple[int, str]]:
         return {(p.user_id, p.external_reference) for p in self.payouts.values()}
@@ -297,13 +299,44 @@ class FakePayoutRepository:
     async def reference_exists(self, user_id: int, external_reference: str) -> bool:
         return (user_id, external_reference) in self._state.references()
 
+    async def add_all(self, payouts: Sequence[Payout]) -> None:
+        for payout in payouts:
+            await self.add(payout)
+
+    async def references_taken(self, user_id: int, references: Sequence[str]) -> set[str]:
+        return {r for u, r in self._state.references() if u == user_id} & set(references)
+
+    async def count_in_batch(self, batch_id: str) -> dict[PayoutStatus, int]:
+        counts: dict[PayoutStatus, int] = {}
+        for p in self._state.payouts.values():
+            if p.batch_id == batch_id:
+                counts[p.status] = counts.get(p.status, 0) + 1
+        return counts
+
+    async def ids_in_batch(
+        self, batch_id: str, statuses: Sequence[PayoutStatus], after_id: str, limit: int
+    ) -> Sequence[str]:
+        ids = sorted(
+            p.id
+            for p in self._state.payouts.values()
+            if p.batch_id == batch_id and p.status in statuses and p.id > after_id
+        )
+        return ids[:limit]
+
     async def list_for_user(
-        self, user_id: int, status: PayoutStatus | None, limit: int, after: PageCursor | None
+        self,
+        user_id: int,
+        status: PayoutStatus | None,
+        limit: int,
+        after: PageCursor | None,
+        batch_id: str | None = None,
     ) -> Sequence[Payout]:
         mine = [
             p
             for p in self._state.payouts.values()
-            if p.user_id == user_id and (status is None or p.status is status)
+            if p.user_id == user_id
+            and (status is None or p.status is status)
+            and (batch_id is None or p.batch_id == batch_id)
         ]
         mine.sort(key=lambda p: (p.created_at, p.id), reverse=True)
         if after is not None:
@@ -415,6 +448,43 @@ class FakeAccountRepository:
                 LedgerRow(self._next_id("account_ledger_entries"), line, now)
             )
 
+    async def append_entries(self, entries: Sequence[LedgerEntry], now: datetime) -> None:
+        for entry in entries:
+            await self.append_entry(entry, now)
+
+
+class FakePayoutBatches:
+    """`seen`: the batches added or updated through it, whose events the commit writes."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+        self.seen: dict[str, PayoutBatch] = {}
+
+    async def add(self, batch: PayoutBatch) -> None:
+        self.seen[batch.id] = batch
+        if batch.id in self._state.batches:
+            raise UniqueViolation(f"batch {batch.id} exists")
+        self._state.batches[batch.id] = dataclasses.replace(copy.deepcopy(batch), events=[])
+
+    async def update(self, batch: PayoutBatch) -> None:
+        self.seen[batch.id] = batch
+        self._state.batches[batch.id] = dataclasses.replace(copy.deepcopy(batch), events=[])
+
+    async def get(self, batch_id: str) -> PayoutBatch | None:
+        return copy.deepcopy(self._state.batches.get(batch_id))
+
+    async def get_for_update(self, batch_id: str) -> PayoutBatch | None:
+        return await self.get(batch_id)
+
+    async def list_for_user(
+        self, user_id: int, limit: int, after: tuple[datetime, str] | None
+    ) -> Sequence[PayoutBatch]:
+        mine = [b for b in self._state.batches.values() if b.user_id == user_id]
+        mine.sort(key=lambda b: (b.created_at, b.id), reverse=True)
+        if after is not None:
+            mine = [b for b in mine if (b.created_at, b.id) < after]
+        return copy.deepcopy(mine[:limit])
+
 
 class FakeIdempotencyStore:
     def __init__(self, state: State) -> None:
@@ -444,6 +514,12 @@ class FakeOutbox:
         self._state.outbox.append(
             OutboxRow(copy.deepcopy(event), dict(headers), self._new_message_id(), now)
         )
+
+    async def add_all(
+        self, dated: Sequence[tuple[DomainEvent, datetime]], headers: dict[str, str]
+    ) -> None:
+        for event, now in dated:
+            await self.add(event, headers, now)
 
     async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
         for row in self._state.outbox:
@@ -646,7 +722,7 @@ class FakeClientEventLog:
             self._state.event_sequences[n.user_id] = sequence
             numbered.append(
                 ClientEvent(
-                    new_event_id(),
+                    n.event_id or new_event_id(),
                     n.type,
                     n.user_id,
                     sequence,
@@ -899,6 +975,7 @@ class FakeUnitOfWork:
         self._work = copy.deepcopy(database.committed)
         self.payouts = FakePayoutRepository(self._work)
         self.accounts = FakeAccountRepository(self._work, database.next_id)
+        self.batches = FakePayoutBatches(self._work)
         self.idempotency = FakeIdempotencyStore(self._work)
         self.outbox = FakeOutbox(self._work, database.new_message_id)
         self.api_keys = FakeApiKeyRepository(self._work)
@@ -922,15 +999,7 @@ class FakeUnitOfWork:
         return None
 
     async def commit(self) -> None:
-        visible = []
-        for payout in self.payouts.seen:
-            for event in payout.events:
-                await self.outbox.add(event, self._headers, payout.updated_at)
-                if event.snapshot is not None:
-                    visible.append(client_event_of(event.snapshot, event.name))
-            payout.events.clear()
-        if visible:
-            await self.client_events.append(visible, max(p.updated_at for p in self.payouts.seen))
+        await write_saved_events(self, self._headers)
         hook, self._database.before_next_commit = self._database.before_next_commit, None
         if hook is not None:
             await hook()
@@ -1139,6 +1208,7 @@ def new_payout(
     currency_code: str = "USD",
     external_reference: str | None = None,
     now: datetime = START,
+    batch_id: str | None = None,
 ) -> Payout:
     """A new pending payout to wallet W-1, its payout.created event pending. Its external
     reference, unless given, follows its id: ref-1 for p-1, ref-9 for p-9."""
@@ -1151,6 +1221,7 @@ def new_payout(
         wallet="W-1",
         external_reference=external_reference,
         now=now,
+        batch_id=batch_id,
     )
 
 

@@ -25,7 +25,12 @@ from payout_service.domain.client_events import (
     EndpointState,
     WebhookEndpoint,
 )
-from payout_service.domain.events import PAYOUT_CREATED, PAYOUT_PROCESSING
+from payout_service.domain.events import (
+    PAYOUT_BATCH_COMPLETED,
+    PAYOUT_CREATED,
+    PAYOUT_PROCESSING,
+)
+from payout_service.domain.payout_batch import BatchMode, PayoutBatch
 from tests.unit.fakes import (
     NO_ANSWER,
     REFUSED_ADDRESS,
@@ -480,3 +485,31 @@ async def test_a_ping_is_posted_once_signed_and_logs_no_delivery(world: World) -
     assert (ping.event_id, ping.sequence, ping.secrets) == (ping.body["id"], None, ("whsec_we_1",))
     assert ping.event_id.startswith("evt_")
     assert world.deliveries() == []
+
+
+async def test_a_batch_event_goes_to_the_endpoints_receiving_it_as_a_chain_of_its_own(
+    world: World,
+) -> None:
+    # Given an endpoint for every event and one for payout_batch.completed only
+    world.endpoint("we_1")
+    world.endpoint("we_2", event_types=(PAYOUT_BATCH_COMPLETED,))
+    batch = PayoutBatch.create(
+        "b-1", USER, BatchMode.PER_ITEM, [new_payout("p-1", user_id=USER, batch_id="b-1")], START
+    )
+    async with world.uow() as tx:
+        await tx.batches.add(batch)
+        await tx.commit()
+    (row,) = [r for r in world.database.committed.outbox if r.event.aggregate_id == "b-1"]
+
+    # When its payout_batch.created message is consumed, twice (a redelivery)
+    await world.notify(row.envelope())
+    await world.notify(row.envelope())
+
+    # Then the event named by the message went once, to the endpoint receiving it
+    (event,) = [e for e in world.database.committed.client_events if e.payout_id is None]
+    assert event.id == row.event.payload["event_id"]
+    assert [(p.url, p.body) for p in world.sender.posts] == [
+        ("https://client.example/we_1", client_event_representation(event))
+    ]
+    assert event.data["id"] == "b-1" and event.data["counts"]["total"] == 1
+    assert [r.status for r in world.deliveries("we_1")] == [DeliveryStatus.DELIVERED]

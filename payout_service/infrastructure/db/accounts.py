@@ -11,6 +11,28 @@ from payout_service.domain.accounts import Account, LedgerEntry
 from payout_service.infrastructure.db import statements as sql
 from payout_service.infrastructure.db.session import Row, SqlSession
 
+_INSERT_LINES = sql.INSERT_LEDGER_POSTING.partition(" VALUES ")[0]
+POSTINGS_PER_INSERT = 500  # 1 000 lines of 8 values
+
+
+def _posting_values(entry: LedgerEntry, now: datetime, session: SqlSession) -> list[Any]:
+    """The values of the entry's two lines, under one new posting id."""
+    posting_id = str(uuid.uuid4())
+    moment = session.dialect.to_db(now)
+    values: list[Any] = []
+    for line in entry.lines():
+        values += [
+            posting_id,
+            line.account_id,
+            line.currency,
+            str(line.direction),
+            str(line.kind),
+            line.amount_minor,
+            line.payout_id,
+            moment,
+        ]
+    return values
+
 
 class SqlAccountRepository:
     def __init__(self, session: SqlSession) -> None:
@@ -41,21 +63,17 @@ class SqlAccountRepository:
 
     async def append_entry(self, entry: LedgerEntry, now: datetime) -> None:
         """Writes the entry's balanced posting: both lines, one statement."""
-        posting_id = str(uuid.uuid4())
-        moment = self._s.dialect.to_db(now)
-        values: list[Any] = []
-        for line in entry.lines():
-            values += [
-                posting_id,
-                line.account_id,
-                line.currency,
-                str(line.direction),
-                str(line.kind),
-                line.amount_minor,
-                line.payout_id,
-                moment,
-            ]
-        await self._s.execute(sql.INSERT_LEDGER_POSTING, *values)
+        await self._s.execute(sql.INSERT_LEDGER_POSTING, *_posting_values(entry, now, self._s))
+
+    async def append_entries(self, entries: Sequence[LedgerEntry], now: datetime) -> None:
+        """Many postings in multi-row INSERTs (a batch's holds), each balanced on its own."""
+        for start in range(0, len(entries), POSTINGS_PER_INSERT):
+            chunk = entries[start : start + POSTINGS_PER_INSERT]
+            values: list[Any] = []
+            for entry in chunk:
+                values += _posting_values(entry, now, self._s)
+            rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * (2 * len(chunk)))
+            await self._s.execute(f"{_INSERT_LINES} VALUES {rows}", *values)
 
     @staticmethod
     def _to_account(r: Row) -> Account:

@@ -13,6 +13,7 @@ from payout_service.application.ports import NewClientEvent
 from payout_service.domain.client_events import ClientEvent, new_event_id
 from payout_service.infrastructure.db.session import Row, SqlSession
 
+EVENTS_PER_INSERT = 500  # rows per multi-row INSERT (a batch writes thousands)
 _COLUMNS = "event_id, type, user_id, sequence, payout_id, payout_version, created_at, data"
 
 
@@ -29,7 +30,7 @@ class SqlClientEventLog:
             first = last - len(theirs) + 1
             numbered += [
                 ClientEvent(
-                    new_event_id(),
+                    n.event_id or new_event_id(),
                     n.type,
                     user_id,
                     first + i,
@@ -41,20 +42,22 @@ class SqlClientEventLog:
                 for i, n in enumerate(theirs)
             ]
         moment = self._s.dialect.to_db(now)
-        values: list[Any] = []
-        for e in numbered:
-            values += [
-                e.id,
-                e.type,
-                e.user_id,
-                e.sequence,
-                e.payout_id,
-                e.payout_version,
-                moment,
-                json.dumps(e.data, separators=(",", ":")),
-            ]
-        rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(numbered))
-        await self._s.execute(f"INSERT INTO client_events ({_COLUMNS}) VALUES {rows}", *values)
+        for start in range(0, len(numbered), EVENTS_PER_INSERT):
+            chunk = numbered[start : start + EVENTS_PER_INSERT]
+            values: list[Any] = []
+            for e in chunk:
+                values += [
+                    e.id,
+                    e.type,
+                    e.user_id,
+                    e.sequence,
+                    e.payout_id,
+                    e.payout_version,
+                    moment,
+                    json.dumps(e.data, separators=(",", ":")),
+                ]
+            rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            await self._s.execute(f"INSERT INTO client_events ({_COLUMNS}) VALUES {rows}", *values)
         return numbered
 
     async def _take(self, user_id: int, count: int) -> int:

@@ -31,19 +31,32 @@ from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)  # no quiet moment given: every payout counts
 POSTED_KINDS_SQL = ", ".join(f"'{kind}'" for kind in sorted(POSTED_KINDS))
 
+# Each sum is one grouped pass over the lines: a correlated subquery per hold (is it settled?)
+# made a ledger of 50 000 batch holds take over ten minutes on MariaDB.
 _ACCOUNTS = f"""
 SELECT * FROM (
   SELECT a.id, a.currency, a.balance_minor, a.held_minor,
-    COALESCE((SELECT SUM(CASE WHEN e.direction = 'credit' THEN e.amount_minor
-                              ELSE -e.amount_minor END)
-              FROM account_ledger_entries e
-              WHERE e.account_id = a.id AND e.kind IN ({POSTED_KINDS_SQL})), 0) AS posted,
-    COALESCE((SELECT SUM(h.amount_minor) FROM account_ledger_entries h
-              WHERE h.account_id = a.id AND h.kind = 'hold'
-                AND NOT EXISTS (SELECT 1 FROM account_ledger_entries s
-                                WHERE s.account_id = a.id AND s.payout_id = h.payout_id
-                                  AND s.kind IN ({SETTLING_KINDS_SQL}))), 0) AS open_holds
+    COALESCE(posted.amount, 0) AS posted, COALESCE(holds.amount, 0) AS open_holds
   FROM user_accounts a
+  LEFT JOIN (
+    SELECT account_id, SUM(CASE WHEN direction = 'credit' THEN amount_minor
+                                ELSE -amount_minor END) AS amount
+    FROM account_ledger_entries
+    WHERE account_id IS NOT NULL AND kind IN ({POSTED_KINDS_SQL})
+    GROUP BY account_id
+  ) posted ON posted.account_id = a.id
+  LEFT JOIN (
+    SELECT account_id, SUM(held) AS amount FROM (
+      SELECT account_id, payout_id,
+        SUM(CASE WHEN kind = 'hold' THEN amount_minor ELSE 0 END) AS held,
+        SUM(CASE WHEN kind IN ({SETTLING_KINDS_SQL}) THEN 1 ELSE 0 END) AS settlements
+      FROM account_ledger_entries
+      WHERE account_id IS NOT NULL AND payout_id IS NOT NULL
+      GROUP BY account_id, payout_id
+    ) by_payout
+    WHERE settlements = 0
+    GROUP BY account_id
+  ) holds ON holds.account_id = a.id
 ) t
 WHERE t.balance_minor <> t.posted OR t.held_minor <> t.open_holds
    OR t.balance_minor < t.held_minor OR t.held_minor < 0

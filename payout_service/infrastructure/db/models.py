@@ -99,6 +99,9 @@ class Payout(Model):
     returned_at = fields.DatetimeField(null=True)
     # +1 per client-visible change (the payout_version of its client events).
     version = fields.IntField(default=0)
+    # The batch it came in (payout_batches), indexed with status for the batch counts.
+    batch_id = fields.CharField(max_length=36, null=True)
+    metadata = fields.TextField(null=True)  # a JSON object of strings, as the client gave it
     # Indexed for `provider audit`, which walks every user's payouts by creation.
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
@@ -108,7 +111,34 @@ class Payout(Model):
         unique_together = (("user", "external_reference"),)
         # (status, completed_at, id): reconciliation walks the successful ones within the
         # return window in this order (RECONCILE_RETURN_WINDOW_DAYS).
-        indexes = (("user", "created_at", "id"), ("status", "completed_at", "id"))
+        indexes = (
+            ("user", "created_at", "id"),
+            ("status", "completed_at", "id"),
+            ("batch_id", "status"),
+        )
+
+
+class PayoutBatchRow(Model):
+    """A payout batch (domain.payout_batch.PayoutBatch). Its items are the payouts of its id;
+    the counters of ended items move under this row lock, taken last in a transaction."""
+
+    id = fields.CharField(max_length=36, primary_key=True)
+    user_id = fields.BigIntField()
+    mode = fields.CharField(max_length=16)
+    status = fields.CharField(max_length=20)
+    item_count = fields.IntField()
+    totals = fields.TextField()  # JSON: per currency, the count and sum of its items
+    succeeded = fields.IntField(default=0)
+    failed = fields.IntField(default=0)
+    cancelled = fields.IntField(default=0)
+    returned = fields.IntField(default=0)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    completed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "payout_batches"
+        indexes = (("user_id", "created_at", "id"),)
 
 
 class PayoutSendAttempt(Model):

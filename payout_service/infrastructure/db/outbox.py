@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,26 @@ class OutboxRow:
         )
 
 
+ROWS_PER_INSERT = 500
+
+
+def _opening_row(
+    row_id: int, message_id: str, event: DomainEvent, headers: dict[str, str], now: datetime
+) -> OutboxRow:
+    """An opening event's row as written, for the fast path to publish without reading it."""
+    return OutboxRow(
+        id=row_id,
+        message_id=message_id,
+        event_name=event.name,
+        aggregate_type=event.aggregate_type,
+        aggregate_id=event.aggregate_id,
+        payload=dict(event.payload),
+        headers=dict(headers),
+        attempts=0,
+        created_at=now,
+    )
+
+
 class SqlOutbox:
     """`written`: the message ids this transaction wrote; `opening`: its rows of OPENING_EVENTS,
     whole, which the fast path publishes without reading them back."""
@@ -78,19 +99,54 @@ class SqlOutbox:
         )
         self.written.append(message_id)
         if event.name in OPENING_EVENTS:
-            self.opening.append(
-                OutboxRow(
-                    id=row_id,
-                    message_id=message_id,
-                    event_name=event.name,
-                    aggregate_type=event.aggregate_type,
-                    aggregate_id=event.aggregate_id,
-                    payload=dict(event.payload),
-                    headers=dict(headers),
-                    attempts=0,
-                    created_at=now,
-                )
-            )
+            self.opening.append(_opening_row(row_id, message_id, event, headers, now))
+
+    async def add_all(
+        self, dated: Sequence[tuple[DomainEvent, datetime]], headers: dict[str, str]
+    ) -> None:
+        """Events and the moment of each, in order: one row alone as add() writes it, more in
+        multi-row INSERTs (a batch's items), whose opening rows' ids are read back."""
+        if len(dated) == 1:
+            await self.add(dated[0][0], headers, dated[0][1])
+            return
+        d = self._s.dialect
+        encoded_headers = json.dumps(headers, separators=(",", ":"))
+        columns, _, row = sql.INSERT_OUTBOX_MESSAGE.partition(" VALUES ")
+        for start in range(0, len(dated), ROWS_PER_INSERT):
+            chunk = dated[start : start + ROWS_PER_INSERT]
+            message_ids = [str(uuid.uuid4()) for _ in chunk]
+            values: list[Any] = []
+            for message_id, (event, now) in zip(message_ids, chunk, strict=True):
+                values += [
+                    message_id,
+                    event.name,
+                    event.aggregate_type,
+                    event.aggregate_id,
+                    json.dumps(event.payload, separators=(",", ":")),
+                    encoded_headers,
+                    d.to_db(now),
+                    d.to_db(now),
+                ]
+            await self._s.execute(f"{columns} VALUES {', '.join([row] * len(chunk))}", *values)
+            self.written += message_ids
+            opening = {
+                m: dated_event
+                for m, dated_event in zip(message_ids, chunk, strict=True)
+                if dated_event[0].name in OPENING_EVENTS
+            }
+            if opening:
+                await self._note_opening(opening, headers)
+
+    async def _note_opening(
+        self, written: dict[str, tuple[DomainEvent, datetime]], headers: dict[str, str]
+    ) -> None:
+        marks = ", ".join(["%s"] * len(written))
+        rows = await self._s.rows(
+            f"SELECT id, message_id FROM outbox_messages WHERE message_id IN ({marks})", *written
+        )
+        ids = {str(r["message_id"]): int(r["id"]) for r in rows}
+        for message_id, (event, now) in written.items():
+            self.opening.append(_opening_row(ids[message_id], message_id, event, headers, now))
 
     async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
         rows = await self._s.rows(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,8 @@ _UPDATE = (
     f"UPDATE payouts SET {', '.join(f'{c} = %s' for c in sql.PAYOUT_CHANGING_COLUMNS)}"
     " WHERE id = %s"
 )
+# Rows per multi-row INSERT: within SQLite's 32 766 bound values and far within MySQL's packet.
+ROWS_PER_INSERT = 500
 
 
 class SqlPayoutRepository:
@@ -34,6 +37,22 @@ class SqlPayoutRepository:
         self.seen.remember(payout)
         row = _row_of(payout, self._s.dialect)
         await self._s.execute(sql.INSERT_PAYOUT, *(row[c] for c in sql.PAYOUT_COLUMNS))
+
+    async def add_all(self, payouts: Sequence[Payout]) -> None:
+        """Many new payouts in multi-row INSERTs (a batch's items)."""
+        for payout in payouts:
+            self.seen.remember(payout)
+        width = len(sql.PAYOUT_COLUMNS)
+        for start in range(0, len(payouts), ROWS_PER_INSERT):
+            chunk = payouts[start : start + ROWS_PER_INSERT]
+            values: list[Any] = []
+            for payout in chunk:
+                row = _row_of(payout, self._s.dialect)
+                values += [row[c] for c in sql.PAYOUT_COLUMNS]
+            rows = ", ".join([f"({', '.join(['%s'] * width)})"] * len(chunk))
+            await self._s.execute(
+                f"INSERT INTO payouts ({', '.join(sql.PAYOUT_COLUMNS)}) VALUES {rows}", *values
+            )
 
     async def update(self, payout: Payout) -> None:
         self.seen.remember(payout)
@@ -133,11 +152,53 @@ class SqlPayoutRepository:
         )
         return bool(rows)
 
+    async def references_taken(self, user_id: int, references: Sequence[str]) -> set[str]:
+        taken: set[str] = set()
+        for start in range(0, len(references), ROWS_PER_INSERT):
+            chunk = references[start : start + ROWS_PER_INSERT]
+            rows = await self._s.rows(
+                "SELECT external_reference FROM payouts WHERE user_id = %s"
+                f" AND external_reference IN ({', '.join(['%s'] * len(chunk))})",
+                user_id,
+                *chunk,
+            )
+            taken |= {str(r["external_reference"]) for r in rows}
+        return taken
+
+    async def count_in_batch(self, batch_id: str) -> dict[PayoutStatus, int]:
+        rows = await self._s.rows(
+            "SELECT status, COUNT(*) AS items FROM payouts WHERE batch_id = %s GROUP BY status",
+            batch_id,
+        )
+        return {PayoutStatus(r["status"]): int(r["items"]) for r in rows}
+
+    async def ids_in_batch(
+        self, batch_id: str, statuses: Sequence[PayoutStatus], after_id: str, limit: int
+    ) -> Sequence[str]:
+        marks = ", ".join(["%s"] * len(statuses))
+        rows = await self._s.rows(
+            f"SELECT id FROM payouts WHERE batch_id = %s AND status IN ({marks}) AND id > %s"
+            " ORDER BY id LIMIT %s",
+            batch_id,
+            *(str(s) for s in statuses),
+            after_id,
+            limit,
+        )
+        return [str(r["id"]) for r in rows]
+
     async def list_for_user(
-        self, user_id: int, status: PayoutStatus | None, limit: int, after: PageCursor | None
+        self,
+        user_id: int,
+        status: PayoutStatus | None,
+        limit: int,
+        after: PageCursor | None,
+        batch_id: str | None = None,
     ) -> Sequence[Payout]:
         where = ["user_id = %s"]
         values: list[Any] = [user_id]
+        if batch_id is not None:
+            where.append("batch_id = %s")
+            values.append(batch_id)
         if status is not None:
             where.append("status = %s")
             values.append(str(status))
@@ -180,6 +241,8 @@ class SqlPayoutRepository:
             failure_message=row["failure_message"],
             returned_at=d.from_db(row["returned_at"]),
             version=int(row["version"]),
+            batch_id=row["batch_id"],
+            metadata=json.loads(row["metadata"]) if row["metadata"] else {},
         )
 
 
@@ -206,5 +269,6 @@ def _row_of(payout: Payout, d: Dialect) -> dict[str, Any]:
         "currency": payout.amount.currency.code,
         "status": str(payout.status),
         "failure_code": str(payout.failure_code) if payout.failure_code else None,
+        "metadata": json.dumps(payout.metadata, separators=(",", ":")) if payout.metadata else None,
     }
     return row

@@ -48,10 +48,22 @@ PAYOUT_COLUMNS = (
     "failure_message",
     "returned_at",
     "version",
+    "batch_id",
+    "metadata",
 )
 # What changes after creation; the rest is fixed when the payout is created.
 PAYOUT_FIXED_COLUMNS = frozenset(
-    {"id", "user_id", "amount_minor", "currency", "wallet", "external_reference", "created_at"}
+    {
+        "id",
+        "user_id",
+        "amount_minor",
+        "currency",
+        "wallet",
+        "external_reference",
+        "created_at",
+        "batch_id",
+        "metadata",
+    }
 )
 PAYOUT_CHANGING_COLUMNS = tuple(c for c in PAYOUT_COLUMNS if c not in PAYOUT_FIXED_COLUMNS)
 INSERT_PAYOUT = (

@@ -8,7 +8,7 @@ from types import TracebackType
 from tortoise.backends.base.client import TransactionContext
 from tortoise.transactions import in_transaction
 
-from payout_service.application.representation import client_event_of
+from payout_service.application.saved_events import write_saved_events
 from payout_service.infrastructure.db.accounts import SqlAccountRepository
 from payout_service.infrastructure.db.api_keys import SqlApiKeyRepository
 from payout_service.infrastructure.db.audit_log import SqlAuditLog
@@ -18,6 +18,7 @@ from payout_service.infrastructure.db.dialect import Dialect
 from payout_service.infrastructure.db.idempotency import SqlIdempotencyStore
 from payout_service.infrastructure.db.ledger_history import SqlLedgerHistory
 from payout_service.infrastructure.db.outbox import OutboxRow, SqlOutbox
+from payout_service.infrastructure.db.payout_batches import SqlPayoutBatches
 from payout_service.infrastructure.db.payouts import SqlPayoutRepository
 from payout_service.infrastructure.db.processed_messages import SqlProcessedMessages
 from payout_service.infrastructure.db.provider_audits import SqlProviderAudits
@@ -34,10 +35,12 @@ OnCommit = Callable[[list[str], list[OutboxRow]], None]
 
 class SqlUnitOfWork:
     """Rolls back on leaving unless commit() was called; an exception always rolls back.
-    commit() writes the new events of every payout added or updated through `payouts`."""
+    commit() writes the new events of every payout and batch saved through it
+    (application.saved_events)."""
 
     payouts: SqlPayoutRepository
     accounts: SqlAccountRepository
+    batches: SqlPayoutBatches
     idempotency: SqlIdempotencyStore
     outbox: SqlOutbox
     api_keys: SqlApiKeyRepository
@@ -75,6 +78,7 @@ class SqlUnitOfWork:
         self.session = session
         self.payouts = SqlPayoutRepository(session)
         self.accounts = SqlAccountRepository(session)
+        self.batches = SqlPayoutBatches(session)
         self.idempotency = SqlIdempotencyStore(session)
         self.outbox = SqlOutbox(session)
         self.api_keys = SqlApiKeyRepository(session)
@@ -89,24 +93,11 @@ class SqlUnitOfWork:
         self.webhook_deliveries = SqlWebhookDeliveries(session)
 
     async def commit(self) -> None:
-        await self._write_events()
+        await write_saved_events(self, self._headers)
         await self.session.connection.commit()  # type: ignore[attr-defined]
         self._committed = True
         if self._on_commit is not None and self.outbox.written:
             self._on_commit(self.outbox.written, self.outbox.opening)
-
-    async def _write_events(self) -> None:
-        """Each payout's events, dated when the payout last changed, in the order emitted; the
-        client-visible ones to the client event log as well."""
-        visible = []
-        for payout in self.payouts.seen:
-            for event in payout.events:
-                await self.outbox.add(event, self._headers, payout.updated_at)
-                if event.snapshot is not None:
-                    visible.append(client_event_of(event.snapshot, event.name))
-            payout.events.clear()
-        if visible:
-            await self.client_events.append(visible, max(p.updated_at for p in self.payouts.seen))
 
     async def __aexit__(
         self,

@@ -1,0 +1,64 @@
+"""What a unit of work's commit() writes before committing: the new events of the aggregates
+saved in it, and what a batch item's end does to its batch.
+
+Both unit-of-work adapters (SQL, and the fakes of the unit tests) call write_saved_events, so the
+rules are written once: every new event to the outbox, in order, dated when its aggregate last
+changed; the client-visible ones to the client event log too (a payout's at its version, a
+batch's as an event of no payout whose id its outbox row carries, so the notify consumer finds
+it); and each item that ended (or came back) counted on its batch, under the batch's row lock,
+taken last in the transaction: the batch's payout_batch.completed follows its last item's event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from payout_service.application.ports import NewClientEvent, UnitOfWork
+from payout_service.application.representation import batch_client_event_of, client_event_of
+from payout_service.domain.client_events import new_event_id
+from payout_service.domain.events import DomainEvent
+from payout_service.domain.payout import Payout
+from payout_service.domain.payout_batch import moves_batch
+
+
+async def write_saved_events(uow: UnitOfWork, headers: Mapping[str, str]) -> None:
+    payouts = list(uow.payouts.seen)
+    await _move_batches(uow, payouts)
+    dated: list[tuple[DomainEvent, datetime]] = []
+    visible: list[NewClientEvent] = []
+    for payout in payouts:
+        for event in payout.events:
+            dated.append((event, payout.updated_at))
+            if event.snapshot is not None:
+                visible.append(client_event_of(event.snapshot, event.name))
+        payout.events.clear()
+    for batch in uow.batches.seen.values():
+        for event in batch.events:
+            event_id = new_event_id()
+            named = replace(event, payload={**event.payload, "event_id": event_id})
+            dated.append((named, batch.updated_at))
+            visible.append(batch_client_event_of(event.snapshot, event.name, event_id))
+        batch.events.clear()
+    if dated:
+        await uow.outbox.add_all(dated, dict(headers))
+    if visible:
+        await uow.client_events.append(visible, max(moment for _, moment in dated))
+
+
+async def _move_batches(uow: UnitOfWork, payouts: list[Payout]) -> None:
+    """Counts each batch item's end or return on its batch, the batches locked in id order."""
+    moves: dict[str, list[tuple[str, datetime]]] = {}
+    for payout in payouts:
+        if payout.batch_id is not None:
+            moves.setdefault(payout.batch_id, []).extend(
+                (e.name, payout.updated_at) for e in payout.events if moves_batch(e.name)
+            )
+    for batch_id in sorted(b for b, moved in moves.items() if moved):
+        batch = await uow.batches.get_for_update(batch_id)
+        if batch is None:
+            raise LookupError(f"batch {batch_id} of an item saved in this transaction is missing")
+        for name, moment in moves[batch_id]:
+            batch.record_item_event(name, moment)
+        await uow.batches.update(batch)
