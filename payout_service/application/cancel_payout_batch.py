@@ -4,6 +4,10 @@ Each item is cancelled exactly as a single payout is (application.cancel_payout,
 transaction per item, under the item's lock, asking the provider first when an earlier
 attempt's answer was unknown): an item already with the provider, being sent or final stays
 as it is and is counted as not cancelled. A few items go side by side.
+
+An item whose cancel must ask the provider first can take the provider's timeout: while one
+cancel of a batch runs, another of the same batch (a client retrying) is refused at once
+instead of piling up behind it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from payout_service.application.errors import NotFound, PayoutNotCancellable
+from payout_service.application.errors import (
+    BatchCancelInProgress,
+    NotFound,
+    PayoutNotCancellable,
+)
+from payout_service.application.idempotency import InFlightKeys
 from payout_service.application.ports import UnitOfWorkFactory
 from payout_service.domain.payout import Payout, PayoutStatus
 
@@ -37,6 +46,7 @@ class CancelPayoutBatch:
     def __init__(self, uow: UnitOfWorkFactory, cancel_payout: CancelOne) -> None:
         self._uow = uow
         self._cancel_payout = cancel_payout
+        self._running = InFlightKeys()
 
     async def __call__(
         self, caller_user_id: int, batch_id: str, headers: dict[str, str]
@@ -45,6 +55,16 @@ class CancelPayoutBatch:
             batch = await uow.batches.get(batch_id)
         if batch is None or batch.user_id != caller_user_id:
             raise NotFound(f"payout batch {batch_id} not found")
+        if not self._running.claim(caller_user_id, batch_id):
+            raise BatchCancelInProgress(f"a cancel of payout batch {batch_id} is in progress")
+        try:
+            return await self._cancel_items(caller_user_id, batch_id, headers)
+        finally:
+            self._running.release(caller_user_id, batch_id)
+
+    async def _cancel_items(
+        self, caller_user_id: int, batch_id: str, headers: dict[str, str]
+    ) -> BatchCancellation:
         gate = asyncio.Semaphore(SIDE_BY_SIDE)
 
         async def cancel(payout_id: str) -> bool:

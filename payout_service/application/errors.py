@@ -44,3 +44,8 @@ class EndpointUrlRefused(ApplicationError):
 
 class EndpointLimitReached(ApplicationError):
     """The user has as many webhook endpoints as one may have."""
+
+
+class BatchCancelInProgress(ApplicationError):
+    """A cancel of this batch is still running (a client retrying a slow one): it answers for
+    every item; a second one would only race it item by item."""

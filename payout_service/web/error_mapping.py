@@ -37,6 +37,15 @@ def problem_for(exc: Exception) -> Problem | None:
                 None,
                 {"Retry-After": "1"},
             )
+        case app.BatchCancelInProgress():
+            return Problem(
+                409,
+                "batch_cancel_in_progress",
+                "Batch cancel in progress",
+                detail,
+                None,
+                {"Retry-After": "5"},
+            )
         case app.DuplicateReference():
             return Problem(409, "duplicate_external_reference", "Duplicate reference", detail)
         case app.PayoutNotCancellable():

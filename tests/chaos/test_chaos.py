@@ -309,7 +309,9 @@ async def create_batch_until_answered(
         for _ in range(50):
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                 url = f"{base_url}/api/payout-batches/{drive.batches[key]}/cancel"
-                async with session.post(url, headers=AUTH) as response:
+                # a bulk cancel may ask the provider about items: longer than a create
+                slow = aiohttp.ClientTimeout(total=60)
+                async with session.post(url, headers=AUTH, timeout=slow) as response:
                     if response.status == 200:
                         drive.batch_cancels += (await response.json())["cancelled"]
                         return

@@ -1,20 +1,23 @@
 """CreatePayoutBatch against the in-memory unit of work: all or nothing, per item, replay."""
 
+import asyncio
 import json
 from datetime import timedelta
 
 import pytest
 
+from payout_service.application.cancel_payout_batch import CancelPayoutBatch
 from payout_service.application.create_payout_batch import (
     BatchRejected,
     BatchTooLarge,
     CreateBatchCommand,
     CreatePayoutBatch,
 )
-from payout_service.application.errors import IdempotencyKeyReused
+from payout_service.application.errors import BatchCancelInProgress, IdempotencyKeyReused
 from payout_service.domain import events
 from payout_service.domain.accounts import EntryKind
-from payout_service.domain.payout import PayoutStatus
+from payout_service.domain.failure_codes import Failure, FailureCode
+from payout_service.domain.payout import Payout, PayoutStatus
 from payout_service.domain.payout_batch import BatchMode, BatchStatus
 from tests.unit.fakes import FakeClock, FakeDatabase, FakeUnitOfWorkFactory, SequentialIds
 
@@ -183,8 +186,6 @@ async def test_the_batch_completes_with_its_last_item_in_that_transaction(
             if ending == "succeed":
                 payout.succeed(clock.now())
             else:
-                from payout_service.domain.failure_codes import Failure, FailureCode
-
                 payout.fail(Failure.of(FailureCode.COULD_NOT_PROCESS), "refused", clock.now())
             await uow.payouts.update(payout)
             await uow.commit()
@@ -198,3 +199,29 @@ async def test_the_batch_completes_with_its_last_item_in_that_transaction(
     completed = database.committed.client_events[-1].data
     assert completed["counts"]["success"] == 2 and completed["counts"]["failed"] == 1
     assert database.committed.payouts[ids[0]].status is PayoutStatus.SUCCESS
+
+
+async def test_a_second_cancel_of_a_batch_while_the_first_runs_is_refused(
+    create: CreatePayoutBatch, database: FakeDatabase
+) -> None:
+    body = json.loads((await create(command([item(1), item(2)]))).body)
+    release = asyncio.Event()
+    cancelled: list[str] = []
+
+    async def slow_cancel(user_id: int, payout_id: str, headers: dict[str, str]) -> Payout:
+        cancelled.append(payout_id)
+        await release.wait()  # as a cancel asking an unreachable provider
+        payout = database.committed.payouts[payout_id]
+        return payout
+
+    cancel_batch = CancelPayoutBatch(FakeUnitOfWorkFactory(database), slow_cancel)
+    first = asyncio.create_task(cancel_batch(USER, body["id"], {}))
+    while not cancelled:
+        await asyncio.sleep(0)
+
+    with pytest.raises(BatchCancelInProgress):
+        await cancel_batch(USER, body["id"], {})
+    release.set()
+    outcome = await first
+    assert outcome.cancelled + outcome.not_cancellable == 2
+    await cancel_batch(USER, body["id"], {})  # once done, a cancel may run again
