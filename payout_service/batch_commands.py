@@ -34,15 +34,15 @@ from payout_service.application.errors import ApplicationError, NotFound
 from payout_service.application.idempotency import request_fingerprint
 from payout_service.application.read_payout_batches import CountedBatch, ReadPayoutBatches
 from payout_service.application.representation import batch_representation
-from payout_service.batch_display import ProgressBar, error_table, file_rows, summary_lines
-from payout_service.bootstrap import build_create_payout_batch
+from payout_service.batch_display import error_table, file_rows, sent_progress, summary_lines
 from payout_service.domain.payout import PayoutStatus
 from payout_service.domain.payout_batch import BatchMode, BatchStatus
-from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
+from payout_service.progress_bar import ProgressBar
 
 if TYPE_CHECKING:
-    from payout_service.operator_commands import WithDatabase
+    from payout_service.command_database import WithDatabase
+    from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 
 NOT_CREATED = 1
 POLL_SECONDS = 0.5
@@ -142,6 +142,8 @@ def batch_command(settings: Settings, args: argparse.Namespace, with_database: W
 
 
 def _submit(settings: Settings, args: argparse.Namespace, with_database: WithDatabase) -> int:
+    from payout_service.bootstrap import build_create_payout_batch
+
     mode = BatchMode(args.mode)
     try:
         raw = Path(args.file).read_bytes()
@@ -232,7 +234,7 @@ async def _follow(
     try:
         while True:
             counted = await read.get(user_id, batch_id)
-            bar.show(counted)
+            bar.show(*sent_progress(counted))
             if _all_sent(counted):
                 return counted, Ending.SENT
             if interrupted.is_set():

@@ -224,7 +224,7 @@ def build_services(settings: Settings) -> Services:
     return Services(
         fast_path=publish_commits_at_once(settings, uow, metrics),
         settings=settings,
-        authenticate=Authenticate(uow, settings.api_key_cache_seconds),
+        authenticate=Authenticate(uow, settings.api_key_cache_seconds, SystemClock()),
         create_payout=CreatePayout(
             uow,
             SystemClock(),

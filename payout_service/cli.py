@@ -1,4 +1,9 @@
-"""`payout-service`: one command-line entry point for every operator task."""
+"""`payout-service`: one command-line entry point for every operator task.
+
+Settings come from the environment over the project's .env and, while `make run` is up, its
+var/run.env: a command in a second terminal acts on the running stack. A setting the service
+cannot use stops any command with one line on stderr and exit code 2.
+"""
 
 # Each command imports what only it needs inside its handler, not at the top of this module: an
 # operator command (`seed`, `outbox status`, `webhook sign`) then starts without loading the web
@@ -14,34 +19,68 @@ import io
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
+from payout_service.account_commands import (
+    add_accounts_arguments,
+    add_api_key_actions,
+    add_users_arguments,
+)
 from payout_service.batch_commands import add_batch_arguments
+from payout_service.command_database import with_database
+from payout_service.command_tree import Commands, add_command, add_group
 from payout_service.infrastructure.clock import SystemClock
-from payout_service.infrastructure.db.database import close_database, open_database
-from payout_service.infrastructure.db.dialect import dialect_for_url
-from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.dotenv import DotenvError
+from payout_service.infrastructure.environment_files import (
+    ConfiguredEnvironment,
+    configured_environment,
+)
 from payout_service.infrastructure.logs import configure_logging
-from payout_service.infrastructure.settings import Settings
+from payout_service.infrastructure.settings import Settings, SettingsError
+from payout_service.message_commands import add_message_commands
+from payout_service.operator_commands import add_operator_commands
 
 if TYPE_CHECKING:
     from payout_service.application.reconcile_payouts import ReconcilePayouts, ReconcileReport
+    from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 
-T = TypeVar("T")
-# How long a payout's change may take to reach the ledger before `ledger verify` misses its entry.
-LEDGER_IN_FLIGHT_SECONDS = 300
+BAD_SETTING = 2
 
 
 def main(argv: list[str] | None = None) -> int:
     _dump_stacks_on_sigusr1()
-    parser = _parser()
-    args = parser.parse_args(argv)
-    settings = Settings.from_env()
-    configure_logging(settings)
-    return int(args.handler(settings, args) or 0)
+    args = _parser().parse_args(argv)
+    environment: ConfiguredEnvironment | None = None
+    try:
+        environment = configured_environment()
+        settings = Settings.from_env(environment.values, environment.root)
+        if args.needs_redis and not settings.redis_url:
+            raise SettingsError(_no_redis(args), "REDIS_URL")
+        configure_logging(settings)
+        return int(args.handler(settings, args) or 0)
+    except (SettingsError, DotenvError) as error:
+        print(f"payout-service: {_explained(error, environment)}", file=sys.stderr)
+        return BAD_SETTING
+
+
+def _explained(
+    error: SettingsError | DotenvError, environment: ConfiguredEnvironment | None
+) -> str:
+    """The error, and the file that set the variable when one did: that is where to fix it."""
+    variable = getattr(error, "variable", None)
+    file = environment.files.get(variable) if environment and variable else None
+    return f"{error} (set in {file})" if file else str(error)
+
+
+def _no_redis(args: argparse.Namespace) -> str:
+    command = " ".join(filter(None, [args.command, getattr(args, "action", None)]))
+    return (
+        f"REDIS_URL is not set: `payout-service {command}` needs the broker's Redis. Start the"
+        " stack with `make run` (it writes its REDIS_URL to var/run.env) or set REDIS_URL"
+    )
 
 
 def _dump_stacks_on_sigusr1() -> None:
@@ -53,19 +92,63 @@ def _dump_stacks_on_sigusr1() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="payout-service", description=__doc__)
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser = argparse.ArgumentParser(
+        prog="payout-service",
+        description=__doc__,
+        epilog="Each command has its own --help, with an example: payout-service outbox --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.set_defaults(needs_redis=False)  # a leaf that needs Redis says so (command_tree)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_process_commands(commands)
+    _add_setup_commands(commands)
+    add_message_commands(commands)
+    add_operator_commands(commands)
+    batch = commands.add_parser(
+        "batch", help="payout batches from CSV files: submit and follow, status"
+    )
+    batch.set_defaults(handler=_batch)
+    add_batch_arguments(batch)
+    _add_retention_commands(commands)
+    return parser
 
-    def command(
-        name: str, handler: Callable[..., int | None], help_: str
-    ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_, description=help_)
-        sub.set_defaults(handler=handler)
-        return sub
 
-    command("run", _run, "migrate, seed the demo data and start every Procfile process")
-    command("web", _web, "serve the HTTP API on HOST:PORT")
-    worker = command("worker", _worker, "run Dramatiq workers on QUEUEs; metrics on PORT")
+def _version() -> str:
+    try:
+        return version("payout-service")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def _add_process_commands(commands: Commands) -> None:
+    """The long-running processes of the Procfile, and `run`, which starts them all."""
+    add_command(
+        commands,
+        "run",
+        "migrate, seed the demo data and start every Procfile process",
+        ["payout-service run", "PORT=9000 payout-service run    # ports 9000, 9100, ..."],
+        _run,
+    )
+    add_command(
+        commands, "web", "serve the HTTP API on HOST:PORT", ["PORT=8000 payout-service web"], _web
+    )
+    add_command(
+        commands,
+        "relay",
+        "publish committed outbox rows to the broker until stopped; metrics on PORT",
+        ["PORT=8100 payout-service relay"],
+        _relay,
+        needs_redis=True,
+    )
+    worker = add_command(
+        commands,
+        "worker",
+        "run Dramatiq workers on QUEUEs; metrics on PORT",
+        ["PORT=8200 payout-service worker events --processes 1 --threads 4"],
+        _worker,
+        needs_redis=True,
+    )
     worker.add_argument("queues", nargs="+", metavar="QUEUE")
     worker.add_argument("--processes", type=int, default=1)
     worker.add_argument(
@@ -75,97 +158,120 @@ def _parser() -> argparse.ArgumentParser:
         help="messages handled at once per process (default: PROVIDER_SEND_CONCURRENCY on the"
         " provider-send queue, else 4)",
     )
-    command("dashboard", _dashboard, "serve the Dramatiq dashboard on HOST:PORT")
-    command("migrate", _migrate, "bring the database schema up to date")
-    command("seed", _seed, "create the demo user, balances and API key (idempotent)")
-    api_key = command("api-key", _api_key, "create an API key for a user and print it once")
-    api_key.add_argument("--user", type=int, required=True)
-    api_key.add_argument("--label", default="")
-    idem = command("idempotency", _idempotency, "idempotency-key chores")
-    idem.add_argument("action", choices=["purge"], help="purge: delete expired keys")
-    command("relay", _relay, "publish committed outbox rows to the broker until stopped")
-    outbox = command("outbox", _outbox, "outbox chores: one relay pass, status, retry, purge")
-    outbox.add_argument("action", choices=["process", "status", "retry-dead", "purge"])
-    outbox.add_argument("--limit", type=int, default=50, help="process: rows in the pass")
-    outbox.add_argument("--id", help="retry-dead: one message id instead of all")
-    client_events = command("events", _client_events, "the public event log's chores")
-    client_events.add_argument(
-        "action", choices=["purge"], help="purge: delete events past EVENT_RETENTION_DAYS"
+    add_command(
+        commands,
+        "dashboard",
+        "serve the Dramatiq dashboard on HOST:PORT",
+        ["PORT=8700 payout-service dashboard"],
+        _dashboard,
+        needs_redis=True,
     )
-    inbox_ = command("processed-messages", _processed, "consumer-inbox chores")
-    inbox_.add_argument("action", choices=["purge"], help="purge rows past their retention")
-    dead = command("dead-letters", _dead_letters, "messages that exhausted their retries")
-    dead.add_argument("action", choices=["list", "replay"])
-    dead.add_argument("message_id", nargs="?", help="replay: one message id")
-    dead.add_argument("--all", action="store_true", help="replay: every dead letter")
-    webhook = command("webhook", _webhook, "print the X-Provider-Signature header for a body")
-    webhook.add_argument("action", choices=["sign"])
-    webhook.add_argument("--file", required=True, help="the exact body bytes to sign")
-    inbox = command("inbox", _inbox, "webhook inbox: apply unprocessed events once, or status")
-    inbox.add_argument("action", choices=["process", "status"])
-    inbox.add_argument("--limit", type=int, default=50, help="process: events in the pass")
-    inbox.add_argument(
-        "--retry-not-found", action="store_true", help="process: retry payout_not_found events"
+    add_command(
+        commands,
+        "provider-mock",
+        "serve the stand-in payment provider on HOST:PORT",
+        ["PORT=8500 MOCK_PROVIDER_MODE=random payout-service provider-mock"],
+        _provider_mock,
     )
-    ledger = command("ledger", _ledger, "check the ledger's invariants; non-zero exit if broken")
-    ledger.add_argument("action", choices=["verify"])
-    ledger.add_argument(
-        "--in-flight-seconds",
-        type=int,
-        default=LEDGER_IN_FLIGHT_SECONDS,
-        help="a payout that changed this recently may still have its ledger entry on its way;"
-        " 0 when the service is quiet (default %(default)s)",
-    )
-    command("provider-mock", _provider_mock, "serve the stand-in payment provider on HOST:PORT")
-    payouts = command("payouts", _payouts, "the review queue: list flagged payouts, resolve one")
-    payouts.add_argument("action", choices=["review", "resolve"])
-    payouts.add_argument("payout_id", nargs="?", help="resolve: the payout")
-    payouts.add_argument("--limit", type=int, default=100, help="review: payouts listed")
-    payouts.add_argument(
-        "--outcome", choices=["success", "failed"], help="resolve: force it (with --reason)"
-    )
-    payouts.add_argument("--reason", help="resolve: why, kept in the audit log")
-    payouts.add_argument(
-        "--i-checked-with-the-provider",
-        action="store_true",
-        help="resolve: force an outcome although the provider's lookup did not say 'never taken'",
-    )
-    payouts.add_argument("--operator", default=None, help="resolve: who decides (default: $USER)")
-    batch = command("batch", _batch, "payout batches from CSV files: submit and follow, status")
-    add_batch_arguments(batch)
-    provider = command("provider", _provider, "compare every payout with the provider's record")
-    provider.add_argument("action", choices=["audit"])
-    provider.add_argument("--since", default="7d", help="ISO-8601 time, or 7d / 12h / 30m ago")
-    provider.add_argument(
-        "--tolerance-seconds",
-        type=int,
-        default=None,
-        help="how long the provider may be final before we are (PROVIDER_AUDIT_TOLERANCE_SECONDS)",
-    )
-    reconcile = command(
+    reconcile = add_command(
+        commands,
         "reconcile",
-        _reconcile,
         "ask the provider about accepted payouts whose outcome is late"
         " (and successful ones that may have come back: RECONCILE_RETURN_WINDOW_DAYS)",
+        ["payout-service reconcile", "payout-service reconcile --repeat"],
+        _reconcile,
     )
     reconcile.add_argument(
         "--repeat", action="store_true", help="every RECONCILE_INTERVAL_SECONDS until stopped"
     )
-    return parser
 
 
-def _with_database(settings: Settings, work: Callable[[SqlUnitOfWorkFactory], Awaitable[T]]) -> T:
-    async def run() -> T:
-        await open_database(settings)
-        try:
-            return await work(SqlUnitOfWorkFactory(dialect_for_url(settings.database_url)))
-        finally:
-            await close_database()
+def _add_setup_commands(commands: Commands) -> None:
+    add_command(
+        commands,
+        "migrate",
+        "bring the database schema up to date",
+        ["payout-service migrate"],
+        _migrate,
+    )
+    add_command(
+        commands,
+        "seed",
+        "create the demo user, balances and API key (idempotent)",
+        ["payout-service seed"],
+        _seed,
+    )
+    api_key = add_group(
+        commands,
+        "api-key",
+        "the API keys users call the service with",
+        ["payout-service api-key create --user 123 --label checkout"],
+    )
+    create = add_command(
+        api_key,
+        "create",
+        "create an API key for a user and print it once (only its hash is kept)",
+        ["payout-service api-key create --user 123 --label checkout"],
+        _api_key_create,
+    )
+    create.add_argument("--user", type=int, required=True, metavar="ID")
+    create.add_argument("--label", default="", help="what the key is for")
+    add_api_key_actions(api_key)
+    for action in ("list", "revoke"):
+        api_key.choices[action].set_defaults(handler=_api_keys, needs_redis=False)
+    users = commands.add_parser("users", help="the users who pay out: create")
+    users.set_defaults(handler=_users, needs_redis=False)
+    add_users_arguments(users)
+    accounts = commands.add_parser(
+        "accounts", help="a user's accounts: open one, credit money arriving"
+    )
+    accounts.set_defaults(handler=_accounts, needs_redis=False)
+    add_accounts_arguments(accounts)
+    webhook = add_group(
+        commands,
+        "webhook",
+        "provider webhooks by hand",
+        ["payout-service webhook sign --file webhook.json"],
+    )
+    sign = add_command(
+        webhook,
+        "sign",
+        "print the X-Provider-Signature header for a body, signed with the first secret of"
+        " PROVIDER_WEBHOOK_SECRETS",
+        [
+            "payout-service webhook sign --file webhook.json",
+            '  X-Provider-Signature: t=1767225600,v1=5f0c...   (curl -H "$(...)" sends it)',
+        ],
+        _webhook_sign,
+    )
+    sign.add_argument("--file", required=True, help="the exact body bytes to sign")
 
-    return asyncio.run(run())
+
+def _add_retention_commands(commands: Commands) -> None:
+    idempotency = add_group(
+        commands, "idempotency", "idempotency-key chores", ["payout-service idempotency purge"]
+    )
+    add_command(
+        idempotency,
+        "purge",
+        "delete keys past IDEMPOTENCY_KEY_TTL_HOURS",
+        ["payout-service idempotency purge"],
+        _idempotency_purge,
+    )
+    client_events = add_group(
+        commands, "events", "the public event log's chores", ["payout-service events purge"]
+    )
+    add_command(
+        client_events,
+        "purge",
+        "delete client events past EVENT_RETENTION_DAYS",
+        ["payout-service events purge"],
+        _client_events_purge,
+    )
 
 
 def _migrate(settings: Settings, _: argparse.Namespace) -> None:
+    from payout_service.infrastructure.db.database import close_database
     from payout_service.infrastructure.db.migrations import apply_migrations
 
     async def run() -> list[str]:
@@ -181,12 +287,12 @@ def _migrate(settings: Settings, _: argparse.Namespace) -> None:
 def _seed(settings: Settings, _: argparse.Namespace) -> None:
     from payout_service.infrastructure.db.seed import DEMO_API_KEY, DEMO_USER_ID, seed_demo
 
-    created = _with_database(settings, lambda uow: seed_demo(uow, SystemClock().now()))
+    created = with_database(settings, lambda uow: seed_demo(uow, SystemClock().now()))
     print(f"demo user {DEMO_USER_ID} {'created' if created else 'already present'}")
     print(f"demo API key: {DEMO_API_KEY}")
 
 
-def _api_key(settings: Settings, args: argparse.Namespace) -> None:
+def _api_key_create(settings: Settings, args: argparse.Namespace) -> None:
     from payout_service.application.authenticate import new_api_key
     from payout_service.infrastructure.db.seed import add_api_key
 
@@ -197,17 +303,25 @@ def _api_key(settings: Settings, args: argparse.Namespace) -> None:
             await add_api_key(tx.session, args.user, key, args.label, SystemClock().now())
             await tx.commit()
 
-    _with_database(settings, work)
+    with_database(settings, work)
     print(key)
 
 
-def _idempotency(settings: Settings, _: argparse.Namespace) -> None:
+def _idempotency_purge(settings: Settings, _: argparse.Namespace) -> None:
     from payout_service.infrastructure.db.maintenance import purge_expired_idempotency_keys
 
-    count = _with_database(
+    count = with_database(
         settings, lambda uow: purge_expired_idempotency_keys(uow, SystemClock().now())
     )
     print(f"expired idempotency keys purged: {count}")
+
+
+def _client_events_purge(settings: Settings, _: argparse.Namespace) -> None:
+    from payout_service.application.purge_client_events import purge_client_events
+
+    cutoff = SystemClock().now() - timedelta(days=max(settings.event_retention_days, 1))
+    count = with_database(settings, lambda uow: purge_client_events(uow, cutoff))
+    print(f"client events purged: {count}")
 
 
 def _relay(settings: Settings, _: argparse.Namespace) -> None:
@@ -231,75 +345,11 @@ def _relay(settings: Settings, _: argparse.Namespace) -> None:
         await relay.run(stop, settings.relay_poll_interval_ms / 1000, wake)
         log.info("relay stopped: the last batch is published and settled")
 
-    _with_database(settings, work)
+    with_database(settings, work)
     metrics_server.shutdown()
 
 
-def _outbox(settings: Settings, args: argparse.Namespace) -> None:
-    from dataclasses import replace
-
-    from payout_service.bootstrap import build_relay
-    from payout_service.infrastructure.outbox import status as outbox
-
-    now = SystemClock().now()
-    if args.action == "process":
-        limited = replace(settings, relay_batch_size=args.limit)
-        count = _with_database(limited, lambda uow: build_relay(limited, uow).publish_pending())
-        print(f"outbox rows published: {count}")
-    elif args.action == "status":
-        state = _with_database(settings, lambda uow: outbox.outbox_status(uow, now))
-        print(f"backlog: {state.backlog}")
-        print(f"oldest unpublished age: {state.oldest_unpublished_age_seconds:.1f} s")
-        print(f"dead: {state.dead}")
-    elif args.action == "retry-dead":
-        count = _with_database(settings, lambda uow: outbox.retry_dead(uow, now, args.id))
-        print(f"dead outbox rows back to pending: {count}")
-    else:
-        cutoff = now - outbox.retention(hours=settings.outbox_retention_hours)
-        count = _with_database(settings, lambda uow: outbox.purge_published(uow, cutoff))
-        print(f"published outbox rows purged: {count}")
-
-
-def _processed(settings: Settings, _: argparse.Namespace) -> None:
-    from payout_service.infrastructure.outbox import status as outbox
-
-    days = max(settings.processed_message_retention_days, 7)  # never below NServiceBus's 7 days
-    cutoff = SystemClock().now() - outbox.retention(days=days)
-    count = _with_database(settings, lambda uow: outbox.purge_processed_messages(uow, cutoff))
-    print(f"processed-message rows purged: {count}")
-
-
-def _client_events(settings: Settings, _: argparse.Namespace) -> None:
-    from payout_service.application.purge_client_events import purge_client_events
-
-    cutoff = SystemClock().now() - timedelta(days=max(settings.event_retention_days, 1))
-    count = _with_database(settings, lambda uow: purge_client_events(uow, cutoff))
-    print(f"client events purged: {count}")
-
-
-def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
-    from payout_service.infrastructure.broker import build_broker
-    from payout_service.infrastructure.dead_letters import list_dead_letters, replay_dead_letters
-
-    broker = build_broker(settings)
-    if args.action == "list":
-        letters = list_dead_letters(broker)
-        for letter in letters:
-            print(
-                f"{letter.message_id}  {letter.queue}/{letter.actor}  "
-                f"{letter.died_at.isoformat()}  {letter.error}"
-            )
-        print(f"dead letters: {len(letters)}")
-        return 0
-    if not args.all and not args.message_id:
-        print("name a message id or pass --all", file=sys.stderr)
-        return 2
-    count = replay_dead_letters(broker, None if args.all else args.message_id)
-    print(f"dead letters replayed: {count}")
-    return 0
-
-
-def _webhook(settings: Settings, args: argparse.Namespace) -> int:
+def _webhook_sign(settings: Settings, args: argparse.Namespace) -> int:
     """Signs with the first configured secret, as the provider would with its current one."""
     import time
 
@@ -317,60 +367,28 @@ def _webhook(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _inbox(settings: Settings, args: argparse.Namespace) -> None:
-    from payout_service.application.apply_webhook import ApplyWebhook
-    from payout_service.infrastructure.db.inbox_status import inbox_status
+def _users(settings: Settings, args: argparse.Namespace) -> int:
+    from payout_service.account_commands import users_command
 
-    if args.action == "process":
-        results = _with_database(
-            settings,
-            lambda uow: ApplyWebhook(uow, SystemClock()).process_pending(
-                args.limit, args.retry_not_found
-            ),
-        )
-        for r in results:
-            print(f"inbox event {r.inbox_event_id}: {r.result} (payout {r.payout_id or '-'})")
-        print(f"inbox events processed: {len(results)}")
-        return
-    state = _with_database(settings, inbox_status)
-    for result, count in sorted(state.by_result.items()):
-        print(f"{result}: {count}")
-    print(f"unprocessed: {state.unprocessed}")
-    print(f"payload conflicts: {state.payload_conflicts}")
+    return users_command(settings, args, with_database)
 
 
-def _ledger(settings: Settings, args: argparse.Namespace) -> int:
-    from payout_service.infrastructure.db.ledger_verification import verify_ledger
+def _accounts(settings: Settings, args: argparse.Namespace) -> int:
+    from payout_service.account_commands import accounts_command
 
-    quiet_since = SystemClock().now() - timedelta(seconds=max(args.in_flight_seconds, 0))
-    report = _with_database(settings, lambda uow: verify_ledger(uow, quiet_since))
-    print(
-        f"accounts: {report.accounts}  postings: {report.postings}  "
-        f"debits: {report.total_debits_minor}  credits: {report.total_credits_minor}"
-    )
-    for violation in report.violations:
-        print(f"VIOLATION: {violation}")
-    print("ledger clean" if report.clean else f"ledger violations: {len(report.violations)}")
-    return 0 if report.clean else 1
+    return accounts_command(settings, args, with_database)
 
 
-def _payouts(settings: Settings, args: argparse.Namespace) -> int:
-    from payout_service.operator_commands import default_operator, payouts_command
+def _api_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from payout_service.account_commands import api_key_command
 
-    args.operator = args.operator or default_operator()
-    return payouts_command(settings, args, _with_database)
+    return api_key_command(settings, args, with_database)
 
 
 def _batch(settings: Settings, args: argparse.Namespace) -> int:
     from payout_service.batch_commands import batch_command
 
-    return batch_command(settings, args, _with_database)
-
-
-def _provider(settings: Settings, args: argparse.Namespace) -> int:
-    from payout_service.operator_commands import provider_command
-
-    return provider_command(settings, args, _with_database)
+    return batch_command(settings, args, with_database)
 
 
 def _provider_mock(settings: Settings, _: argparse.Namespace) -> None:
@@ -399,7 +417,7 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> None:
         finally:
             await provider.close()
 
-    _with_database(settings, work)
+    with_database(settings, work)
 
 
 async def _reconcile_repeatedly(reconcile: ReconcilePayouts, interval_seconds: int) -> None:
@@ -466,8 +484,12 @@ def _dashboard(settings: Settings, _: argparse.Namespace) -> None:
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     """The embedded first run: everything on this machine, stopped together by Ctrl-C."""
-    from payout_service.run_command import run_every_process
+    from payout_service.run_command import other_run, run_every_process
 
+    running = other_run(settings)
+    if running is not None:
+        print(f"payout-service: {running}", file=sys.stderr)
+        return BAD_SETTING
     _migrate(settings, args)
     _seed(settings, args)
     return run_every_process(settings)

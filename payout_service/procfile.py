@@ -1,8 +1,12 @@
 """The Procfile's process types and the ports honcho gives them.
 
-honcho hands PORT to each process type in Procfile order: the base port, then +100 per type
-(+1 per extra instance of a type). `payout-service run` prints the resulting addresses; the README
-lists them for the default base port 8000.
+`release` is Heroku's release phase: it runs once per deploy (the migrations) and exits, before
+the new version's processes start. `payout-service run` migrates by itself, so it has honcho start
+the long-running types only, by name: honcho would stop every process as soon as `release` exited.
+
+honcho hands PORT to each process type it is told to start, in that order: the base port, then
++100 per type (+1 per extra instance of a type). `payout-service run` prints the resulting
+addresses; the README lists them for the default base port 8000.
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 PROCFILE = Path(__file__).resolve().parents[1] / "Procfile"
+
+# The process types that run once and exit, never beside the others.
+RUN_ONCE = frozenset({"release"})
 
 # What a process type serves on its PORT (honcho gives every type one, used or not).
 SERVES = {
@@ -34,8 +41,14 @@ def process_types(procfile: Path = PROCFILE) -> list[str]:
     return names
 
 
+def long_running_types(procfile: Path = PROCFILE) -> list[str]:
+    return [name for name in process_types(procfile) if name not in RUN_ONCE]
+
+
 def honcho_ports(base_port: int, procfile: Path = PROCFILE) -> dict[str, int]:
-    return {name: base_port + 100 * i for i, name in enumerate(process_types(procfile))}
+    """Each long-running type's port, in Procfile order: what honcho gives them when it is
+    told to start them by name, in this order (`payout-service run` does)."""
+    return {name: base_port + 100 * i for i, name in enumerate(long_running_types(procfile))}
 
 
 def serves_http(name: str) -> bool:

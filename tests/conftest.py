@@ -37,6 +37,7 @@ TABLES = (
     "audit_logs",
     "outbox_messages",
     "idempotency_keys",
+    "account_credits",
     "account_ledger_entries",
     "payout_send_attempts",
     "payouts",

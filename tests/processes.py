@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,8 +32,14 @@ def service_environment(**overrides: str) -> dict[str, str]:
     }
     # the tests' webhook receivers listen on http://127.0.0.1
     env.update(PYTHONUNBUFFERED="1", HOST="127.0.0.1", OUTGOING_WEBHOOKS_ALLOW_HTTP_LOOPBACK="on")
+    # a project root of no .env and no var/run.env: a developer's own files, or the settings of
+    # a `make run` going on in this checkout, never reach the processes a test starts
+    env.setdefault("PAYOUT_SERVICE_ROOT", _EMPTY_ROOT)
     env.update(overrides)
     return env
+
+
+_EMPTY_ROOT = tempfile.mkdtemp(prefix="payout-service-root-")
 
 
 async def start_command(

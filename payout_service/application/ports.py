@@ -43,6 +43,18 @@ class PageCursor:
     payout_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class PayoutFilter:
+    """Which of a user's payouts a listing shows: those matching every condition given (None:
+    any). The times are aware; created_gte is inclusive, created_lt exclusive."""
+
+    status: PayoutStatus | None = None
+    batch_id: str | None = None
+    external_reference: str | None = None
+    created_gte: datetime | None = None
+    created_lt: datetime | None = None
+
+
 class PayoutRepository(Protocol):
     """add(), add_all() and update() also hand the payout to the unit of work (`seen`), whose
     commit() writes the events the payout has emitted to the outbox, in the same transaction."""
@@ -70,13 +82,12 @@ class PayoutRepository(Protocol):
     async def update(self, payout: Payout) -> None: ...
     async def reference_exists(self, user_id: int, external_reference: str) -> bool: ...
     async def list_for_user(
-        self,
-        user_id: int,
-        status: PayoutStatus | None,
-        limit: int,
-        after: PageCursor | None,
-        batch_id: str | None = None,
-    ) -> Sequence[Payout]: ...
+        self, user_id: int, filters: PayoutFilter, limit: int, after: PageCursor | None
+    ) -> Sequence[Payout]:
+        """The user's payouts matching `filters`, newest first (created_at, then id), after the
+        cursor."""
+        ...
+
     async def id_for_provider_payout_id(self, provider_payout_id: str) -> str | None: ...
     async def awaiting_provider_outcome(
         self, updated_before: datetime, limit: int
@@ -115,12 +126,49 @@ class PayoutRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class User:
+    """Who holds accounts and API keys, as an operator registered them."""
+
+    id: int
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCredit:
+    """Money an operator credited to an account, kept under its reference: the same credit
+    asked for again is recognised by it and never paid twice."""
+
+    account_id: int
+    reference: str
+    amount_minor: int
+    created_at: datetime
+
+
 class AccountRepository(Protocol):
+    """user_accounts and their postings; also the users who hold them, and the operators'
+    credits by reference (account_credits)."""
+
     async def get_for_update(self, user_id: int, currency: str) -> Account | None: ...
     async def list_for_user(self, user_id: int) -> Sequence[Account]: ...
     async def save_balances(self, account: Account, now: datetime) -> None: ...
     async def append_entry(self, entry: LedgerEntry, now: datetime) -> None: ...
     async def append_entries(self, entries: Sequence[LedgerEntry], now: datetime) -> None: ...
+    async def find_user(self, user_id: int) -> User | None: ...
+    async def add_user(self, user: User) -> None:
+        """UniqueViolation when the id is taken (a concurrent twin committed it first)."""
+        ...
+
+    async def open(self, user_id: int, currency: str, now: datetime) -> Account:
+        """A new account at zero. UniqueViolation when the user has one in the currency."""
+        ...
+
+    async def find_credit(self, account_id: int, reference: str) -> AccountCredit | None: ...
+    async def append_credit(self, entry: LedgerEntry, reference: str, now: datetime) -> None:
+        """The deposit's posting, as append_entry writes it, and its row in account_credits.
+        UniqueViolation when the account already has a credit under the reference."""
+        ...
 
 
 class PayoutBatches(Protocol):
@@ -178,8 +226,37 @@ class ProviderAudits(Protocol):
     async def latest(self) -> AuditRun | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """An API key as operators see it: its first characters (`prefix`), never the key."""
+
+    id: int
+    user_id: int
+    prefix: str
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
 class ApiKeyRepository(Protocol):
     async def user_for_key_hash(self, key_hash: str) -> int | None: ...
+    async def list_for_user(self, user_id: int) -> Sequence[ApiKeyRecord]:
+        """The user's keys, revoked ones too, oldest first."""
+        ...
+
+    async def with_prefix(self, prefix: str) -> Sequence[ApiKeyRecord]:
+        """Every key whose prefix is exactly `prefix`, revoked ones too, oldest first."""
+        ...
+
+    async def revoke(self, key_id: int, now: datetime) -> bool:
+        """False when the key was revoked already."""
+        ...
+
+    async def record_use(self, key_hash: str, now: datetime) -> None:
+        """The key's last_used_at becomes `now`. Authentication calls it at most once a
+        minute per key and process, not once per request."""
+        ...
 
 
 class ProcessedMessages(Protocol):

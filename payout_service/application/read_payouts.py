@@ -6,14 +6,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from payout_service.application.errors import NotFound
-from payout_service.application.ports import PageCursor, UnitOfWorkFactory
-from payout_service.domain.payout import Payout, PayoutStatus
+from payout_service.application.ports import PageCursor, PayoutFilter, UnitOfWorkFactory
+from payout_service.domain.payout import Payout
 
 
 @dataclass(frozen=True, slots=True)
 class PayoutPage:
+    """`next_cursor`: where the next page starts; None when this page is the last."""
+
     payouts: Sequence[Payout]
     next_cursor: PageCursor | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_cursor is not None
 
 
 class ReadPayouts:
@@ -30,17 +36,14 @@ class ReadPayouts:
     async def list(
         self,
         caller_user_id: int,
-        status: PayoutStatus | None,
+        filters: PayoutFilter,
         limit: int,
         after: PageCursor | None,
-        batch_id: str | None = None,
     ) -> PayoutPage:
-        """Newest first; `batch_id`: only that batch's items (none when it is not the caller's,
-        since every row listed is the caller's own)."""
+        """Newest first, those matching every one of `filters`. Only the caller's payouts are
+        listed: a batch_id or external_reference of another user's matches none."""
         async with self._uow() as uow:
-            rows = await uow.payouts.list_for_user(
-                caller_user_id, status, limit + 1, after, batch_id
-            )
+            rows = await uow.payouts.list_for_user(caller_user_id, filters, limit + 1, after)
         page = rows[:limit]
         more = len(rows) > limit
         cursor = PageCursor(page[-1].created_at, page[-1].id) if more and page else None

@@ -28,6 +28,7 @@ CURRENCIES: dict[str, Currency] = {
     )
 }
 
+MAX_AMOUNT_TEXT = 64  # characters of an amount's decimal string
 _DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
@@ -57,6 +58,9 @@ class Money:
         cur = currency(code)
         if not isinstance(text, str) or not _DECIMAL_TEXT.fullmatch(text):
             raise InvalidAmount('amount must be a decimal string such as "150.00"')
+        if len(text) > MAX_AMOUNT_TEXT:
+            # int() refuses over 4 300 digits with a ValueError; no amount needs a tenth of it
+            raise InvalidAmount(f"amount must be at most {MAX_AMOUNT_TEXT} characters")
         whole, _, fraction = text.partition(".")
         if len(fraction) > cur.exponent:
             raise InvalidAmount(f"{cur.code} allows at most {cur.exponent} decimal places")

@@ -7,7 +7,10 @@ so `grep <payout_id>` tells one payout's whole story across processes.
 
 Secrets never reach a line: a field whose name says it holds a credential (authorization, api
 key, secret, signature, password, token) is replaced by "[redacted]", and so is anything in the
-message that looks like one of the service's API keys or like a password in a URL.
+message or the exception that looks like one (redaction.scrubbed): every Authorization header's
+value, whatever its shape, an API key, a password in a URL. Every line of every library goes
+through this formatter, aiohttp's own included: its parser errors print the raw header line that
+broke them ("Invalid header value char: b'Authorization: Basic ...'").
 """
 
 from __future__ import annotations
@@ -16,18 +19,16 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from payout_service.infrastructure.redaction import REDACTED, scrubbed
 from payout_service.infrastructure.settings import Settings
 
-REDACTED = "[redacted]"
 _SECRET_NAME = re.compile(r"authorization|api_?key|secret|signature|password|passwd|token", re.I)
-_API_KEY = re.compile(r"\bpsk_[A-Za-z0-9_\-]+")
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]+):[^@\s]+@")  # mysql://user:secret@host
 _CONTEXT: ContextVar[dict[str, str]] = ContextVar("log_context", default={})  # noqa: B039
 # The attributes every LogRecord has; anything else on a record came from `extra=`.
 _RECORD_ATTRIBUTES = frozenset(
@@ -58,29 +59,28 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": _scrubbed(record.getMessage()),
+            "message": scrubbed(record.getMessage()),
         }
         entry.update(_CONTEXT.get())
         for key, value in vars(record).items():
             if key not in _RECORD_ATTRIBUTES:
                 entry[key] = _safe(key, value)
         if record.exc_info:
-            entry["exc"] = _scrubbed(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str, ensure_ascii=False)
+            entry["exc"] = scrubbed(self.formatException(record.exc_info))
+        # Anything JSON has no type for is written as its str(), scrubbed like any text.
+        return json.dumps(entry, default=lambda other: scrubbed(str(other)), ensure_ascii=False)
 
 
 def _safe(key: str, value: Any) -> Any:
     if _SECRET_NAME.search(key):
         return REDACTED
     if isinstance(value, str):
-        return _scrubbed(value)
-    if isinstance(value, dict):
+        return scrubbed(value)
+    if isinstance(value, Mapping):
         return {str(k): _safe(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_safe(key, item) for item in value]
     return value
-
-
-def _scrubbed(text: str) -> str:
-    return _URL_PASSWORD.sub(rf"\1:{REDACTED}@", _API_KEY.sub(REDACTED, text))
 
 
 def configure_logging(settings: Settings) -> None:

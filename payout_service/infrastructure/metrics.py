@@ -2,7 +2,8 @@
 HTTP request metrics, and the text exposition.
 
 One PrometheusMetrics per process, on a registry of its own. Where the numbers are served:
-- web: `GET /metrics`, this registry plus gauges read from the database at scrape time;
+- web: `GET /metrics`, this registry plus gauges read at scrape time from the database
+  (infrastructure.database_gauges) and from Redis (infrastructure.queue_depths);
 - relay: prometheus-client's HTTP server on the relay's PORT;
 - Dramatiq workers: multiprocess mode (several worker processes share one port): the values live
   in files under PROMETHEUS_MULTIPROC_DIR and Dramatiq's exposition server sums them (see
@@ -22,6 +23,7 @@ from prometheus_client import (
     Histogram,
     PlatformCollector,
     ProcessCollector,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.metrics_core import Metric
@@ -50,9 +52,15 @@ class PrometheusMetrics:
 
     registry: where the metrics are registered; a fresh CollectorRegistry per process or test,
     so two instances never collide.
+
+    No counter or histogram exports a `*_created` series (the time it was first used): it is
+    one more series per label set that no dashboard or alert reads. prometheus-client's switch
+    is process-wide; the worker processes get it from their environment too
+    (infrastructure.worker_process).
     """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        disable_created_metrics()
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
         self._create_requests = Counter(
@@ -123,6 +131,12 @@ class PrometheusMetrics:
         self._outbox_published = Counter(
             "outbox_messages_published", "Outbox rows published to the broker.", registry=r
         )
+        self._queue_reads_failed = Counter(
+            "broker_queue_read_failures",
+            "Scrapes of the web process's /metrics that could not read the queue depths from"
+            " Redis (broker_queue_messages is left out of those scrapes).",
+            registry=r,
+        )
         self._http_requests = Counter(
             "http_requests",
             "HTTP requests by route, method and status.",
@@ -188,6 +202,9 @@ class PrometheusMetrics:
     def outbox_published(self, count: int) -> None:
         if count:
             self._outbox_published.inc(count)
+
+    def queue_depths_unread(self) -> None:
+        self._queue_reads_failed.inc()
 
     def http_request_started(self) -> None:
         self._http_in_progress.inc()

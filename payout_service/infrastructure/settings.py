@@ -1,19 +1,26 @@
-"""One typed settings object, read once from the environment (12-factor) and passed down."""
+"""One typed settings object, read once from the environment (12-factor) and passed down.
+
+`Settings.from_env()` reads the process's environment over the project's `.env` and the running
+stack's `var/run.env` (environment_files), so every command, from any working directory, sees the
+configuration `make run` and honcho see. Relative paths (a sqlite:// database, METRICS_DIR,
+MOCK_PROVIDER_DB_PATH) are under the project root, not the working directory. A value the service
+cannot use is a SettingsError naming the variable, its value and what it may be.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from payout_service.infrastructure import setting_values as parse
+from payout_service.infrastructure.environment_files import configured_environment, project_root
+from payout_service.infrastructure.redaction import REDACTED, without_password
+from payout_service.infrastructure.setting_values import SettingsError as SettingsError
+
 DEFAULT_DATABASE_URL = "sqlite://var/payouts.sqlite3"
-
-
-class SettingsError(ValueError):
-    """An environment variable holds a value the service cannot use."""
-
 
 # The settings that are a switch, "on" or "off".
 _SWITCHES = (
@@ -21,9 +28,15 @@ _SWITCHES = (
     "outgoing_webhooks_allow_http_loopback",
     "outgoing_webhooks_allow_private_networks",
 )
+# The settings that hold a secret, or a URL that may carry a password: never shown whole.
+_SECRETS = ("provider_webhook_secrets",)
+_URLS = ("database_url", "redis_url", "provider_base_url", "mock_provider_webhook_url")
+# Integers that take -1 for "unset"; every other integer setting is 0 or more.
+_MAY_BE_UNSET = ("mock_provider_webhook_duplicate_percent", "mock_provider_webhook_reorder_percent")
+_HIGHEST_PORT = 65_535
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Settings:
     """Every knob of the service. Each field is read from the upper-cased variable of its name."""
 
@@ -40,7 +53,7 @@ class Settings:
     max_batch_items: int = 5_000
     max_batch_body_bytes: int = 8 * 1024 * 1024
     api_key_cache_seconds: int = 60
-    log_level: str = "INFO"
+    log_level: str = "INFO"  # debug, info, warning, error or critical, in any case
     shutdown_timeout_seconds: int = 30
     actor_time_limit_ms: int = 60_000
     actor_max_retries: int = 8
@@ -62,7 +75,8 @@ class Settings:
     processed_message_retention_days: int = 7
     # Comma-separated; every one verifies, the first signs (`payout-service webhook sign`).
     provider_webhook_secrets: str = ""
-    # "on" or "off"; off is for local development only and is logged loudly at start.
+    # "on" or "off" (true/false, yes/no, 1/0 in any case are read as these, like every switch);
+    # off is for local development only and is logged loudly at start.
     webhook_signature_verification: str = "on"
     webhook_signature_tolerance_seconds: int = 300
     # The public event log (GET /api/events) keeps a client's events this long.
@@ -138,30 +152,52 @@ class Settings:
     mock_provider_db_path: str = ""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, root: Path | None = None
+    ) -> Settings:
+        """`environ` None: the process's environment over the project's files. Relative paths
+        are made absolute under `root` (default: the project root)."""
+        if environ is None:
+            configured = configured_environment()
+            environ, root = configured.values, configured.root
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = env.get(f.name.upper())
+            raw = environ.get(f.name.upper())
             if raw is None or raw == "":
                 continue
-            if f.type == "int":
-                try:
-                    values[f.name] = int(raw)
-                except ValueError:
-                    raise SettingsError(
-                        f"{f.name.upper()} must be an integer, not {raw!r}"
-                    ) from None
-            else:
-                values[f.name] = raw
-        return cls(**values)
+            values[f.name] = _int_setting(f.name, raw) if f.type == "int" else raw
+        return cls(**values).with_paths_under(project_root() if root is None else root)
 
     def __post_init__(self) -> None:
+        """Normalises what may be written several ways (switches, the log level) and refuses
+        what no process could use."""
         for name in _SWITCHES:
-            if getattr(self, name) not in ("on", "off"):
-                raise SettingsError(
-                    f"{name.upper()} must be 'on' or 'off', not {getattr(self, name)!r}"
-                )
+            object.__setattr__(self, name, parse.switch(name.upper(), getattr(self, name)))
+        object.__setattr__(self, "log_level", parse.log_level("LOG_LEVEL", self.log_level))
+        parse.url("DATABASE_URL", self.database_url, ("mysql", "sqlite"))
+        parse.url("REDIS_URL", self.redis_url, ("redis", "rediss", "unix"))
+
+    def with_paths_under(self, root: Path) -> Settings:
+        return replace(
+            self,
+            database_url=parse.sqlite_url_under_root(self.database_url, root),
+            metrics_dir=parse.under_root(self.metrics_dir, root),
+            mock_provider_db_path=parse.under_root(self.mock_provider_db_path, root),
+        )
+
+    def __repr__(self) -> str:
+        """Every setting, but no secret: a secret's value and a URL's password are redacted."""
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _SECRETS and value:
+                value = REDACTED
+            elif f.name in _URLS:
+                value = without_password(value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    __str__ = __repr__
 
     @property
     def allows_http_loopback(self) -> bool:
@@ -182,3 +218,10 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
+
+
+def _int_setting(name: str, raw: str) -> int:
+    variable = name.upper()
+    if name == "port":
+        return parse.integer(variable, raw, 0, _HIGHEST_PORT)
+    return parse.integer(variable, raw, -1 if name in _MAY_BE_UNSET else 0)

@@ -6,7 +6,8 @@ middleware and the service's counters) into files, and the exposition server sum
 every scrape. Each worker instance gets a directory of its own, <METRICS_DIR>/worker-<PORT>,
 emptied at start (files left by a previous run would add old counts), passed on through the
 variables the `dramatiq` command and prometheus-client read: dramatiq_prom_db, dramatiq_prom_port,
-dramatiq_prom_host and PROMETHEUS_MULTIPROC_DIR.
+dramatiq_prom_host and PROMETHEUS_MULTIPROC_DIR; PROMETHEUS_DISABLE_CREATED_SERIES keeps every
+registry of those processes from exporting `*_created` series (as the web and relay export none).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def worker_metrics_environment(settings: Settings, port: int) -> dict[str, str]:
         "dramatiq_prom_db": str(directory),
         "dramatiq_prom_port": str(port),
         "dramatiq_prom_host": settings.host,
+        "PROMETHEUS_DISABLE_CREATED_SERIES": "True",
     }
 
 

@@ -9,8 +9,8 @@ from payout_service.application.representation import iso
 from payout_service.domain.accounts import Account
 from payout_service.domain.money import CURRENCIES, format_minor
 from payout_service.web.payout_routes import SERVICES
-from payout_service.web.problems import Problem, field_error, validation_problem
-from payout_service.web.requests import page_limit, whole_number
+from payout_service.web.problems import Problem
+from payout_service.web.queries import cursor_page_query, whole_number
 
 
 def add_routes(app: web.Application) -> None:
@@ -19,15 +19,16 @@ def add_routes(app: web.Application) -> None:
 
 
 async def list_accounts(request: web.Request) -> web.Response:
+    """One per currency, all in one page (has_more is always false)."""
     accounts = await request.app[SERVICES].read_accounts.accounts(request["user_id"])
-    return web.json_response({"data": [_account(a) for a in accounts]})
+    return web.json_response({"data": [_account(a) for a in accounts], "has_more": False})
 
 
 async def account_ledger(request: web.Request) -> web.Response:
     code = request.match_info["currency"]
     if code not in CURRENCIES:
-        raise Problem(404, "not_found", "Not found", f"no {code} account")
-    limit, before_id = _page(request)
+        raise Problem(404, "not_found", "Not found", "no account in such a currency")
+    limit, before_id = cursor_page_query(request, whole_number)
     page = await request.app[SERVICES].read_accounts.ledger(
         request["user_id"], code, limit, before_id
     )
@@ -37,6 +38,7 @@ async def account_ledger(request: web.Request) -> web.Response:
             "account": _account(page.account),
             "data": [_line(line, code, exponent) for line in page.lines],
             "next_cursor": str(page.next_before_id) if page.next_before_id else None,
+            "has_more": page.next_before_id is not None,
         }
     )
 
@@ -61,21 +63,3 @@ def _line(line: AccountLine, currency: str, exponent: int) -> dict[str, object]:
         "payout_id": line.payout_id,
         "created_at": iso(line.created_at),
     }
-
-
-def _page(request: web.Request) -> tuple[int, int | None]:
-    query = request.query
-    errors = [
-        field_error(name, "unknown query parameter")
-        for name in query
-        if name not in {"limit", "cursor"}
-    ]
-    limit = page_limit(query, errors)
-    before_id = None
-    if "cursor" in query:
-        before_id = whole_number(query["cursor"])
-        if before_id is None:
-            errors.append(field_error("cursor", "is not a cursor this API returned"))
-    if errors:
-        raise validation_problem(errors)
-    return limit, before_id

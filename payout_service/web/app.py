@@ -10,6 +10,7 @@ from payout_service.bootstrap import Services
 from payout_service.web import (
     account_routes,
     client_event_routes,
+    docs_routes,
     health_routes,
     metrics_routes,
     openapi,
@@ -65,4 +66,5 @@ def create_app(services: Services) -> web.Application:
     client_event_routes.add_routes(app)
     webhook_endpoint_routes.add_routes(app)
     openapi.add_routes(app)
+    docs_routes.add_routes(app)
     return app

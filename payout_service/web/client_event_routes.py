@@ -10,7 +10,13 @@ from payout_service.application.representation import client_event_representatio
 from payout_service.domain.client_events import CLIENT_EVENT_TYPES
 from payout_service.web.payout_routes import SERVICES
 from payout_service.web.problems import field_error, validation_problem
-from payout_service.web.requests import MAX_ROW_NUMBER, page_limit, uuid_text, whole_number
+from payout_service.web.queries import (
+    MAX_ROW_NUMBER,
+    page_limit,
+    query_problems,
+    uuid_text,
+    whole_number,
+)
 
 EVENT_QUERY = ("after", "limit", "type", "payout_id")
 
@@ -42,9 +48,7 @@ class _EventQuery:
 
 def _event_query(request: web.Request) -> _EventQuery:
     query = request.query
-    errors = [
-        field_error(name, "unknown query parameter") for name in query if name not in EVENT_QUERY
-    ]
+    errors = query_problems(query, EVENT_QUERY)
     after = whole_number(query.get("after", "0"))
     if after is None:
         errors.append(field_error("after", f"must be an integer from 0 to {MAX_ROW_NUMBER}"))

@@ -4,7 +4,9 @@ Kept true by tests: tests/integration/test_openapi.py checks that every route of
 it and every operation in it is a route, and tests/integration/test_api_fuzz.py runs schemathesis
 against the live service on MariaDB, checking that every response conforms to it.
 The payout batches' part is web.openapi_payout_batches, the event log's and the webhook
-endpoints' web.openapi_client_events; the pieces they all build with are in web.openapi_parts.
+endpoints' web.openapi_client_events; the pieces they all build with are in web.openapi_parts,
+their examples in web.openapi_examples. web.openapi_conventions then gives every operation its
+tag and the X-Request-ID header both ways.
 """
 
 from __future__ import annotations
@@ -18,16 +20,27 @@ from payout_service.domain.money import CURRENCIES
 from payout_service.domain.payout import PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
 from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER
-from payout_service.web import openapi_client_events, openapi_payout_batches
+from payout_service.web import openapi_client_events, openapi_examples, openapi_payout_batches
+from payout_service.web.moments import RFC3339_TIME
+from payout_service.web.openapi_conventions import (
+    REQUEST_ID_HEADER,
+    REQUEST_ID_PARAMETER,
+    tag_list,
+    with_conventions,
+)
+from payout_service.web.openapi_examples import example
 from payout_service.web.openapi_parts import (
+    ALL_IN_ONE_PAGE,
     AMOUNT,
     CURSOR,
+    HAS_MORE,
     IDEMPOTENCY_KEY,
     LIMIT,
     METADATA,
     NULLABLE_STRING,
     NULLABLE_TIME,
     REPLAYED,
+    TIME,
     Schema,
     all_required,
     json_answer,
@@ -36,7 +49,8 @@ from payout_service.web.openapi_parts import (
     ref,
     text,
 )
-from payout_service.web.requests import MAX_LEDGER_CURSOR_DIGITS
+from payout_service.web.problems import MAX_LISTED_ERRORS
+from payout_service.web.queries import MAX_ROW_NUMBER
 from payout_service.web.webhook_requests import MAX_FAILURE_CODE, MAX_ID
 
 OPENAPI_PATH = "/openapi.json"
@@ -63,10 +77,17 @@ def _schemas() -> Schema:
                 "detail": {"type": "string"},
                 "code": {"type": "string"},
                 "instance": {"type": "string"},
+                "errors_not_listed": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": f"a validation problem lists {MAX_LISTED_ERRORS} errors at"
+                    " most: how many more there are (absent when none)",
+                },
                 "errors": {
                     "type": "array",
-                    "description": "everything wrong, one object each: a field's, or (in a"
-                    " batch_rejected problem) a batch item's, named by its index",
+                    "description": "what is wrong, one object each: a field's, or (in a"
+                    " batch_rejected problem, which lists every bad item) a batch item's, named"
+                    " by its index",
                     "items": {
                         "type": "object",
                         "required": ["field", "message"],
@@ -92,7 +113,7 @@ def _schemas() -> Schema:
             "additionalProperties": False,
             "required": ["user_id", "amount", "currency", "wallet", "external_reference"],
             "properties": {
-                "user_id": {"type": "integer", "minimum": 1},
+                "user_id": {"type": "integer", "minimum": 1, "maximum": MAX_ROW_NUMBER},
                 "amount": {**AMOUNT, "minLength": 1, "maxLength": MAX_TEXT_LENGTHS["amount"]},
                 "currency": {"type": "string", "enum": list(CURRENCIES)},
                 "wallet": text(MAX_TEXT_LENGTHS["wallet"]),
@@ -154,14 +175,13 @@ def _schemas() -> Schema:
                 "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
             }
         ),
-        "PayoutPage": {
-            "type": "object",
-            "required": ["data", "next_cursor"],
-            "properties": {
+        "PayoutPage": all_required(
+            {
                 "data": {"type": "array", "items": ref("Payout")},
                 "next_cursor": NULLABLE_STRING,
-            },
-        },
+                "has_more": HAS_MORE,
+            }
+        ),
         "Account": {
             "type": "object",
             "required": ["currency", "balance", "held", "available"],
@@ -198,7 +218,7 @@ def _schemas() -> Schema:
                 "provider_payout_id": _ID,
                 "reference": _ID,
                 "status": {"type": "string", "enum": [str(s) for s in ProviderStatus]},
-                "occurred_at": {"type": "string", "format": "date-time"},
+                "occurred_at": {**TIME, "description": RFC3339_TIME},
                 "failure_code": {
                     "type": ["string", "null"],
                     "minLength": 1,
@@ -212,7 +232,7 @@ def _schemas() -> Schema:
 
 
 _ID = text(MAX_ID)
-_LEDGER_CURSOR = f"^[0-9]{{1,{MAX_LEDGER_CURSOR_DIGITS}}}$"
+_LEDGER_CURSOR = f"^[0-9]{{1,{len(str(MAX_ROW_NUMBER))}}}$"
 _PAYOUT_ID = {"name": "payout_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -249,14 +269,38 @@ def _paths() -> Schema:
                 "summary": "create a payout and hold its amount (idempotent)",
                 "operationId": "createPayout",
                 "parameters": [IDEMPOTENCY_KEY],
-                "requestBody": json_body(ref("NewPayout")),
+                "requestBody": json_body(
+                    ref("NewPayout"),
+                    {"usd": example("150.00 USD", openapi_examples.NEW_PAYOUT)},
+                ),
                 "responses": {
-                    "201": json_answer(ref("Payout"), "created (or its replay)", REPLAYED),
-                    **problems(400, 401, 403, 409, 413, 415, 422),
+                    "201": json_answer(
+                        ref("Payout"),
+                        "created (or its replay)",
+                        REPLAYED,
+                        {"pending": example("created: funds held", openapi_examples.payout())},
+                    ),
+                    **problems(
+                        400,
+                        401,
+                        403,
+                        409,
+                        413,
+                        415,
+                        422,
+                        examples={
+                            422: {
+                                "invalid": example(
+                                    "every bad field named",
+                                    openapi_examples.invalid_payout_problem(),
+                                )
+                            }
+                        },
+                    ),
                 },
             },
             "get": {
-                "summary": "the caller's payouts, newest first",
+                "summary": "the caller's payouts, newest first; every filter given applies",
                 "operationId": "listPayouts",
                 "parameters": [
                     {
@@ -272,11 +316,25 @@ def _paths() -> Schema:
                         "description": "only the items of this payout batch",
                         "schema": {"type": "string", "format": "uuid"},
                     },
+                    {
+                        "name": "external_reference",
+                        "in": "query",
+                        "required": False,
+                        "description": "only the payout created with exactly this reference"
+                        " (a reference is unique among the caller's payouts)",
+                        "schema": text(MAX_TEXT_LENGTHS["external_reference"]),
+                    },
+                    _created("created_gte", "created at or after this time"),
+                    _created("created_lt", "created before this time"),
                     LIMIT,
                     CURSOR,
                 ],
                 "responses": {
-                    "200": json_answer(ref("PayoutPage"), "a page"),
+                    "200": json_answer(
+                        ref("PayoutPage"),
+                        "a page",
+                        examples={"one": example("one payout", openapi_examples.payout_page())},
+                    ),
                     **problems(401, 422),
                 },
             },
@@ -287,7 +345,11 @@ def _paths() -> Schema:
                 "operationId": "getPayout",
                 "parameters": [_PAYOUT_ID],
                 "responses": {
-                    "200": json_answer(ref("Payout"), "the payout"),
+                    "200": json_answer(
+                        ref("Payout"),
+                        "the payout",
+                        examples={"pending": example("pending", openapi_examples.payout())},
+                    ),
                     **problems(401, 404),
                 },
             }
@@ -298,7 +360,16 @@ def _paths() -> Schema:
                 "operationId": "cancelPayout",
                 "parameters": [_PAYOUT_ID],
                 "responses": {
-                    "200": json_answer(ref("Payout"), "cancelled"),
+                    "200": json_answer(
+                        ref("Payout"),
+                        "cancelled",
+                        examples={
+                            "cancelled": example(
+                                "cancelled: funds released",
+                                openapi_examples.payout(cancelled=True),
+                            )
+                        },
+                    ),
                     **problems(401, 404, 409),
                 },
             }
@@ -309,12 +380,19 @@ def _paths() -> Schema:
                 "operationId": "listAccounts",
                 "responses": {
                     "200": json_answer(
-                        {
-                            "type": "object",
-                            "required": ["data"],
-                            "properties": {"data": {"type": "array", "items": ref("Account")}},
-                        },
+                        all_required(
+                            {
+                                "data": {"type": "array", "items": ref("Account")},
+                                "has_more": ALL_IN_ONE_PAGE,
+                            }
+                        ),
                         "accounts",
+                        examples={
+                            "usd": example(
+                                "one account, 150.00 held",
+                                {"data": [openapi_examples.ACCOUNT], "has_more": False},
+                            )
+                        },
                     ),
                     **problems(401),
                 },
@@ -336,15 +414,14 @@ def _paths() -> Schema:
                 ],
                 "responses": {
                     "200": json_answer(
-                        {
-                            "type": "object",
-                            "required": ["account", "data", "next_cursor"],
-                            "properties": {
+                        all_required(
+                            {
                                 "account": ref("Account"),
                                 "data": {"type": "array", "items": ref("LedgerLine")},
                                 "next_cursor": NULLABLE_STRING,
-                            },
-                        },
+                                "has_more": HAS_MORE,
+                            }
+                        ),
                         "a page",
                     ),
                     **problems(401, 404, 422),
@@ -365,7 +442,14 @@ def _paths() -> Schema:
                         "schema": {"type": "string"},
                     }
                 ],
-                "requestBody": json_body(ref("ProviderWebhook")),
+                "requestBody": json_body(
+                    ref("ProviderWebhook"),
+                    {
+                        "success": example(
+                            "the provider paid the payout", openapi_examples.PROVIDER_WEBHOOK
+                        )
+                    },
+                ),
                 "responses": {
                     "202": json_answer(
                         {
@@ -378,11 +462,26 @@ def _paths() -> Schema:
                             },
                         },
                         "stored (or a duplicate of a stored event)",
+                        examples={
+                            "stored": example(
+                                "stored, to be applied", openapi_examples.WEBHOOK_RECEIPT
+                            )
+                        },
                     ),
                     **problems(400, 401, 413, 415, 422),
                 },
             }
         },
+    }
+
+
+def _created(name: str, description: str) -> Schema:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": f"{description}: {RFC3339_TIME}",
+        "schema": TIME,
     }
 
 
@@ -414,13 +513,19 @@ def openapi_document() -> Schema:
             "description": "Payouts with idempotent creation, funds holds and signed webhooks. "
             "Every error is an RFC 9457 application/problem+json document.",
         },
+        "servers": [{"url": "/", "description": "this service, where it serves the document"}],
         "security": [{"apiKey": []}],
-        "paths": {
-            **_paths(),
-            **openapi_payout_batches.paths(),
-            **openapi_client_events.paths(),
-        },
+        "tags": tag_list(),
+        "paths": with_conventions(
+            {
+                **_paths(),
+                **openapi_payout_batches.paths(),
+                **openapi_client_events.paths(),
+            }
+        ),
         "components": {
+            "parameters": {"RequestId": REQUEST_ID_PARAMETER},
+            "headers": {"RequestId": REQUEST_ID_HEADER},
             "schemas": {
                 **_schemas(),
                 **openapi_payout_batches.schemas(),

@@ -11,8 +11,12 @@ from payout_service.domain.client_events import (
     EndpointState,
 )
 from payout_service.infrastructure.outgoing_webhooks.url_policy import MAX_URL_LENGTH
+from payout_service.web import openapi_examples
+from payout_service.web.openapi_examples import example
 from payout_service.web.openapi_parts import (
+    ALL_IN_ONE_PAGE,
     CURSOR,
+    HAS_MORE,
     LIMIT,
     NULLABLE_STRING,
     NULLABLE_TIME,
@@ -25,7 +29,7 @@ from payout_service.web.openapi_parts import (
     ref,
     text,
 )
-from payout_service.web.requests import MAX_ROW_NUMBER
+from payout_service.web.queries import MAX_ROW_NUMBER
 from payout_service.web.webhook_endpoint_requests import MAX_DESCRIPTION
 
 _SEQUENCE: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_ROW_NUMBER}
@@ -205,7 +209,16 @@ def paths() -> Schema:
                         "schema": {"type": "string", "format": "uuid"},
                     },
                 ],
-                "responses": {"200": json_answer(ref("EventPage"), "a page"), **problems(401, 422)},
+                "responses": {
+                    "200": json_answer(
+                        ref("EventPage"),
+                        "a page",
+                        examples={
+                            "created": example("a payout created", openapi_examples.event_page())
+                        },
+                    ),
+                    **problems(401, 422),
+                },
             }
         },
         "/api/webhook-endpoints": {
@@ -213,6 +226,8 @@ def paths() -> Schema:
                 "summary": "register a webhook endpoint; the answer holds its signing secret,"
                 f" shown once (at most {MAX_ENDPOINTS_PER_USER} per user)",
                 "operationId": "createWebhookEndpoint",
+                # No example: the fuzz test sends examples, and the service resolves an
+                # endpoint's host (tests reach nothing but 127.0.0.1).
                 "requestBody": json_body(ref("NewWebhookEndpoint")),
                 "responses": {
                     "201": json_answer(ref("WebhookEndpointWithSecret"), "registered"),
@@ -224,7 +239,12 @@ def paths() -> Schema:
                 "operationId": "listWebhookEndpoints",
                 "responses": {
                     "200": json_answer(
-                        all_required({"data": {"type": "array", "items": ref("WebhookEndpoint")}}),
+                        all_required(
+                            {
+                                "data": {"type": "array", "items": ref("WebhookEndpoint")},
+                                "has_more": ALL_IN_ONE_PAGE,
+                            }
+                        ),
                         "endpoints",
                     ),
                     **problems(401),
@@ -307,7 +327,7 @@ def paths() -> Schema:
                         all_required(
                             {
                                 "data": {"type": "array", "items": ref("Delivery")},
-                                "has_more": {"type": "boolean"},
+                                "has_more": HAS_MORE,
                                 "next_cursor": NULLABLE_STRING,
                             }
                         ),

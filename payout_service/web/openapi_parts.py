@@ -11,7 +11,8 @@ from payout_service.domain.payout import (
     MAX_METADATA_VALUE_LENGTH,
 )
 from payout_service.web.problems import PROBLEM_JSON
-from payout_service.web.requests import DEFAULT_PAGE, MAX_IDEMPOTENCY_KEY, MAX_PAGE
+from payout_service.web.queries import DEFAULT_PAGE, MAX_PAGE
+from payout_service.web.requests import MAX_IDEMPOTENCY_KEY
 
 Schema = dict[str, Any]
 
@@ -49,6 +50,8 @@ REPLAYED = {
         "schema": {"type": "string", "enum": ["true"]},
     }
 }
+HAS_MORE: Schema = {"type": "boolean", "description": "more follow: ask for next_cursor"}
+ALL_IN_ONE_PAGE: Schema = {"type": "boolean", "const": False, "description": "all in one page"}
 CURSOR = {
     "name": "cursor",
     "in": "query",
@@ -77,18 +80,28 @@ def ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def json_answer(schema: Schema, description: str, headers: Schema | None = None) -> Schema:
+def json_answer(
+    schema: Schema,
+    description: str,
+    headers: Schema | None = None,
+    examples: Schema | None = None,
+) -> Schema:
+    """`examples`: named Example objects (openapi_examples.example), shown beside the schema."""
     response: Schema = {
         "description": description,
-        "content": {"application/json": {"schema": schema}},
+        "content": {"application/json": _media(schema, examples)},
     }
     if headers:
         response["headers"] = headers
     return response
 
 
-def json_body(schema: Schema) -> Schema:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+def json_body(schema: Schema, examples: Schema | None = None) -> Schema:
+    return {"required": True, "content": {"application/json": _media(schema, examples)}}
+
+
+def _media(schema: Schema, examples: Schema | None) -> Schema:
+    return {"schema": schema, "examples": examples} if examples else {"schema": schema}
 
 
 def all_required(properties: Schema) -> Schema:
@@ -99,12 +112,13 @@ def text(max_length: int) -> Schema:
     return {"type": "string", "minLength": 1, "maxLength": max_length}
 
 
-def problems(*statuses: int) -> Schema:
-    """Error answers: every one an RFC 9457 problem."""
+def problems(*statuses: int, examples: dict[int, Schema] | None = None) -> Schema:
+    """Error answers: every one an RFC 9457 problem; `examples`: named examples by status."""
+    shown = examples or {}
     return {
         str(status): {
             "description": _PROBLEM_TEXT[status],
-            "content": {PROBLEM_JSON: {"schema": ref("Problem")}},
+            "content": {PROBLEM_JSON: _media(ref("Problem"), shown.get(status))},
         }
         for status in statuses
     }

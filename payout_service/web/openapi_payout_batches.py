@@ -8,9 +8,12 @@ from payout_service.application.payout_fields import MAX_TEXT_LENGTHS
 from payout_service.domain.money import CURRENCIES
 from payout_service.domain.payout import PayoutStatus
 from payout_service.domain.payout_batch import BatchMode, BatchStatus
+from payout_service.web import openapi_examples
+from payout_service.web.openapi_examples import example
 from payout_service.web.openapi_parts import (
     AMOUNT,
     CURSOR,
+    HAS_MORE,
     IDEMPOTENCY_KEY,
     LIMIT,
     METADATA,
@@ -127,7 +130,7 @@ def schemas() -> Schema:
             {
                 "data": {"type": "array", "items": ref("PayoutBatch")},
                 "next_cursor": NULLABLE_STRING,
-                "has_more": {"type": "boolean"},
+                "has_more": HAS_MORE,
             }
         ),
         "PayoutBatchCancellation": all_required(
@@ -165,7 +168,12 @@ def paths() -> Schema:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        JSON: {"schema": ref("NewPayoutBatch")},
+                        JSON: {
+                            "schema": ref("NewPayoutBatch"),
+                            "examples": {
+                                "two": example("two USD payouts", openapi_examples.new_batch())
+                            },
+                        },
                         CSV: {
                             "schema": {
                                 "type": "string",
@@ -178,7 +186,10 @@ def paths() -> Schema:
                 },
                 "responses": {
                     "201": json_answer(
-                        ref("CreatedPayoutBatch"), "created (or its replay)", REPLAYED
+                        ref("CreatedPayoutBatch"),
+                        "created (or its replay)",
+                        REPLAYED,
+                        {"created": example("both created", openapi_examples.batch(created=True))},
                     ),
                     **problems(400, 401, 409, 413, 415, 422),
                 },
@@ -189,7 +200,20 @@ def paths() -> Schema:
                 "operationId": "listPayoutBatches",
                 "parameters": [LIMIT, CURSOR],
                 "responses": {
-                    "200": json_answer(ref("PayoutBatchPage"), "a page"),
+                    "200": json_answer(
+                        ref("PayoutBatchPage"),
+                        "a page",
+                        examples={
+                            "one": example(
+                                "one batch",
+                                {
+                                    "data": [openapi_examples.batch()],
+                                    "next_cursor": None,
+                                    "has_more": False,
+                                },
+                            )
+                        },
+                    ),
                     **problems(401, 422),
                 },
             },

@@ -7,18 +7,19 @@ sent; the use case checks them one by one (application.batch_items) and names ea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiMapping
 
 from payout_service.application.batch_csv import items_from_csv
 from payout_service.application.batch_items import UnreadableRow
 from payout_service.application.idempotency import request_fingerprint
 from payout_service.domain.payout_batch import BatchMode
 from payout_service.web.problems import Problem, field_error, validation_problem
-from payout_service.web.requests import json_object_of, raw_body, unknown_parameters
+from payout_service.web.queries import query_problems
+from payout_service.web.requests import json_object_of, raw_body
 
 JSON = "application/json"
 CSV = "text/csv"
@@ -54,20 +55,20 @@ async def batch_request(request: web.Request, max_bytes: int) -> BatchRequest:
     )
 
 
-def _csv_mode(query: Mapping[str, str]) -> BatchMode:
-    errors = unknown_parameters(query, {"mode"})
+def _csv_mode(query: MultiMapping[str]) -> BatchMode:
+    errors = query_problems(query, {"mode"})
     mode = _mode(query.get("mode", DEFAULT_MODE), errors)
     if errors:
         raise validation_problem(errors)
     return mode
 
 
-def _no_query(query: Mapping[str, str]) -> None:
+def _no_query(query: MultiMapping[str]) -> None:
     """A JSON batch says it all in its body, `mode` too: nothing is read from two places."""
     in_body = "is read from the JSON body"
     errors = [
         field_error(name, in_body if name in BATCH_FIELDS else "unknown query parameter")
-        for name in query
+        for name in dict.fromkeys(query)
     ]
     if errors:
         raise validation_problem(errors)

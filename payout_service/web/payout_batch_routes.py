@@ -12,17 +12,13 @@ from payout_service.application.representation import (
     batch_counts_as_recorded,
     batch_representation,
 )
+from payout_service.web.cursors import decode_moment_cursor, encode_moment_cursor
 from payout_service.web.middleware import request_id_of
 from payout_service.web.payout_batch_requests import batch_request
 from payout_service.web.payout_routes import SERVICES, stored_response
 from payout_service.web.problems import Problem
-from payout_service.web.requests import (
-    cursor_page_query,
-    decode_moment_cursor,
-    encode_moment_cursor,
-    idempotency_key,
-    uuid_text,
-)
+from payout_service.web.queries import cursor_page_query, uuid_text
+from payout_service.web.requests import idempotency_key
 
 BATCHES = "/api/payout-batches"
 BATCH = BATCHES + "/{batch_id}"

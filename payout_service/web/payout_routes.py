@@ -1,4 +1,5 @@
-"""/api/payouts: create (idempotent), read, list (all, or one batch's), cancel."""
+"""/api/payouts: create (idempotent), read, list (by status, batch, external reference or creation
+time), cancel."""
 
 from __future__ import annotations
 
@@ -10,14 +11,12 @@ from payout_service.application.create_payout import CreatePayoutCommand
 from payout_service.application.idempotency import request_fingerprint
 from payout_service.application.representation import payout_representation
 from payout_service.bootstrap import Services
+from payout_service.web.cursors import encode_cursor
 from payout_service.web.middleware import request_id_of
-from payout_service.web.requests import (
-    create_payout_fields,
-    encode_cursor,
-    idempotency_key,
-    json_object,
-    page_query,
-)
+from payout_service.web.payout_list_query import payout_list_query
+from payout_service.web.problems import Problem
+from payout_service.web.queries import uuid_text
+from payout_service.web.requests import create_payout_fields, idempotency_key, json_object
 
 SERVICES = web.AppKey("services", Services)
 
@@ -60,7 +59,7 @@ def stored_response(status_code: int, body: str, replayed: bool) -> web.Response
 
 async def get_payout(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    payout = await services.read_payouts.get(request["user_id"], request.match_info["payout_id"])
+    payout = await services.read_payouts.get(request["user_id"], _payout_id(request))
     return web.json_response(payout_representation(payout))
 
 
@@ -70,7 +69,7 @@ async def cancel_payout(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     payout = await services.cancel_payout(
         request["user_id"],
-        request.match_info["payout_id"],
+        _payout_id(request),
         headers={"request_id": request_id_of(request)},
     )
     return web.json_response(payout_representation(payout))
@@ -78,14 +77,23 @@ async def cancel_payout(request: web.Request) -> web.Response:
 
 async def list_payouts(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    query = page_query(request)
+    query = payout_list_query(request)
     page = await services.read_payouts.list(
-        request["user_id"], query.status, query.limit, query.cursor, query.batch_id
+        request["user_id"], query.filters, query.limit, query.cursor
     )
     return web.json_response(
         {
             "data": [payout_representation(p) for p in page.payouts],
             "next_cursor": encode_cursor(page.next_cursor) if page.next_cursor else None,
+            "has_more": page.has_more,
         },
         dumps=json.dumps,
     )
+
+
+def _payout_id(request: web.Request) -> str:
+    """The path's payout id; a 404 for one that cannot name a payout (ids are UUIDs)."""
+    payout_id = uuid_text(request.match_info["payout_id"])
+    if payout_id is None:
+        raise Problem(404, "not_found", "Not found", "no such payout")
+    return payout_id

@@ -1,34 +1,27 @@
-"""Reading request bodies, headers and query strings into plain values, or a 4xx problem."""
+"""Reading request bodies and headers into plain values, or a 4xx problem (query strings and
+path ids: web.queries)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
 from payout_service.application.payout_fields import metadata_problem, text_problem
-from payout_service.application.ports import PageCursor
-from payout_service.domain.payout import PayoutStatus
 from payout_service.web.problems import Problem, field_error, validation_problem
-
-S = TypeVar("S", bound=StrEnum)  # a list's statuses
-C = TypeVar("C")  # a list's cursor
+from payout_service.web.queries import MAX_ROW_NUMBER
 
 MAX_IDEMPOTENCY_KEY = 255
-MAX_PAGE = 100
-DEFAULT_PAGE = 20
-MAX_LEDGER_CURSOR_DIGITS = 19  # a ledger line id: an unsigned BIGINT
-# The largest number a query may carry to the database (a signed BIGINT, which SQLite binds):
-# row ids and event sequences.
-MAX_ROW_NUMBER = 2**63 - 1
+# The longest number literal a JSON body may hold: every number this API reads fits in 20
+# characters (a BIGINT and its sign); Python's int() refuses over 4 300 digits with a ValueError.
+MAX_JSON_NUMBER_LENGTH = 40
+
+
+class UnreadableJson(ValueError):
+    """Valid JSON syntax this API does not read: NaN and Infinity (not JSON, though Python's
+    parser takes them), or a number longer than MAX_JSON_NUMBER_LENGTH."""
 
 
 async def json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
@@ -71,16 +64,38 @@ def json_object_of(raw: bytes) -> dict[str, Any]:
     """
     try:
         text = raw.decode("utf-8")
-        body = json.loads(text)
+        body = json.loads(
+            text,
+            parse_int=_bounded(int),
+            parse_float=_bounded(float),
+            parse_constant=_refuse_constant,
+        )
         if "\\u" in text:
             json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except (UnicodeError, json.JSONDecodeError, RecursionError) as exc:
+    except UnreadableJson as exc:
+        raise Problem(400, "malformed_json", "Malformed JSON", f"the body's {exc}") from None
+    except (UnicodeError, ValueError, RecursionError) as exc:
         raise Problem(
             400, "malformed_json", "Malformed JSON", f"the body is not UTF-8 JSON: {exc}"
         ) from None
     if not isinstance(body, dict):
         raise Problem(400, "malformed_json", "Malformed JSON", "the body must be a JSON object")
     return body
+
+
+def _bounded(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def read(literal: str) -> Any:
+        if len(literal) > MAX_JSON_NUMBER_LENGTH:
+            raise UnreadableJson(
+                f"number {literal[:12]}... is longer than {MAX_JSON_NUMBER_LENGTH} characters"
+            )
+        return kind(literal)
+
+    return read
+
+
+def _refuse_constant(name: str) -> Any:
+    raise UnreadableJson(f"{name} is not a JSON number")
 
 
 def idempotency_key(request: web.Request) -> str:
@@ -120,8 +135,10 @@ def create_payout_fields(body: dict[str, Any]) -> dict[str, Any]:
         value = body.get(name)
         if value is None:
             errors.append(field_error(name, "is required"))
-        elif kind is int and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-            errors.append(field_error(name, "must be a positive integer"))
+        elif kind is int and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ROW_NUMBER
+        ):
+            errors.append(field_error(name, f"must be an integer from 1 to {MAX_ROW_NUMBER}"))
         elif kind is str and (problem := text_problem(name, value)) is not None:
             errors.append(field_error(name, problem))
     if "metadata" in body and (problem := metadata_problem(body["metadata"])) is not None:
@@ -129,135 +146,3 @@ def create_payout_fields(body: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise validation_problem(errors)
     return body
-
-
-def page_limit(query: Mapping[str, str], errors: list[dict[str, str]]) -> int:
-    """The `limit` query parameter of a listing, or the default; a bad one adds to `errors`."""
-    if "limit" not in query:
-        return DEFAULT_PAGE
-    limit = whole_number(query["limit"], MAX_PAGE)
-    if limit is None or limit < 1:
-        errors.append(field_error("limit", f"must be an integer from 1 to {MAX_PAGE}"))
-        return DEFAULT_PAGE
-    return limit
-
-
-def whole_number(text: str, maximum: int = MAX_ROW_NUMBER) -> int | None:
-    """`text` as an integer from 0 to `maximum` in ASCII digits; None for anything else
-    (str.isdigit alone lets "²" through, which int() then refuses)."""
-    if not text.isascii() or not text.isdigit() or len(text) > len(str(maximum)):
-        return None
-    number = int(text)
-    return number if number <= maximum else None
-
-
-@dataclass(frozen=True, slots=True)
-class PayoutListQuery:
-    status: PayoutStatus | None
-    limit: int
-    cursor: PageCursor | None
-    batch_id: str | None  # only the payouts of this batch
-
-
-def page_query(request: web.Request) -> PayoutListQuery:
-    """`?status=&batch_id=&limit=&cursor=` of GET /api/payouts; anything else is a 422."""
-    errors: list[dict[str, str]] = []
-    batch_id = request.query.get("batch_id")
-    if batch_id is not None:
-        batch_id = uuid_text(batch_id)
-        if batch_id is None:
-            errors.append(field_error("batch_id", "must be a batch id (a UUID)"))
-    status, limit, cursor = status_page_query(
-        request, PayoutStatus, decode_cursor, also=("batch_id",), errors=errors
-    )
-    return PayoutListQuery(status, limit, cursor, batch_id)
-
-
-def status_page_query(
-    request: web.Request,
-    statuses: type[S],
-    read_cursor: Callable[[str], C | None],
-    *,
-    also: Collection[str] = (),
-    errors: Sequence[dict[str, str]] = (),
-) -> tuple[S | None, int, C | None]:
-    """`?status=&limit=&cursor=` of a list filtered by one of `statuses`, its cursor read by
-    `read_cursor` (None: not a cursor this API returned); anything else is a 422. `also`: the
-    caller's own parameters, whose problems it found already (`errors`, reported with these)."""
-    query = request.query
-    found = [*errors, *unknown_parameters(query, {"status", "limit", "cursor", *also})]
-    status = None
-    if "status" in query:
-        try:
-            status = statuses(query["status"])
-        except ValueError:
-            found.append(field_error("status", f"must be one of {', '.join(statuses)}"))
-    limit = page_limit(query, found)
-    cursor = page_cursor(query, read_cursor, found)
-    if found:
-        raise validation_problem(found)
-    return status, limit, cursor
-
-
-def cursor_page_query(
-    request: web.Request, read_cursor: Callable[[str], C | None]
-) -> tuple[int, C | None]:
-    """`?limit=&cursor=` of an unfiltered list; anything else is a 422."""
-    query = request.query
-    errors = unknown_parameters(query, {"limit", "cursor"})
-    limit = page_limit(query, errors)
-    cursor = page_cursor(query, read_cursor, errors)
-    if errors:
-        raise validation_problem(errors)
-    return limit, cursor
-
-
-def unknown_parameters(query: Mapping[str, str], known: Collection[str]) -> list[dict[str, str]]:
-    return [field_error(name, "unknown query parameter") for name in query if name not in known]
-
-
-def page_cursor(
-    query: Mapping[str, str], read_cursor: Callable[[str], C | None], errors: list[dict[str, str]]
-) -> C | None:
-    """The `cursor` query parameter read by `read_cursor`, or None; a bad one adds to `errors`."""
-    if "cursor" not in query:
-        return None
-    cursor = read_cursor(query["cursor"])
-    if cursor is None:
-        errors.append(field_error("cursor", "is not a cursor this API returned"))
-    return cursor
-
-
-def encode_cursor(cursor: PageCursor) -> str:
-    return encode_moment_cursor(cursor.created_at, cursor.payout_id)
-
-
-def decode_cursor(text: str) -> PageCursor | None:
-    moment_and_id = decode_moment_cursor(text)
-    return PageCursor(*moment_and_id) if moment_and_id is not None else None
-
-
-def encode_moment_cursor(created_at: datetime, row_id: str) -> str:
-    """The cursor of a newest-first list that stopped at the row (created_at, id)."""
-    text = f"{created_at.isoformat()}|{row_id}"
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def decode_moment_cursor(text: str) -> tuple[datetime, str] | None:
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-        moment, row_id = raw.split("|", 1)
-        created_at = datetime.fromisoformat(moment)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    if created_at.tzinfo is None or not row_id:
-        return None
-    return created_at, row_id
-
-
-def uuid_text(text: str) -> str | None:
-    """A row id in its stored form (a lower-case UUID), or None when `text` cannot be one."""
-    try:
-        return str(uuid.UUID(text)) if len(text) == 36 else None
-    except ValueError:
-        return None

@@ -12,7 +12,7 @@ from payout_service.application.manage_webhook_endpoints import EndpointChanges
 from payout_service.domain.client_events import ALL_TYPES, CLIENT_EVENT_TYPES
 from payout_service.infrastructure.outgoing_webhooks.url_policy import MAX_URL_LENGTH
 from payout_service.web.problems import field_error, validation_problem
-from payout_service.web.requests import MAX_ROW_NUMBER
+from payout_service.web.queries import MAX_ROW_NUMBER
 
 MAX_DESCRIPTION = 255
 NEW_ENDPOINT_FIELDS = ("url", "event_types", "description")

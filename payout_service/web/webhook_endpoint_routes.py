@@ -15,7 +15,8 @@ from payout_service.domain.client_events import Delivery, DeliveryAttempt, Deliv
 from payout_service.web.middleware import request_id_of
 from payout_service.web.payout_routes import SERVICES
 from payout_service.web.problems import Problem
-from payout_service.web.requests import json_object, status_page_query, whole_number
+from payout_service.web.queries import status_page_query, whole_number
+from payout_service.web.requests import json_object
 from payout_service.web.webhook_endpoint_requests import (
     endpoint_changes,
     new_endpoint,
@@ -50,8 +51,9 @@ async def register_endpoint(request: web.Request) -> web.Response:
 
 
 async def list_endpoints(request: web.Request) -> web.Response:
+    """All in one page (a user has at most MAX_ENDPOINTS_PER_USER): has_more is always false."""
     views = await request.app[SERVICES].webhook_endpoints.list(request["user_id"])
-    return web.json_response({"data": [_endpoint(v) for v in views]})
+    return web.json_response({"data": [_endpoint(v) for v in views], "has_more": False})
 
 
 async def get_endpoint(request: web.Request) -> web.Response:

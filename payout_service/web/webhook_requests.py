@@ -10,6 +10,7 @@ from aiohttp import web
 from payout_service.application.ports import ProviderWebhook
 from payout_service.domain.failure_codes import MAX_PROVIDER_CODE_LENGTH
 from payout_service.domain.provider_report import ProviderStatus
+from payout_service.web.moments import RFC3339_TIME, rfc3339_moment
 from payout_service.web.problems import Problem, field_error, validation_problem
 from payout_service.web.requests import json_object_of
 
@@ -40,9 +41,11 @@ def provider_webhook(body: dict[str, Any]) -> ProviderWebhook:
     status = body.get("status")
     if not isinstance(status, str) or status not in tuple(ProviderStatus):
         errors.append(field_error("status", f"must be one of {', '.join(ProviderStatus)}"))
+    # A time that overflows on its way to UTC, or that the inbox cannot store, is the provider's
+    # to fix: a 422 it stops retrying, never a 500 it would retry for ever.
     occurred_at = _moment(body.get("occurred_at"))
     if occurred_at is None:
-        errors.append(field_error("occurred_at", "must be an ISO-8601 time with a UTC offset or Z"))
+        errors.append(field_error("occurred_at", f"must be {RFC3339_TIME}"))
     errors += _text_errors("failure_code", body.get("failure_code"), MAX_FAILURE_CODE)
     if errors:
         raise validation_problem(errors)
@@ -77,10 +80,4 @@ def _text_errors(name: str, value: Any, max_length: int) -> list[dict[str, str]]
 
 
 def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
+    return rfc3339_moment(value) if isinstance(value, str) else None

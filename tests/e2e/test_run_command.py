@@ -1,6 +1,7 @@
 """`payout-service run` (what `make run` starts): every Procfile process comes up on the
 embedded defaults, a payout travels from the API through Redis to the workers, metrics and the
-dashboard answer on their ports, and SIGTERM stops everything, the private Redis included."""
+dashboard answer on their ports, a command in a second terminal finds the stack through
+var/run.env, and SIGTERM stops everything, the private Redis included (and var/run.env goes)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from payout_service.infrastructure.db.seed import DEMO_API_KEY
+from payout_service.infrastructure.dotenv import read_dotenv
 from payout_service.procfile import honcho_ports, process_types
+from tests.integration.cli_runs import payout_service
 from tests.integration.helpers import payout_body
 from tests.processes import command_running, process_tree, service_environment, survivors
 
@@ -23,15 +26,19 @@ WORKER_TYPES = ("events", "inbox", "provider-send", "notify")
 
 
 async def test_run_starts_every_process_and_sigterm_stops_them_all(tmp_path: Path) -> None:
-    # Given the embedded defaults: SQLite in a scratch folder, no REDIS_URL
+    # Given the embedded defaults: SQLite in a scratch folder, no REDIS_URL, and a project root
+    # of the test's own (the private Redis and var/run.env go there, not into the checkout)
     base = _free_base_port(len(process_types()))
     ports = honcho_ports(base)
+    root = tmp_path / "project"
     env = service_environment(
+        PAYOUT_SERVICE_ROOT=str(root),
         DATABASE_URL=f"sqlite://{tmp_path}/payouts.sqlite3",
         PORT=str(base),
         METRICS_DIR=str(tmp_path / "metrics"),
     )
     env.pop("REDIS_URL", None)
+    run_env = root / "var" / "run.env"
 
     # When `payout-service run` starts
     async with command_running("run", env=env, new_session=True) as (run, output):
@@ -67,6 +74,16 @@ async def test_run_starts_every_process_and_sigterm_stops_them_all(tmp_path: Pat
             assert page.status == 200
             assert "events" in html
 
+        # and a second terminal, elsewhere and told nothing, finds the stack in var/run.env
+        stack = read_dotenv(run_env)
+        assert stack["REDIS_URL"].startswith("redis://127.0.0.1:"), stack
+        assert (stack["PORT"], stack["HOST"]) == (str(base), "127.0.0.1")
+        assert stack["PROVIDER_WEBHOOK_SECRETS"].startswith("whsec_")
+        shell = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "PORT")}
+        listed = await payout_service("dead-letters", "list", "--json", env=shell, cwd=tmp_path)
+        assert listed.code == 0, listed.err
+        assert listed.json() == {"data": [], "count": 0}
+
         # When SIGTERM reaches the command
         started = process_tree(run.pid)
         assert len(started) > len(ports), started  # honcho, its processes, workers, Redis
@@ -77,6 +94,7 @@ async def test_run_starts_every_process_and_sigterm_stops_them_all(tmp_path: Pat
     assert code == 0, output.text()
     assert survivors(started) == [], output.text()
     assert "Killing worker process" not in output.text()  # workers stopped gracefully
+    assert not run_env.exists()  # no later command points at the stopped Redis
 
 
 def _free_base_port(count: int) -> int:

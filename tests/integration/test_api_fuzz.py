@@ -6,16 +6,22 @@ Bounded: FUZZ_EXAMPLES examples per operation (default 50), every request with a
 Half of the webhook requests are signed over the exact bytes sent, so generated bodies reach
 the validation and the inbox; the other half carry the generated signature header and must be
 refused with 401 (or 413 for a body over the limit, which is refused before it is read).
+
+Beside the generated inputs, explicit ones (HOSTILE_INPUTS): each once reached a 500, and each
+goes through the same checks as a generated case, plus the 4xx it must get.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import os
+import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -75,11 +81,11 @@ def api_schema(live: LiveService) -> Any:
 
 class SigningSession(requests.Session):
     """Signs every other webhook request over the body bytes exactly as they go out; the others
-    keep the generated signature header."""
+    keep the generated signature header. `sign_all`: every one is signed."""
 
-    def __init__(self) -> None:
+    def __init__(self, sign_all: bool = False) -> None:
         super().__init__()
-        self._turn = itertools.cycle((True, False))
+        self._turn = itertools.cycle((True,) if sign_all else (True, False))
         self.last_webhook_signed = False
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
@@ -276,6 +282,115 @@ def _fuzz(
         answers[(operation.label, response.status_code)] += 1
 
     send()
+
+
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@contextmanager
+def _ints_of_any_length() -> Iterator[None]:
+    """Lets this process write a 5 000-digit integer into a JSON body (the service must refuse
+    it whatever Python's limit on int() is)."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+ROW_ID = "00000000-0000-4000-8000-000000000001"
+with _ints_of_any_length():
+    FIVE_THOUSAND_DIGITS = int("9" * 5000)
+# (name, method, path, Case arguments, the status it must get): inputs that once reached a 500.
+HOSTILE_INPUTS = [
+    ("superscript limit", "GET", "/api/payouts", {"query": {"limit": "²"}}, 422),
+    ("4 000-digit limit", "GET", "/api/payouts", {"query": {"limit": "9" * 4000}}, 422),
+    (
+        "ledger cursor past a BIGINT",
+        "GET",
+        "/api/accounts/{currency}/ledger",
+        {"path_parameters": {"currency": "USD"}, "query": {"cursor": "9999999999999999999"}},
+        422,
+    ),
+    (
+        "cursor in year 1 east of UTC",
+        "GET",
+        "/api/payouts",
+        {"query": {"cursor": _cursor(f"0001-01-01T00:00:00+05:00|{ROW_ID}")}},
+        422,
+    ),
+    (
+        "cursor in year 9999 west of UTC",
+        "GET",
+        "/api/payout-batches",
+        {"query": {"cursor": _cursor(f"9999-12-31T23:59:59-05:00|{ROW_ID}")}},
+        422,
+    ),
+    (
+        "created_lt past year 9999 in UTC",
+        "GET",
+        "/api/payouts",
+        {"query": {"created_lt": "9999-12-31T23:59:59-23:59"}},
+        422,
+    ),
+    (
+        "5 000-digit user_id",
+        "POST",
+        "/api/payouts",
+        {
+            "body": payout_body(user_id=FIVE_THOUSAND_DIGITS),
+            "headers": {"Idempotency-Key": "hostile-big"},
+        },
+        400,
+    ),
+    (
+        "5 000 unknown fields",
+        "POST",
+        "/api/payouts",
+        {
+            "body": {**payout_body(), **{f"x{n:05d}": 1 for n in range(5000)}},
+            "headers": {"Idempotency-Key": "hostile-fields"},
+        },
+        422,
+    ),
+    (
+        "signed webhook whose occurred_at overflows",
+        "POST",
+        WEBHOOK_PATH,
+        {
+            "body": {
+                "event_id": "evt-hostile",
+                "provider_payout_id": "prov-hostile",
+                "status": "success",
+                "occurred_at": "9999-12-31T23:59:59-23:59",
+            }
+        },
+        422,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "arguments", "status"),
+    [case[1:] for case in HOSTILE_INPUTS],
+    ids=[case[0] for case in HOSTILE_INPUTS],
+)
+def test_inputs_that_once_reached_a_500_get_their_documented_4xx(
+    api_schema: Any, live: LiveService, method: str, path: str, arguments: Any, status: int
+) -> None:
+    with _ints_of_any_length(), SigningSession(sign_all=True) as session:
+        case = api_schema[path][method].Case(**arguments)
+        response = case.call_and_validate(
+            base_url=live.base_url,
+            session=session,
+            headers=DEMO_KEY,
+            checks=CHECKS,
+            timeout=REQUEST_TIMEOUT_SECONDS,
+        )
+    assert response.status_code == status, response.text
+    assert len(response.content) < 8 * 1024, "a problem answer stays short"
 
 
 def test_bodies_over_the_limit_are_413_problems_on_the_live_service(live: LiveService) -> None:

@@ -35,6 +35,7 @@ SERVICE_METRICS = (
     "http_requests",
     "http_request_duration_seconds",
     "http_requests_in_progress",
+    "broker_queue_read_failures",
 )
 
 

@@ -14,7 +14,16 @@ from tests.integration.webhook_support import count, post_webhook, raw, signed, 
 
 OTHER_USER = 456
 OPEN_API_ROUTES = {("POST", "/api/webhooks/provider")}
-OPEN_ROUTES = {("GET", "/up"), ("GET", "/ready"), ("GET", "/metrics"), ("GET", "/openapi.json")}
+OPEN_ROUTES = {
+    ("GET", "/up"),
+    ("GET", "/ready"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    # the API reference page and its own assets: the public document, shown
+    ("GET", "/docs"),
+    ("GET", "/docs/docs.js"),
+    ("GET", "/docs/docs.css"),
+}
 BAD_KEYS = [{}, {"Authorization": "Bearer psk_not_a_key"}, {"Authorization": "Basic eDp5"}]
 
 

@@ -234,10 +234,14 @@ async def test_verification_off_must_be_explicit_and_is_announced_loudly(
     assert any("UNVERIFIED" in w for w in warnings)
 
 
-def test_verification_is_on_unless_set_to_exactly_off():
+def test_verification_is_on_unless_switched_off():
     assert Settings.from_env({}).webhook_signature_verification == "on"
+    assert (
+        Settings.from_env({"WEBHOOK_SIGNATURE_VERIFICATION": "No"}).webhook_signature_verification
+        == "off"
+    )
     with pytest.raises(SettingsError):
-        Settings.from_env({"WEBHOOK_SIGNATURE_VERIFICATION": "no"})
+        Settings.from_env({"WEBHOOK_SIGNATURE_VERIFICATION": "maybe"})
     assert Settings.from_env({"PROVIDER_WEBHOOK_SECRETS": " a , b ,"}).webhook_secrets == ("a", "b")
 
 

@@ -80,7 +80,7 @@ async def test_register_answers_201_with_the_secret_once(api, auth):
     listed = await (await api.get(ENDPOINTS, headers=auth)).json()
     without_secret = {k: v for k, v in created.items() if k != "secret"}
     assert one == without_secret
-    assert listed == {"data": [without_secret]}
+    assert listed == {"data": [without_secret], "has_more": False}
 
 
 async def test_description_is_optional(api, auth):
@@ -188,7 +188,7 @@ async def test_another_users_endpoint_is_404_whatever_is_asked_and_stays_as_it_w
     # Then every answer is a 404, the list is empty, and the endpoint is untouched
     for answer in answers:
         assert (await problem(answer, 404))["code"] == "not_found"
-    assert await (await api.get(ENDPOINTS, headers=auth)).json() == {"data": []}
+    assert await (await api.get(ENDPOINTS, headers=auth)).json() == {"data": [], "has_more": False}
     still = await (await api.get(path, headers=other)).json()
     assert {k: v for k, v in theirs.items() if k != "secret"} == still
     assert await outbox_requests(db, theirs["id"]) == []

@@ -22,12 +22,15 @@ from typing import Any
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import (
     RECEIVED,
+    AccountCredit,
     AccountLine,
+    ApiKeyRecord,
     AuditRun,
     DeliveryClaim,
     InboxEvent,
     NewClientEvent,
     PageCursor,
+    PayoutFilter,
     PayoutInstruction,
     ProviderAcceptance,
     ProviderError,
@@ -36,6 +39,7 @@ from payout_service.application.ports import (
     SendAttemptOutcome,
     StoredResponse,
     UniqueViolation,
+    User,
     WebhookAnswer,
 )
 from payout_service.application.saved_events import write_saved_events
@@ -181,7 +185,9 @@ class State:
     ledger_lines: list[LedgerRow] = field(default_factory=list)
     idempotency: dict[tuple[int, str], StoredKey] = field(default_factory=dict)
     outbox: list[OutboxRow] = field(default_factory=list)
-    api_keys: dict[str, int] = field(default_factory=dict)
+    api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)  # by the key's hash
+    users: dict[int, User] = field(default_factory=dict)
+    account_credits: dict[tuple[int, str], AccountCredit] = field(default_factory=dict)
     processed: set[tuple[str, str]] = field(default_factory=set)
     audit: list[Envelope] = field(default_factory=list)
     webhooks: dict[int, StoredWebhook] = field(default_factory=dict)
@@ -228,6 +234,9 @@ UNIQUE_KEYS: dict[str, Callable[[State], set[Hashable]]] = {
     "webhook delivery": lambda s: {
         (r.endpoint_id, r.event_id) for r in s.webhook_deliveries.values()
     },
+    "user id": lambda s: set(s.users),
+    "account": lambda s: set(s.accounts),
+    "account credit": lambda s: set(s.account_credits),
 }
 
 
@@ -241,6 +250,18 @@ class FakeDatabase:
 
     def next_id(self, table: str) -> int:
         return next(self._sequences.setdefault(table, itertools.count(1)))
+
+    def add_user(self, user_id: int, name: str) -> User:
+        user = User(user_id, name, START)
+        self.committed.users[user_id] = user
+        return user
+
+    def add_api_key(
+        self, user_id: int, key_hash: str, prefix: str, label: str = ""
+    ) -> ApiKeyRecord:
+        key = ApiKeyRecord(self.next_id("api_keys"), user_id, prefix, label, START, None, None)
+        self.committed.api_keys[key_hash] = key
+        return key
 
     def open_account(self, user_id: int, currency: str, balance_minor: int) -> Account:
         account = Account(self.next_id("user_accounts"), user_id, currency, balance_minor, 0)
@@ -324,19 +345,18 @@ class FakePayoutRepository:
         return ids[:limit]
 
     async def list_for_user(
-        self,
-        user_id: int,
-        status: PayoutStatus | None,
-        limit: int,
-        after: PageCursor | None,
-        batch_id: str | None = None,
+        self, user_id: int, filters: PayoutFilter, limit: int, after: PageCursor | None
     ) -> Sequence[Payout]:
+        f = filters
         mine = [
             p
             for p in self._state.payouts.values()
             if p.user_id == user_id
-            and (status is None or p.status is status)
-            and (batch_id is None or p.batch_id == batch_id)
+            and (f.status is None or p.status is f.status)
+            and (f.batch_id is None or p.batch_id == f.batch_id)
+            and (f.external_reference is None or p.external_reference == f.external_reference)
+            and (f.created_gte is None or p.created_at >= f.created_gte)
+            and (f.created_lt is None or p.created_at < f.created_lt)
         ]
         mine.sort(key=lambda p: (p.created_at, p.id), reverse=True)
         if after is not None:
@@ -452,6 +472,32 @@ class FakeAccountRepository:
         for entry in entries:
             await self.append_entry(entry, now)
 
+    async def find_user(self, user_id: int) -> User | None:
+        return self._state.users.get(user_id)
+
+    async def add_user(self, user: User) -> None:
+        if user.id in self._state.users:
+            raise UniqueViolation(f"user {user.id} exists")
+        self._state.users[user.id] = user
+
+    async def open(self, user_id: int, currency: str, now: datetime) -> Account:
+        if (user_id, currency) in self._state.accounts:
+            raise UniqueViolation(f"user {user_id} has a {currency} account")
+        account = Account(self._next_id("user_accounts"), user_id, currency, 0, 0)
+        self._state.accounts[(user_id, currency)] = account
+        return copy.deepcopy(account)
+
+    async def find_credit(self, account_id: int, reference: str) -> AccountCredit | None:
+        return self._state.account_credits.get((account_id, reference))
+
+    async def append_credit(self, entry: LedgerEntry, reference: str, now: datetime) -> None:
+        if (entry.account_id, reference) in self._state.account_credits:
+            raise UniqueViolation(f"account {entry.account_id} has a credit {reference}")
+        self._state.account_credits[(entry.account_id, reference)] = AccountCredit(
+            entry.account_id, reference, entry.amount_minor, now
+        )
+        await self.append_entry(entry, now)
+
 
 class FakePayoutBatches:
     """`seen`: the batches added or updated through it, whose events the commit writes."""
@@ -533,7 +579,30 @@ class FakeApiKeyRepository:
         self._state = state
 
     async def user_for_key_hash(self, key_hash: str) -> int | None:
-        return self._state.api_keys.get(key_hash)
+        key = self._state.api_keys.get(key_hash)
+        return key.user_id if key is not None and key.revoked_at is None else None
+
+    async def list_for_user(self, user_id: int) -> Sequence[ApiKeyRecord]:
+        return sorted((k for k in self._state.api_keys.values() if k.user_id == user_id), key=_id)
+
+    async def with_prefix(self, prefix: str) -> Sequence[ApiKeyRecord]:
+        return sorted((k for k in self._state.api_keys.values() if k.prefix == prefix), key=_id)
+
+    async def revoke(self, key_id: int, now: datetime) -> bool:
+        for key_hash, key in self._state.api_keys.items():
+            if key.id == key_id and key.revoked_at is None:
+                self._state.api_keys[key_hash] = dataclasses.replace(key, revoked_at=now)
+                return True
+        return False
+
+    async def record_use(self, key_hash: str, now: datetime) -> None:
+        key = self._state.api_keys.get(key_hash)
+        if key is not None:
+            self._state.api_keys[key_hash] = dataclasses.replace(key, last_used_at=now)
+
+
+def _id(key: ApiKeyRecord) -> int:
+    return key.id
 
 
 class FakeProcessedMessages:

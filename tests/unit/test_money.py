@@ -150,3 +150,11 @@ def test_parse_then_format_gives_the_canonical_text(text, code):
 def test_negative_minor_units_format_with_a_sign():
     assert format_minor(-5, 2) == "-0.05"
     assert format_minor(-1500, 0) == "-1500"
+
+
+def test_an_amount_of_thousands_of_digits_is_an_invalid_amount_not_a_crash() -> None:
+    # int() itself refuses a string of more than 4 300 digits with a ValueError
+    with pytest.raises(InvalidAmount):
+        Money.parse("1" * 5_000, "USD", 10**9)
+    with pytest.raises(InvalidAmount):
+        Money.parse("0" * 5_000 + "1.00", "USD", 10**9)

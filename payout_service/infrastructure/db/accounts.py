@@ -1,4 +1,5 @@
-"""user_accounts and their double-entry postings (account_ledger_entries)."""
+"""user_accounts and their double-entry postings (account_ledger_entries); the users who hold
+them, and the operators' credits by reference (account_credits)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from payout_service.application.ports import AccountCredit, User
 from payout_service.domain.accounts import Account, LedgerEntry
 from payout_service.infrastructure.db import statements as sql
 from payout_service.infrastructure.db.session import Row, SqlSession
@@ -15,9 +17,11 @@ _INSERT_LINES = sql.INSERT_LEDGER_POSTING.partition(" VALUES ")[0]
 POSTINGS_PER_INSERT = 500  # 1 000 lines of 8 values
 
 
-def _posting_values(entry: LedgerEntry, now: datetime, session: SqlSession) -> list[Any]:
-    """The values of the entry's two lines, under one new posting id."""
-    posting_id = str(uuid.uuid4())
+def _posting_values(
+    entry: LedgerEntry, now: datetime, session: SqlSession, posting_id: str | None = None
+) -> list[Any]:
+    """The values of the entry's two lines, under one posting id (a new one unless given)."""
+    posting_id = posting_id or str(uuid.uuid4())
     moment = session.dialect.to_db(now)
     values: list[Any] = []
     for line in entry.lines():
@@ -74,6 +78,68 @@ class SqlAccountRepository:
                 values += _posting_values(entry, now, self._s)
             rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * (2 * len(chunk)))
             await self._s.execute(f"{_INSERT_LINES} VALUES {rows}", *values)
+
+    async def find_user(self, user_id: int) -> User | None:
+        rows = await self._s.rows("SELECT id, name, created_at FROM users WHERE id = %s", user_id)
+        if not rows:
+            return None
+        r = rows[0]
+        return User(int(r["id"]), r["name"], self._moment(r["created_at"]))
+
+    async def add_user(self, user: User) -> None:
+        await self._s.execute(
+            "INSERT INTO users (id, name, created_at) VALUES (%s, %s, %s)",
+            user.id,
+            user.name,
+            self._s.dialect.to_db(user.created_at),
+        )
+
+    async def open(self, user_id: int, currency_code: str, now: datetime) -> Account:
+        moment = self._s.dialect.to_db(now)
+        account_id = await self._s.insert(
+            "INSERT INTO user_accounts (user_id, currency, balance_minor, held_minor, created_at,"
+            " updated_at) VALUES (%s, %s, 0, 0, %s, %s)",
+            user_id,
+            currency_code,
+            moment,
+            moment,
+        )
+        return Account(account_id, user_id, currency_code, 0, 0)
+
+    async def find_credit(self, account_id: int, reference: str) -> AccountCredit | None:
+        rows = await self._s.rows(
+            "SELECT amount_minor, created_at FROM account_credits"
+            " WHERE account_id = %s AND reference = %s",
+            account_id,
+            reference,
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return AccountCredit(
+            account_id, reference, int(r["amount_minor"]), self._moment(r["created_at"])
+        )
+
+    async def append_credit(self, entry: LedgerEntry, reference: str, now: datetime) -> None:
+        """The reference row first: a reused reference fails before any line is written."""
+        posting_id = str(uuid.uuid4())
+        await self._s.execute(
+            "INSERT INTO account_credits (account_id, reference, amount_minor, posting_id,"
+            " created_at) VALUES (%s, %s, %s, %s, %s)",
+            entry.account_id,
+            reference,
+            entry.amount_minor,
+            posting_id,
+            self._s.dialect.to_db(now),
+        )
+        await self._s.execute(
+            sql.INSERT_LEDGER_POSTING, *_posting_values(entry, now, self._s, posting_id)
+        )
+
+    def _moment(self, value: Any) -> datetime:
+        moment = self._s.dialect.from_db(value)
+        assert moment is not None
+        return moment
 
     @staticmethod
     def _to_account(r: Row) -> Account:

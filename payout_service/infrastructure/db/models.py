@@ -8,6 +8,7 @@ source of truth. Timestamps are naive UTC.
 from tortoise import fields
 from tortoise.models import Model
 
+from payout_service.application.operator_input import MAX_CREDIT_REFERENCE
 from payout_service.domain.failure_codes import MAX_PROVIDER_CODE_LENGTH
 
 
@@ -26,10 +27,12 @@ class ApiKey(Model):
         "models.User", related_name="api_keys", on_delete=fields.RESTRICT
     )
     key_hash = fields.CharField(max_length=64, unique=True)
-    prefix = fields.CharField(max_length=16)
+    prefix = fields.CharField(max_length=16, db_index=True)  # `api-key revoke PREFIX` finds it
     label = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
+    # Written at most once a minute per key and web process (application.authenticate).
+    last_used_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "api_keys"
@@ -70,6 +73,25 @@ class AccountLedgerEntry(Model):
 
     class Meta:
         table = "account_ledger_entries"
+
+
+class AccountCreditRow(Model):
+    """Money an operator credited to a user account (payout-service accounts credit), once per
+    reference: the same reference again is recognised, never paid twice. Its deposit posting is
+    the lines of posting_id; the row, the posting and the new balance commit together."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[UserAccount] = fields.ForeignKeyField(
+        "models.UserAccount", related_name="credits", on_delete=fields.RESTRICT
+    )
+    reference = fields.CharField(max_length=MAX_CREDIT_REFERENCE)
+    amount_minor = fields.BigIntField()
+    posting_id = fields.CharField(max_length=36)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "account_credits"
+        unique_together = (("account", "reference"),)
 
 
 class Payout(Model):

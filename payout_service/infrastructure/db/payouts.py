@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from payout_service.application.ports import PageCursor
+from payout_service.application.ports import PageCursor, PayoutFilter
 from payout_service.application.saved_payouts import SavedPayouts
 from payout_service.domain.failure_codes import FailureCode
 from payout_service.domain.money import Money, currency
@@ -187,24 +187,27 @@ class SqlPayoutRepository:
         return [str(r["id"]) for r in rows]
 
     async def list_for_user(
-        self,
-        user_id: int,
-        status: PayoutStatus | None,
-        limit: int,
-        after: PageCursor | None,
-        batch_id: str | None = None,
+        self, user_id: int, filters: PayoutFilter, limit: int, after: PageCursor | None
     ) -> Sequence[Payout]:
+        """Served by the (user_id, created_at, id) index, or the unique (user_id,
+        external_reference) one when a reference is asked for."""
+        d = self._s.dialect
         where = ["user_id = %s"]
         values: list[Any] = [user_id]
-        if batch_id is not None:
-            where.append("batch_id = %s")
-            values.append(batch_id)
-        if status is not None:
-            where.append("status = %s")
-            values.append(str(status))
+        conditions = (
+            ("batch_id = %s", filters.batch_id),
+            ("status = %s", str(filters.status) if filters.status is not None else None),
+            ("external_reference = %s", filters.external_reference),
+            ("created_at >= %s", d.to_db(filters.created_gte)),
+            ("created_at < %s", d.to_db(filters.created_lt)),
+        )
+        for condition, value in conditions:
+            if value is not None:
+                where.append(condition)
+                values.append(value)
         if after is not None:
             where.append("(created_at < %s OR (created_at = %s AND id < %s))")
-            moment = self._s.dialect.to_db(after.created_at)
+            moment = d.to_db(after.created_at)
             values += [moment, moment, after.payout_id]
         rows = await self._s.rows(
             f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC LIMIT %s",

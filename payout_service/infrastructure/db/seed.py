@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from payout_service.application.authenticate import hash_api_key
+from payout_service.application.ports import User
 from payout_service.domain.accounts import Account
+from payout_service.infrastructure.db.accounts import SqlAccountRepository
 from payout_service.infrastructure.db.session import SqlSession
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 
@@ -18,18 +20,12 @@ DEMO_BALANCES_MINOR = {"USD": 1_000_000, "EUR": 1_000_000}
 async def seed_demo(uow: SqlUnitOfWorkFactory, now: datetime) -> bool:
     """Idempotent: returns False when the demo user already exists."""
     async with uow() as tx:
-        s = tx.session
-        if await s.rows("SELECT id FROM users WHERE id = %s", DEMO_USER_ID):
+        if await tx.accounts.find_user(DEMO_USER_ID) is not None:
             return False
-        await s.execute(
-            "INSERT INTO users (id, name, created_at) VALUES (%s, %s, %s)",
-            DEMO_USER_ID,
-            "Demo User",
-            s.dialect.to_db(now),
-        )
-        await add_api_key(s, DEMO_USER_ID, DEMO_API_KEY, "demo", now)
+        await tx.accounts.add_user(User(DEMO_USER_ID, "Demo User", now))
+        await add_api_key(tx.session, DEMO_USER_ID, DEMO_API_KEY, "demo", now)
         for code, minor in DEMO_BALANCES_MINOR.items():
-            account = await open_account(s, DEMO_USER_ID, code, now)
+            account = await tx.accounts.open(DEMO_USER_ID, code, now)
             entry = account.deposit(minor)
             await tx.accounts.save_balances(account, now)
             await tx.accounts.append_entry(entry, now)
@@ -50,16 +46,5 @@ async def add_api_key(s: SqlSession, user_id: int, key: str, label: str, now: da
 
 
 async def open_account(s: SqlSession, user_id: int, code: str, now: datetime) -> Account:
-    moment = s.dialect.to_db(now)
-    await s.execute(
-        "INSERT INTO user_accounts (user_id, currency, balance_minor, held_minor, created_at,"
-        " updated_at) VALUES (%s, %s, 0, 0, %s, %s)",
-        user_id,
-        code,
-        moment,
-        moment,
-    )
-    rows = await s.rows(
-        "SELECT id FROM user_accounts WHERE user_id = %s AND currency = %s", user_id, code
-    )
-    return Account(int(rows[0]["id"]), user_id, code, 0, 0)
+    """A new account at zero, for the tests' and benches' own users (as `accounts open`)."""
+    return await SqlAccountRepository(s).open(user_id, code, now)
