@@ -57,3 +57,8 @@ OPENING_EVENTS = frozenset({events.PAYOUT_CREATED, WEBHOOK_RECEIVED})
 
 def consumers_of(event_name: str) -> tuple[Consumer, ...]:
     return ROUTES.get(event_name, (AUDIT,))
+
+
+def service_queues() -> list[str]:
+    """Every queue a consumer listens on, sorted."""
+    return sorted({consumer.queue for consumers in ROUTES.values() for consumer in consumers})

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from dramatiq_dashboard import DashboardApp
 
-from payout_service.application.event_routes import ROUTES
+from payout_service.application.event_routes import service_queues
 from payout_service.infrastructure.broker import build_broker
 from payout_service.infrastructure.settings import Settings
-
-
-def service_queues() -> list[str]:
-    return sorted({consumer.queue for consumers in ROUTES.values() for consumer in consumers})
 
 
 def dashboard_app(settings: Settings) -> DashboardApp:

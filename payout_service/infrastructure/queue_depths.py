@@ -19,8 +19,8 @@ from dramatiq.common import dq_name, xq_name
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
+from payout_service.application.event_routes import service_queues
 from payout_service.infrastructure.broker import NAMESPACE
-from payout_service.infrastructure.dashboard import service_queues
 from payout_service.infrastructure.settings import Settings
 
 # The states of a queue's messages, as the `state` label says them, in the order they are read.
