@@ -36,6 +36,16 @@ class ProcessType:
     port: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RunningProcess:
+    """A started process type: its pid leads a session of its own (a worker's forked children
+    are in it), and what it logs goes to `log`."""
+
+    name: str
+    pid: int
+    log: Path
+
+
 # The lines each process type logs (at INFO) once it serves.
 WEB_READY = "web serving"
 RELAY_READY = "relay started"
@@ -46,7 +56,7 @@ WORKER_READY = "ready for action"
 @asynccontextmanager
 async def running_processes(
     processes: Sequence[ProcessType], env: Mapping[str, str]
-) -> AsyncIterator[None]:
+) -> AsyncIterator[list[RunningProcess]]:
     """Starts each in turn, waiting until it is ready, with `env` over this process's environment
     (LOG_LEVEL=INFO, which the readiness lines need, unless `env` says otherwise). After the block:
     SIGTERM to every process group (SIGKILL after STOP_TIMEOUT_SECONDS), then one line per
@@ -73,7 +83,7 @@ async def running_processes(
                 process = await _start(process_type.args, dict(base, PORT=str(port)), log)
                 started.append((process_type, process, log))
                 await _wait_until_ready(process_type, process, log)
-            yield
+            yield [RunningProcess(t.name, p.pid, log) for t, p, log in started]
         finally:
             await _stop([process for _, process, _ in started])
             for process_type, _, log in started:
