@@ -1,6 +1,7 @@
 """Apply stored provider webhooks to their payouts, each once.
 
-Two ways in, one effect: the `apply_webhook` actor consumes the inbox row's
+A webhook is applied as it is stored (application.receive_webhook), unless applying failed
+then. Two ways in for such a row, one effect: the `apply_webhook` actor consumes the inbox row's
 `provider.webhook.received` message (effectively once through the processed messages), and
 `payout-service inbox process` runs a pass over the rows no one has applied yet. Both lock the
 inbox row and skip it once it has a processed_at, so the two never apply a row twice; the row's
@@ -9,22 +10,13 @@ result, the payout's change and its events commit together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from payout_service.application.apply_provider_status import apply_provider_status
 from payout_service.application.consume import consume_once
 from payout_service.application.event_routes import WEBHOOK_APPLY, WEBHOOK_RECEIVED
 from payout_service.application.messages import Envelope
 from payout_service.application.metrics import NO_METRICS
 from payout_service.application.ports import Clock, Metrics, UnitOfWork, UnitOfWorkFactory
-from payout_service.domain.provider_report import ProviderReport, ReportOutcome
-
-
-@dataclass(frozen=True, slots=True)
-class InboxResult:
-    inbox_event_id: int
-    result: str
-    payout_id: str | None
+from payout_service.application.stored_webhooks import InboxResult, apply_stored
+from payout_service.domain.provider_report import ReportOutcome
 
 
 class ApplyWebhook:
@@ -66,23 +58,7 @@ class ApplyWebhook:
         event = await uow.webhooks.get_for_update(inbox_id)
         if event is None or not _open(event.processed_at is None, event.result, retry):
             return None
-        webhook = event.webhook
-        now = self._clock.now()
-        applied = await apply_provider_status(
-            uow,
-            ProviderReport(
-                status=webhook.status,
-                occurred_at=webhook.occurred_at,
-                provider_payout_id=webhook.provider_payout_id,
-                reference=webhook.reference,
-                source=f"webhook {webhook.event_id}",
-                failure_code=webhook.failure_code,
-            ),
-            now,
-        )
-        result = str(applied.outcome)
-        await uow.webhooks.mark_processed(inbox_id, result, applied.payout_id, applied.detail, now)
-        return InboxResult(inbox_id, result, applied.payout_id)
+        return await apply_stored(uow, inbox_id, event.webhook, self._clock.now())
 
     def _count(self, results: list[InboxResult]) -> None:
         for result in results:

@@ -28,9 +28,14 @@ PROVIDER_SEND = Consumer("send_payout", "provider-send")
 WEBHOOK_APPLY = Consumer("apply_webhook", "inbox")
 # Client events to the clients' webhook endpoints: every client-visible payout and batch event
 # (domain.events.CLIENT_VISIBLE, BATCH_CLIENT_VISIBLE), and the API's requests to deliver or ping.
-NOTIFY = Consumer("notify", "notifications")
+# Batched: most users have no endpoint, and one query for a batch finds whose events to skip,
+# where one message per event cost a worker turn and a transaction each for nothing.
+NOTIFY = Consumer("notify", "notifications", batched=True)
 
+# A provider webhook stored unapplied (applying it as it came failed), for the inbox to apply;
+# and one stored and applied at once, which only the audit log hears of.
 WEBHOOK_RECEIVED = "provider.webhook.received"
+WEBHOOK_APPLIED = "provider.webhook.applied"
 
 ROUTES: dict[str, tuple[Consumer, ...]] = {
     events.PAYOUT_CREATED: (AUDIT, PROVIDER_SEND, NOTIFY),
@@ -45,6 +50,7 @@ ROUTES: dict[str, tuple[Consumer, ...]] = {
     events.PAYOUT_BATCH_CREATED: (AUDIT, NOTIFY),
     events.PAYOUT_BATCH_COMPLETED: (AUDIT, NOTIFY),
     WEBHOOK_RECEIVED: (AUDIT, WEBHOOK_APPLY),
+    WEBHOOK_APPLIED: (AUDIT,),
     client_events.DELIVERIES_REQUESTED: (AUDIT, NOTIFY),
     client_events.PING_REQUESTED: (AUDIT, NOTIFY),
 }
@@ -52,7 +58,7 @@ ROUTES: dict[str, tuple[Consumer, ...]] = {
 
 # Events that open their aggregate's stream, written in the transaction that creates the aggregate:
 # no earlier event of it can be waiting, so they may go out without the ordering check.
-OPENING_EVENTS = frozenset({events.PAYOUT_CREATED, WEBHOOK_RECEIVED})
+OPENING_EVENTS = frozenset({events.PAYOUT_CREATED, WEBHOOK_RECEIVED, WEBHOOK_APPLIED})
 
 
 def consumers_of(event_name: str) -> tuple[Consumer, ...]:

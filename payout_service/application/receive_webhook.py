@@ -1,7 +1,14 @@
-"""Store a verified provider webhook in the inbox, once; an actor applies it later.
+"""Store a verified provider webhook in the inbox, once, and apply it in the same transaction.
 
-The inbox row and its `provider.webhook.received` outbox message are one transaction. The
-event_id is unique: a redelivery of the same payload is answered as a duplicate and writes
+The inbox row, its effect on the payout (application.stored_webhooks), the row's
+result and the outbox messages are one transaction: the provider's answer tells what the webhook
+did, and the webhook costs no message and no second transaction. Should applying fail (a lock
+wait timeout, a deadlock, a bug), everything rolls back and the webhook is stored unapplied
+instead, with its `provider.webhook.received` message: the `apply_webhook` actor applies it later,
+as `payout-service inbox process` can. Either way the provider gets its 202 only once the webhook
+is stored.
+
+The event_id is unique: a redelivery of the same payload is answered as a duplicate and writes
 nothing; a different payload under a known event_id is kept aside as a conflict for an operator
 and never applied. Payloads are compared by the hash of their canonical JSON, so a provider that
 re-serialises a retry (other key order or spacing) is still recognised.
@@ -15,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from payout_service.application.canonical_json import canonical_sha256
-from payout_service.application.event_routes import WEBHOOK_RECEIVED
+from payout_service.application.event_routes import WEBHOOK_APPLIED, WEBHOOK_RECEIVED
 from payout_service.application.metrics import NO_METRICS
 from payout_service.application.ports import (
     RECEIVED,
@@ -26,6 +33,7 @@ from payout_service.application.ports import (
     UniqueViolation,
     UnitOfWorkFactory,
 )
+from payout_service.application.stored_webhooks import InboxResult, apply_stored
 from payout_service.domain.events import DomainEvent
 
 AGGREGATE_TYPE = "provider_webhook"
@@ -56,22 +64,59 @@ class ReceiveWebhook:
     ) -> WebhookReceipt:
         digest = canonical_sha256(body)
         try:
-            async with self._uow() as uow:
-                known = await uow.webhooks.find(webhook.event_id)
-                if known is None:
-                    now = self._clock.now()
-                    inbox_id = await uow.webhooks.add(webhook, raw_payload, digest, now)
-                    await uow.outbox.add(_received_event(inbox_id, webhook), headers, now)
-                    await uow.commit()
-                    self._metrics.webhook_ingested()
-                    return WebhookReceipt(inbox_id, duplicate=False, result=RECEIVED)
+            stored = await self._store_applying(webhook, raw_payload, digest, headers)
         except UniqueViolation:
             # A concurrent delivery of the same event_id committed first; ours rolled back.
             async with self._uow() as uow:
                 known = await uow.webhooks.find(webhook.event_id)
             if known is None:
                 raise
-        return await self._repeated(known, raw_payload, digest)
+            stored = known
+        if isinstance(stored, WebhookReceipt):
+            return stored
+        return await self._repeated(stored, raw_payload, digest)
+
+    async def _store_applying(
+        self, webhook: ProviderWebhook, raw_payload: str, digest: str, headers: dict[str, str]
+    ) -> WebhookReceipt | InboxEvent:
+        try:
+            return await self._store(webhook, raw_payload, digest, headers, apply=True)
+        except UniqueViolation:
+            raise
+        except Exception:
+            log.exception("applying a webhook failed; stored unapplied, for the inbox to apply")
+            return await self.store_unapplied(webhook, raw_payload, digest, headers)
+
+    async def store_unapplied(
+        self, webhook: ProviderWebhook, raw_payload: str, digest: str, headers: dict[str, str]
+    ) -> WebhookReceipt | InboxEvent:
+        """Stores the webhook for the inbox to apply (the way back when applying fails)."""
+        return await self._store(webhook, raw_payload, digest, headers, apply=False)
+
+    async def _store(
+        self,
+        webhook: ProviderWebhook,
+        raw_payload: str,
+        digest: str,
+        headers: dict[str, str],
+        apply: bool,
+    ) -> WebhookReceipt | InboxEvent:
+        """The receipt of the webhook stored now (and applied, if `apply`), or the inbox row
+        that holds its event_id already."""
+        async with self._uow(headers) as uow:
+            known = await uow.webhooks.find(webhook.event_id)
+            if known is not None:
+                return known
+            now = self._clock.now()
+            inbox_id = await uow.webhooks.add(webhook, raw_payload, digest, now)
+            applied = await apply_stored(uow, inbox_id, webhook, now) if apply else None
+            await uow.outbox.add(_stored_event(inbox_id, webhook, applied), headers, now)
+            await uow.commit()
+        self._metrics.webhook_ingested()
+        if applied is None:
+            return WebhookReceipt(inbox_id, duplicate=False, result=RECEIVED)
+        self._metrics.webhook_processed(applied.result)
+        return WebhookReceipt(inbox_id, duplicate=False, result=applied.result)
 
     async def _repeated(self, known: InboxEvent, raw_payload: str, digest: str) -> WebhookReceipt:
         if known.payload_hash == digest:
@@ -93,17 +138,20 @@ class ReceiveWebhook:
         return WebhookReceipt(known.id, duplicate=True, result=PAYLOAD_CONFLICT)
 
 
-def _received_event(inbox_id: int, webhook: ProviderWebhook) -> DomainEvent:
-    return DomainEvent(
-        WEBHOOK_RECEIVED,
-        AGGREGATE_TYPE,
-        str(inbox_id),
-        {
-            "inbox_event_id": inbox_id,
-            "event_id": webhook.event_id,
-            "provider_payout_id": webhook.provider_payout_id,
-            "reference": webhook.reference,
-            "status": str(webhook.status),
-            "occurred_at": webhook.occurred_at.isoformat(),
-        },
-    )
+def _stored_event(
+    inbox_id: int, webhook: ProviderWebhook, applied: InboxResult | None
+) -> DomainEvent:
+    """provider.webhook.applied (for the audit log) when it was applied, else
+    provider.webhook.received (for the apply_webhook actor too)."""
+    payload: dict[str, Any] = {
+        "inbox_event_id": inbox_id,
+        "event_id": webhook.event_id,
+        "provider_payout_id": webhook.provider_payout_id,
+        "reference": webhook.reference,
+        "status": str(webhook.status),
+        "occurred_at": webhook.occurred_at.isoformat(),
+    }
+    if applied is None:
+        return DomainEvent(WEBHOOK_RECEIVED, AGGREGATE_TYPE, str(inbox_id), payload)
+    payload.update(result=applied.result, payout_id=applied.payout_id)
+    return DomainEvent(WEBHOOK_APPLIED, AGGREGATE_TYPE, str(inbox_id), payload)

@@ -18,6 +18,7 @@ from tests.integration.webhook_support import (
     money,
     payout_of,
     post_webhook,
+    store_unapplied,
     webhook,
 )
 from tests.processes import service_environment
@@ -79,7 +80,7 @@ async def test_success_debits_exactly_the_amount_once_and_audits_every_event(
         "payout.created": 1,
         "payout.processing": 1,
         "payout.provider_accepted": 1,
-        "provider.webhook.received": 1,
+        "provider.webhook.applied": 1,
         "payout.succeeded": 1,
     }
 
@@ -97,11 +98,11 @@ async def test_redelivered_messages_change_nothing(
         await count(db, "outbox_messages"),
     )
     # When the broker delivers every message again, and an operator runs an inbox pass too
-    for event in ("payout.created", "provider.webhook.received", "payout.succeeded"):
-        for envelope in await dispatch_outbox.envelopes(event):
+    for event in ("payout.created", "provider.webhook.applied", "payout.succeeded"):
+        envelopes = await dispatch_outbox.envelopes(event)
+        assert len(envelopes) == 1
+        for envelope in envelopes:
             assert await consumers.record_audit([envelope]) == 0
-            if event == "provider.webhook.received":
-                assert await consumers.apply_webhook(envelope) is False
             if event == "payout.succeeded":
                 assert await consumers.settle_ledger(envelope) is False
     assert await ApplyWebhook(db, SystemClock()).process_pending(50) == []
@@ -254,9 +255,9 @@ async def test_an_unknown_payout_is_kept_and_applied_once_it_exists(
 async def test_the_inbox_pass_applies_what_no_actor_has_and_the_actor_then_skips_it(
     webhook_api, auth, db, dispatch_outbox
 ):
-    # Given a stored webhook whose message no actor has consumed
+    # Given a webhook stored unapplied (applying it as it came failed), its message unconsumed
     payout_id = await accepted_payout(webhook_api, auth, db)
-    await post_webhook(webhook_api, webhook(status="success"))
+    await store_unapplied(db, webhook(status="success"))
     # When `inbox process` runs a pass by hand
     results = await ApplyWebhook(db, SystemClock()).process_pending(50)
     # Then the event is applied, and the actor's later delivery finds nothing left to do
@@ -270,15 +271,16 @@ async def test_the_inbox_pass_applies_what_no_actor_has_and_the_actor_then_skips
 async def test_concurrent_deliveries_and_consumers_make_one_change_and_one_debit(
     webhook_api, auth, db, dispatch_outbox, consumers
 ):
-    # Given an accepted payout
+    # Given an accepted payout whose success webhook was stored unapplied
     payout_id = await accepted_payout(webhook_api, auth, db)
     await dispatch_outbox()
-    # When 200 copies of its success webhook arrive at once
     body = webhook(status="success")
+    await store_unapplied(db, body)
+    # When 200 more copies of it arrive at once
     answers = await asyncio.gather(*(post_webhook(webhook_api, body) for _ in range(200)))
-    # Then all are acknowledged, one as new, and one inbox row and one message exist
+    # Then all are acknowledged as duplicates, and one inbox row and one message exist
     assert {a.status for a in answers} == {202}
-    assert sorted([(await a.json())["duplicate"] for a in answers]) == [False] + [True] * 199
+    assert [(await a.json())["duplicate"] for a in answers] == [True] * 200
     assert await count(db, "provider_webhook_events") == 1
     (envelope,) = await dispatch_outbox.envelopes("provider.webhook.received")
     # And when that message is consumed five times at once beside an inbox pass
@@ -298,10 +300,11 @@ async def test_concurrent_deliveries_and_consumers_make_one_change_and_one_debit
 async def test_the_inbox_commands_run_a_pass_and_report_what_happened(
     webhook_api, auth, db, webhook_settings
 ):
-    # Given a success, a later contradicting failure, and evt-1 reused with another payload
+    # Given a success and a later contradicting failure stored unapplied, and evt-1 reused
+    # with another payload
     payout_id = await accepted_payout(webhook_api, auth, db)
-    await post_webhook(webhook_api, webhook("evt-1", status="success", occurred_at=at(1)))
-    await post_webhook(webhook_api, webhook("evt-2", status="failed", occurred_at=at(2)))
+    await store_unapplied(db, webhook("evt-1", status="success", occurred_at=at(1)))
+    await store_unapplied(db, webhook("evt-2", status="failed", occurred_at=at(2)))
     await post_webhook(webhook_api, webhook("evt-1", status="failed", occurred_at=at(1)))
     env = service_environment(DATABASE_URL=webhook_settings.database_url)
     # When an operator runs `inbox process`, then `inbox status`

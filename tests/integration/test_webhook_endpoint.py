@@ -36,22 +36,32 @@ async def stored(db) -> dict[str, int]:
     return {table: await count(db, table) for table in STORED}
 
 
-async def test_a_signed_webhook_is_stored_with_its_outbox_message(webhook_api, db):
-    # When a correctly signed webhook arrives
+async def test_a_signed_webhook_is_stored_and_applied_with_its_outbox_message(webhook_api, db):
+    # When a correctly signed webhook arrives about a payout this service does not know
     body = webhook()
     response = await post_webhook(webhook_api, body)
-    # Then it is accepted for later processing
+    # Then it is accepted, and the answer says what applying it did
     assert response.status == 202
     answer = await response.json()
-    assert (answer["duplicate"], answer["result"]) == (False, "received")
-    # And the inbox row, raw payload included, and its outbox message were written together
+    assert (answer["duplicate"], answer["result"]) == (False, "payout_not_found")
+    # And the inbox row, raw payload and result included, and its outbox message (for the audit
+    # log only: nothing is left to apply) were written together
     (event,) = await rows(db, "SELECT * FROM provider_webhook_events")
     assert event["id"] == answer["inbox_event_id"]
-    assert (event["event_id"], event["status"], event["processed_at"]) == ("evt-1", "success", None)
+    assert (event["event_id"], event["status"], event["result"]) == (
+        "evt-1",
+        "success",
+        "payout_not_found",
+    )
+    assert event["processed_at"] is not None
     assert event["payload"] == raw(body).decode()
     (message,) = await rows(db, "SELECT event_name, aggregate_id, payload FROM outbox_messages")
-    assert message["event_name"] == "provider.webhook.received"
-    assert json.loads(message["payload"])["inbox_event_id"] == answer["inbox_event_id"]
+    assert message["event_name"] == "provider.webhook.applied"
+    payload = json.loads(message["payload"])
+    assert (payload["inbox_event_id"], payload["result"]) == (
+        answer["inbox_event_id"],
+        "payout_not_found",
+    )
 
 
 async def test_a_redelivery_is_a_duplicate_and_writes_nothing(webhook_api, db):
@@ -66,7 +76,7 @@ async def test_a_redelivery_is_a_duplicate_and_writes_nothing(webhook_api, db):
     assert await response.json() == {
         "inbox_event_id": first["inbox_event_id"],
         "duplicate": True,
-        "result": "received",
+        "result": "payout_not_found",
     }
     assert await stored(db) == before
 

@@ -250,7 +250,7 @@ async def test_a_signed_success_webhook_debits_the_balance_through_the_running_p
         "payout.created": 1,
         "payout.processing": 1,
         "payout.provider_accepted": 1,
-        "provider.webhook.received": 1,
+        "provider.webhook.applied": 1,
         "payout.succeeded": 1,
     }
     assert await ledger_kinds(db, payout_id) == [("hold", "debit"), ("debit", "debit")]
@@ -279,7 +279,7 @@ async def test_200_concurrent_deliveries_make_one_inbox_row_one_change_and_one_d
     assert await count(db, "outbox_messages", "event_name = %s", "payout.succeeded") == 1
     assert await ledger_kinds(db, payout_id) == [("hold", "debit"), ("debit", "debit")]
     assert (await money(api, auth))["balance"] == "9850.00"  # type: ignore[arg-type]
-    assert (await audited(db))["provider.webhook.received"] == 1
+    assert (await audited(db))["provider.webhook.applied"] == 1
     code, text = await ledger_verify(service.environment)
     assert code == 0, text
 

@@ -19,8 +19,11 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
+from payout_service.application.canonical_json import canonical_sha256
 from payout_service.application.event_routes import AUDIT, LEDGER, WEBHOOK_APPLY, consumers_of
 from payout_service.application.messages import Envelope
+from payout_service.application.ports import RECEIVED
+from payout_service.application.receive_webhook import ReceiveWebhook, WebhookReceipt
 from payout_service.bootstrap import Services, WorkerServices, build_services, build_worker_services
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.outbox import OUTBOX_COLUMNS, OutboxRow
@@ -29,6 +32,7 @@ from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.publisher import message_body
 from payout_service.infrastructure.settings import Settings
 from payout_service.infrastructure.webhook_signature import SIGNATURE_HEADER, signature_header
+from payout_service.web.webhook_requests import provider_webhook
 from tests.integration.helpers import payout_body, post_payout, rows
 
 SECRET = "whsec_current_0123456789"
@@ -215,3 +219,13 @@ async def ledger_kinds(db: SqlUnitOfWorkFactory, payout_id: str) -> list[tuple[s
 async def count(db: SqlUnitOfWorkFactory, table: str, where: str = "1 = 1", *values: Any) -> int:
     (row,) = await rows(db, f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", *values)
     return int(row["n"])
+
+
+async def store_unapplied(db: SqlUnitOfWorkFactory, body: dict[str, Any]) -> int:
+    """Stores the webhook as the endpoint does when applying it fails: unapplied, with its
+    provider.webhook.received message for the inbox; its inbox row id."""
+    receipt = await ReceiveWebhook(db, SystemClock()).store_unapplied(
+        provider_webhook(body), raw(body).decode(), canonical_sha256(body), {}
+    )
+    assert isinstance(receipt, WebhookReceipt) and receipt.result == RECEIVED
+    return receipt.inbox_event_id

@@ -13,7 +13,7 @@ import copy
 import dataclasses
 import itertools
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -246,6 +246,10 @@ class FakeDatabase:
     def __init__(self) -> None:
         self.committed = State()
         self.before_next_commit: Callable[[], Awaitable[None]] | None = None
+        # raised by every payout lookup for update while set: a lock wait timeout, a deadlock
+        self.fail_payout_lookups: Exception | None = None
+        # every lookup of users' endpoints (FakeWebhookEndpoints), for tests that count them
+        self.endpoint_queries: list[tuple[str, tuple[int, ...]]] = []
         self._sequences: dict[str, itertools.count[int]] = {}
 
     def next_id(self, table: str) -> int:
@@ -291,8 +295,9 @@ class FakeDatabase:
 class FakePayoutRepository:
     """`seen`: the payouts added or updated through it, whose events the commit writes."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, failure: Exception | None = None) -> None:
         self._state = state
+        self._failure = failure
         self.seen = SavedPayouts()
 
     async def add(self, payout: Payout) -> None:
@@ -308,6 +313,8 @@ class FakePayoutRepository:
         return copy.deepcopy(self._state.payouts.get(payout_id))
 
     async def get_for_update(self, payout_id: str) -> Payout | None:
+        if self._failure is not None:
+            raise self._failure
         return await self.get(payout_id)
 
     async def update(self, payout: Payout) -> None:
@@ -843,8 +850,11 @@ class FakeClientEventLog:
 
 
 class FakeWebhookEndpoints:
-    def __init__(self, state: State) -> None:
+    """`queries`: each lookup of users' endpoints, (method, user ids), for tests that count them."""
+
+    def __init__(self, state: State, queries: list[tuple[str, tuple[int, ...]]]) -> None:
         self._state = state
+        self._queries = queries
 
     async def add(self, endpoint: WebhookEndpoint) -> None:
         self._state.webhook_endpoints[endpoint.id] = copy.deepcopy(endpoint)
@@ -860,11 +870,20 @@ class FakeWebhookEndpoints:
         return [copy.deepcopy(e) for e in sorted(found, key=lambda e: (e.created_at, e.id))]
 
     async def receiving(self, user_id: int, event_type: str) -> Sequence[WebhookEndpoint]:
+        self._queries.append(("receiving", (user_id,)))
         return [
             e
             for e in await self.list_for_user(user_id)
             if e.state is not EndpointState.DISABLED and e.subscribes_to(event_type)
         ]
+
+    async def users_with_endpoints(self, user_ids: Collection[int]) -> set[int]:
+        self._queries.append(("users_with_endpoints", tuple(sorted(user_ids))))
+        return {
+            e.user_id
+            for e in self._state.webhook_endpoints.values()
+            if e.user_id in user_ids and e.state is not EndpointState.DISABLED
+        }
 
     async def update(self, endpoint: WebhookEndpoint) -> None:
         if endpoint.id in self._state.webhook_endpoints:
@@ -1042,7 +1061,7 @@ class FakeUnitOfWork:
         database = self._database
         self._start = copy.deepcopy(database.committed)
         self._work = copy.deepcopy(database.committed)
-        self.payouts = FakePayoutRepository(self._work)
+        self.payouts = FakePayoutRepository(self._work, database.fail_payout_lookups)
         self.accounts = FakeAccountRepository(self._work, database.next_id)
         self.batches = FakePayoutBatches(self._work)
         self.idempotency = FakeIdempotencyStore(self._work)
@@ -1055,7 +1074,7 @@ class FakeUnitOfWork:
         self.send_attempts = FakeSendAttemptLog(self._work)
         self.provider_audits = FakeProviderAudits(self._work)
         self.client_events = FakeClientEventLog(self._work)
-        self.webhook_endpoints = FakeWebhookEndpoints(self._work)
+        self.webhook_endpoints = FakeWebhookEndpoints(self._work, database.endpoint_queries)
         self.webhook_deliveries = FakeWebhookDeliveries(self._work, database.next_id)
         return self
 
