@@ -1,5 +1,11 @@
 """The notify consumer: the client's events to its webhook endpoints, signed, in order per payout.
 
+It is a batched consumer (event_routes.NOTIFY): one message brings the client events and requests
+of a published batch. One query finds which of their users have an endpoint not disabled; the
+events of the others are skipped there, most users having none. The rest go side by side, one
+chain at a time: a payout's events (or an endpoint's requests) in the batch's order, each handled
+as below.
+
 On a batch's event (payout_batch.created, .completed) its client event, named in the message,
 goes to each endpoint receiving it as a chain of its own.
 
@@ -18,7 +24,9 @@ whatever the endpoint's state (the client asked for this test).
 
 A redelivered message changes nothing: a delivery is unique per endpoint and event, and draining
 works from the delivery rows. So, but for pings, no processed-message row is kept, and a worker
-killed anywhere leaves rows that a redelivery, a wake-up or the sweep carries on from.
+killed anywhere leaves rows that a redelivery, a wake-up or the sweep carries on from. That is
+also why an envelope that fails fails its whole message once every other one is done: the retry
+does again only what is left.
 """
 
 from __future__ import annotations
@@ -26,8 +34,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 
 from payout_service.application.delivery_chains import Claim, DeliveryChains
 from payout_service.application.event_routes import NOTIFY
@@ -56,8 +64,9 @@ CREATE_TRIES = 3
 
 
 class DeliverClientEvents:
-    """budget: how long one message may keep taking deliveries to send (well within the
-    actor's time limit); what is left then is asked for in a wake-up."""
+    """budget: how long one message, the whole batch, may keep taking deliveries to send (well
+    within the actor's time limit, which is the message's); what is left then is asked for in a
+    wake-up."""
 
     def __init__(
         self,
@@ -73,11 +82,49 @@ class DeliverClientEvents:
         self._sender = sender
         self._budget = budget
 
-    async def __call__(self, envelope: Envelope) -> bool:
+    async def __call__(self, envelopes: Sequence[Envelope]) -> int:
+        """How many of the envelopes had work: not of a user without endpoints, not a ping
+        already sent."""
+        deadline = self._clock.now() + self._budget
+        by_chain: dict[tuple[str, str], list[Envelope]] = {}
+        for envelope in await self._with_endpoints(envelopes):
+            key = (envelope.aggregate_type, envelope.aggregate_id)
+            by_chain.setdefault(key, []).append(envelope)
+        outcomes = await asyncio.gather(
+            *(self._handle_in_order(chain, deadline) for chain in by_chain.values()),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return sum(outcome for outcome in outcomes if isinstance(outcome, int))
+
+    async def _with_endpoints(self, envelopes: Sequence[Envelope]) -> list[Envelope]:
+        """The envelopes but the client events of users with no endpoint that is not
+        disabled, found in one query.
+
+        Skipping those loses nothing. They were committed before they were published, so
+        before this query. An endpoint registered after it starts after the user's last
+        sequence read under the lock that every new event of the user takes
+        (ClientEventLog.last_sequence): that read came after these events' commit, so the
+        endpoint would receive none of them anyway. A disabled endpoint is given no new
+        deliveries either way (`receiving`)."""
+        users = {user for user in map(_user_of, envelopes) if user is not None}
+        if not users:
+            return list(envelopes)
+        async with self._uow() as uow:
+            receiving = await uow.webhook_endpoints.users_with_endpoints(users)
+        return [e for e in envelopes if _user_of(e) in receiving or _user_of(e) is None]
+
+    async def _handle_in_order(self, envelopes: Sequence[Envelope], deadline: datetime) -> int:
+        """One chain's envelopes one after the other: side by side they would find the chain
+        claimed by each other and wait for the lease to end."""
+        return sum([await self._handle(envelope, deadline) for envelope in envelopes])
+
+    async def _handle(self, envelope: Envelope, deadline: datetime) -> bool:
         """False for a ping already sent (a redelivery); True otherwise."""
         if envelope.event == PING_REQUESTED:
             return await self._ping(envelope)
-        deadline = self._clock.now() + self._budget
         if envelope.event == DELIVERIES_REQUESTED:
             await self._chains.drain_endpoint(envelope.aggregate_id, deadline)
         elif envelope.event in CLIENT_VISIBLE and "version" in envelope.payload:
@@ -168,3 +215,11 @@ class DeliverClientEvents:
             extra={"endpoint_id": endpoint.id, "status_code": answer.status_code},
         )
         return True
+
+
+def _user_of(envelope: Envelope) -> int | None:
+    """The user whose client event the envelope brings; None for a request naming an endpoint
+    (DELIVERIES_REQUESTED, PING_REQUESTED), which goes whoever the user."""
+    if envelope.event in CLIENT_VISIBLE or envelope.event in BATCH_CLIENT_VISIBLE:
+        return int(envelope.payload["user_id"])
+    return None

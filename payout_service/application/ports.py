@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -514,7 +514,12 @@ class ClientEventLog(Protocol):
         """The payout's events up to that version, oldest first."""
         ...
 
-    async def last_sequence(self, user_id: int) -> int: ...
+    async def last_sequence(self, user_id: int) -> int:
+        """The user's last sequence as committed, taking the counter's lock (append's) until
+        the transaction ends: no event of the user commits between this read and the end, so an
+        endpoint registered with it as `after_sequence` misses none of the user's events."""
+        ...
+
     async def purge(self, created_before: datetime, limit: int) -> int: ...
 
 
@@ -527,6 +532,11 @@ class WebhookEndpoints(Protocol):
     async def list_for_user(self, user_id: int) -> Sequence[WebhookEndpoint]: ...
     async def receiving(self, user_id: int, event_type: str) -> Sequence[WebhookEndpoint]:
         """The user's endpoints not disabled that subscribe to the type."""
+        ...
+
+    async def users_with_endpoints(self, user_ids: Collection[int]) -> set[int]:
+        """Those of the users with an endpoint not disabled: the only ones whose client events
+        may have somewhere to go. One query, whatever the number of users."""
         ...
 
     async def update(self, endpoint: WebhookEndpoint) -> None: ...

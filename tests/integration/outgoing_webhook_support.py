@@ -216,8 +216,8 @@ class InProcessNotify:
         self._last_id = 0
 
     async def dispatch(self, newest_first: bool = False) -> list[str]:
-        """Consumes the outbox rows committed since the last dispatch (oldest first unless
-        told otherwise); returns their events."""
+        """Consumes the outbox rows committed since the last dispatch, in one message as the
+        relay publishes a batch (oldest first unless told otherwise); returns their events."""
         found = await rows(
             self._db,
             f"SELECT {OUTBOX_COLUMNS} FROM outbox_messages WHERE id > %s ORDER BY id",
@@ -229,8 +229,8 @@ class InProcessNotify:
         if batch:
             self._last_id = batch[-1].id
         mine = [r for r in batch if NOTIFY in consumers_of(r.event_name)]
-        for row in reversed(mine) if newest_first else mine:
-            await self.consume(Envelope.from_dict(message_body(row)))
+        ordered = reversed(mine) if newest_first else mine
+        await self.consume([Envelope.from_dict(message_body(row)) for row in ordered])
         return [r.event_name for r in mine]
 
     async def fire_wake_ups(self) -> int:
@@ -241,7 +241,7 @@ class InProcessNotify:
             self.wake_ups.asked.sort(key=lambda asked: asked[1])
             endpoint_id, at = self.wake_ups.asked.pop(0)
             self.clock.moment = max(self.clock.moment, at)
-            await self.consume(_wake_up(endpoint_id, at))
+            await self.consume([_wake_up(endpoint_id, at)])
             fired += 1
         return fired
 

@@ -1,7 +1,8 @@
 """The notify worker as production runs it (`dramatiq actors.worker` on `notifications`, fed by
 the web app's fast path and a relay through Redis, on MariaDB): retries come back on their own
-through delayed wake-ups, a payout's events keep their order under forced failures, and a
-worker killed mid-delivery loses nothing (the event comes again, with the same id).
+through delayed wake-ups, a payout's events keep their order under forced failures, a worker
+killed mid-delivery loses nothing (the event comes again, with the same id), and a message left
+in Redis from before NOTIFY was batched is still consumed.
 """
 
 from __future__ import annotations
@@ -13,11 +14,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import dramatiq
 import pytest
 import redis
 from aiohttp.test_utils import TestClient
 
+from payout_service.application.event_routes import NOTIFY
 from payout_service.bootstrap import Services, build_relay, build_services
+from payout_service.domain.client_events import ENDPOINT_AGGREGATE, PING, PING_REQUESTED
+from payout_service.infrastructure.broker import build_broker
+from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 from tests.integration.helpers import payout_body, post_payout
@@ -190,3 +196,37 @@ async def test_a_notify_worker_killed_mid_delivery_loses_nothing(
     (first, *again) = event_ids(receiver.arrivals)
     assert again and set(again) == {first}
     assert receiver.delivered()[0]["type"] == "payout.created"
+
+
+async def test_a_message_of_one_envelope_published_before_the_batched_shape_is_consumed(
+    db: SqlUnitOfWorkFactory,
+    notify_settings: Settings,
+    receiver: ClientReceiver,
+    tmp_path: Path,
+) -> None:
+    # Given a ping request left in Redis in the shape published before NOTIFY was batched
+    endpoint = await add_endpoint(db, receiver.url)
+    envelope = {
+        "message_id": str(uuid.uuid4()),
+        "event": PING_REQUESTED,
+        "aggregate_type": ENDPOINT_AGGREGATE,
+        "aggregate_id": endpoint.id,
+        "payload": {"endpoint_id": endpoint.id, "user_id": endpoint.user_id},
+        "headers": {},
+        "occurred_at": SystemClock().now().isoformat(),
+    }
+    broker = build_broker(notify_settings)
+    message = dramatiq.Message(  # type: ignore[var-annotated]
+        queue_name=NOTIFY.queue,
+        actor_name=NOTIFY.name,
+        args=(),
+        kwargs={"envelope": envelope},
+        options={},
+    )
+    broker.enqueue_many([message])
+    broker.close()
+
+    # When the upgraded worker starts, then it sends the ping
+    async with running_worker(worker_environment(notify_settings, tmp_path), QUEUES):
+        await receiver.until(lambda r: len(r.delivered()) == 1, timeout=30)
+    assert receiver.delivered()[0]["type"] == PING

@@ -47,6 +47,7 @@ from tests.unit.fakes import (
 )
 
 USER = 7
+USER_WITHOUT_ENDPOINTS = 8
 LEASE = timedelta(seconds=15)
 RETRY_FOR = timedelta(hours=72)
 DISABLE_AFTER = timedelta(hours=120)
@@ -74,7 +75,11 @@ class World:
         chains = DeliveryChains(
             self.uow, clock, self.sender, self.wake_ups, schedule, disable_after, LEASE, metrics
         )
-        self.notify = DeliverClientEvents(self.uow, clock, chains, self.sender, budget)
+        self.consume = DeliverClientEvents(self.uow, clock, chains, self.sender, budget)
+
+    async def notify(self, *envelopes: Envelope) -> int:
+        """One notify message carrying the envelopes; how many had work."""
+        return await self.consume(envelopes)
 
     def endpoint(self, endpoint_id: str = "we_1", **changes: object) -> WebhookEndpoint:
         endpoint = WebhookEndpoint(
@@ -91,9 +96,9 @@ class World:
         self.database.committed.webhook_endpoints[endpoint.id] = endpoint
         return endpoint
 
-    async def create(self, payout_id: str = "p-1") -> None:
+    async def create(self, payout_id: str = "p-1", user_id: int = USER) -> None:
         async with self.uow() as tx:
-            await tx.payouts.add(new_payout(payout_id, user_id=USER, now=self.clock.now()))
+            await tx.payouts.add(new_payout(payout_id, user_id=user_id, now=self.clock.now()))
             await tx.commit()
 
     async def process(self, payout_id: str = "p-1") -> None:
@@ -476,8 +481,8 @@ async def test_a_ping_is_posted_once_signed_and_logs_no_delivery(world: World) -
     world.endpoint()
     message = endpoint_message(PING_REQUESTED, "we_1", message_id="msg-ping")
 
-    assert await world.notify(message) is True
-    assert await world.notify(message) is False  # a redelivery
+    assert await world.notify(message) == 1
+    assert await world.notify(message) == 0  # a redelivery
 
     (ping,) = world.sender.posts
     assert ping.body["type"] == PING
@@ -513,3 +518,128 @@ async def test_a_batch_event_goes_to_the_endpoints_receiving_it_as_a_chain_of_it
     ]
     assert event.data["id"] == "b-1" and event.data["counts"]["total"] == 1
     assert [r.status for r in world.deliveries("we_1")] == [DeliveryStatus.DELIVERED]
+
+
+async def test_a_batch_delivers_only_to_users_with_endpoints_finding_them_in_one_query(
+    world: World,
+) -> None:
+    # Given a user with an endpoint and one without, each with a payout created then processing
+    world.endpoint()
+    await world.create("p-1")
+    await world.create("p-2", user_id=USER_WITHOUT_ENDPOINTS)
+    await world.process("p-1")
+    await world.process("p-2")
+    batch = [
+        world.message(event, payout_id)
+        for event in (PAYOUT_CREATED, PAYOUT_PROCESSING)
+        for payout_id in ("p-2", "p-1")
+    ]
+
+    # When one notify message brings the four events
+    applied = await world.notify(*batch)
+
+    # Then the user with an endpoint got theirs, in order; the other user's were skipped
+    assert sent(world.sender.posts) == [("we_1", "p-1", 1), ("we_1", "p-1", 2)]
+    assert applied == 2
+    # after one query for both users, the skipped user's endpoints never looked up again
+    assert world.database.endpoint_queries == [
+        ("users_with_endpoints", (USER, USER_WITHOUT_ENDPOINTS)),
+        ("receiving", (USER,)),
+        ("receiving", (USER,)),
+    ]
+
+
+async def test_a_batch_of_users_without_endpoints_costs_one_query(world: World) -> None:
+    await world.create("p-2", user_id=USER_WITHOUT_ENDPOINTS)
+
+    assert await world.notify(world.message(PAYOUT_CREATED, "p-2")) == 0
+
+    assert world.database.endpoint_queries == [("users_with_endpoints", (USER_WITHOUT_ENDPOINTS,))]
+    assert world.sender.posts == []
+
+
+async def test_a_redelivered_batch_sends_nothing_again(world: World) -> None:
+    world.endpoint()
+    await world.create("p-1")
+    await world.create("p-2")
+    await world.process("p-1")
+    batch = [
+        world.message(PAYOUT_CREATED, "p-1"),
+        world.message(PAYOUT_CREATED, "p-2"),
+        world.message(PAYOUT_PROCESSING, "p-1"),
+    ]
+
+    await world.notify(*batch)
+    await world.notify(*batch)
+
+    assert sorted(sent(world.sender.posts)) == [
+        ("we_1", "p-1", 1),
+        ("we_1", "p-1", 2),
+        ("we_1", "p-2", 1),
+    ]
+    assert [r.status for r in world.deliveries()] == [DeliveryStatus.DELIVERED] * 3
+
+
+async def test_an_envelope_failing_fails_its_batch_after_the_others_and_a_retry_finishes_it(
+    world: World,
+) -> None:
+    # Given a batch of two payouts' events, the POST of p-2's raising (a bug, an outage)
+    world.endpoint()
+    await world.create("p-1")
+    await world.create("p-2")
+    batch = [world.message(PAYOUT_CREATED, "p-2"), world.message(PAYOUT_CREATED, "p-1")]
+
+    def failing_for_p2(post: WebhookPost) -> int:
+        if post.body["payout_id"] == "p-2":
+            raise ConnectionError("the database went away")
+        return 200
+
+    world.sender.answer_for = failing_for_p2
+
+    # When the message is consumed, it fails, once p-1's event is delivered all the same
+    with pytest.raises(ConnectionError):
+        await world.notify(*batch)
+    assert sent(world.sender.posts) == [("we_1", "p-2", 1), ("we_1", "p-1", 1)]
+    assert {r.chain: r.status for r in world.deliveries()} == {
+        "p-1": DeliveryStatus.DELIVERED,
+        "p-2": DeliveryStatus.PENDING,
+    }
+
+    # When Dramatiq retries the whole message, once the failed claim's lease is over
+    world.sender.answer_for = None
+    world.clock.advance(LEASE)
+    await world.notify(*batch)
+
+    # Then p-2's event went, and p-1's was not sent again
+    assert sent(world.sender.posts)[2:] == [("we_1", "p-2", 1)]
+    assert [r.status for r in world.deliveries()] == [DeliveryStatus.DELIVERED] * 2
+
+
+async def test_endpoint_requests_in_a_batch_go_whoever_their_user(world: World) -> None:
+    # Given a disabled endpoint, so its user has none that receives events, with a due delivery
+    world.endpoint()
+    await world.create()
+    world.sender.will_answer(500)
+    await world.notify(world.message(PAYOUT_CREATED))
+    world.stored_endpoint().disable(START)
+    world.clock.advance(SECOND)
+    await world.create("p-2")
+    batch = [
+        endpoint_message(PING_REQUESTED, "we_1", message_id="msg-ping"),
+        world.message(PAYOUT_CREATED, "p-2"),
+        endpoint_message(DELIVERIES_REQUESTED, "we_1", message_id="msg-asked"),
+    ]
+
+    # When one message brings a ping, the user's payout event and a request for deliveries
+    applied = await world.notify(*batch)
+
+    # Then the ping went, the payout event was skipped, and the request drained nothing of a
+    # disabled endpoint
+    assert [p.body["type"] for p in world.sender.posts[1:]] == [PING]
+    assert applied == 2
+    assert len(world.deliveries()) == 1
+
+    # and once enabled again, the same kind of request in a batch drains its deliveries
+    assert world.stored_endpoint().enable(world.clock.now())
+    await world.notify(endpoint_message(DELIVERIES_REQUESTED, "we_1", message_id="msg-again"))
+    assert world.deliveries()[0].status is DeliveryStatus.DELIVERED

@@ -78,7 +78,9 @@ class SqlClientEventLog:
 
     async def last_sequence(self, user_id: int) -> int:
         rows = await self._s.rows(
-            "SELECT last_sequence FROM user_event_sequences WHERE user_id = %s", user_id
+            "SELECT last_sequence FROM user_event_sequences WHERE user_id = %s"
+            + self._s.dialect.for_update,
+            user_id,
         )
         return int(rows[0]["last_sequence"]) if rows else 0
 

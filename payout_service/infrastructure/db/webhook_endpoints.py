@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from payout_service.domain.client_events import EndpointState, WebhookEndpoint
@@ -60,6 +60,17 @@ class SqlWebhookEndpoints:
             for e in await self.list_for_user(user_id)
             if e.state is not EndpointState.DISABLED and e.subscribes_to(event_type)
         ]
+
+    async def users_with_endpoints(self, user_ids: Collection[int]) -> set[int]:
+        if not user_ids:
+            return set()
+        rows = await self._s.rows(
+            "SELECT DISTINCT user_id FROM webhook_endpoints"
+            f" WHERE user_id IN ({', '.join(['%s'] * len(user_ids))}) AND state <> %s",
+            *user_ids,
+            str(EndpointState.DISABLED),
+        )
+        return {int(r["user_id"]) for r in rows}
 
     async def update(self, endpoint: WebhookEndpoint) -> None:
         row = self._row_of(endpoint)

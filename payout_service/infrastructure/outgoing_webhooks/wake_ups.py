@@ -1,5 +1,6 @@
 """DramatiqDeliveryWakeUps: the DeliveryWakeUps port as Dramatiq messages to the notify actor,
-delayed until the wake-up is due: each carries a DELIVERIES_REQUESTED envelope for the endpoint.
+delayed until the wake-up is due: each carries a DELIVERIES_REQUESTED envelope for the endpoint,
+in the batched shape the relay publishes (`envelopes`, a list).
 
 They are not outbox rows: a retry's wake-up is written after its attempt is recorded, and one
 lost (a worker or Redis gone before it is due) only delays the endpoint's deliveries until
@@ -41,7 +42,7 @@ class DramatiqDeliveryWakeUps:
             queue_name=NOTIFY.queue,
             actor_name=NOTIFY.name,
             args=(),
-            kwargs={"envelope": envelope},
+            kwargs={"envelopes": [envelope]},
             options={},
         )
         delay_ms = int((at - now).total_seconds() * 1000)
