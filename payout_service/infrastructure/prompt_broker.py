@@ -5,9 +5,15 @@ to the worker's timeout, 1 s (Dramatiq 1.18's command line cannot change it). So
 message after a quiet spell waited up to a second for its actor, far past the 100 ms commit →
 actor-start budget. Here an idle consumer waits on its queue's wake list (BLPOP) instead of
 sleeping, and enqueue_many pushes to that list with the messages, so the wait ends when work
-arrives. The wait is still capped at idle_poll_ms, for what arrives without a push (Dramatiq's
-own enqueues: retries, delayed messages): at most about 1000 / idle_poll_ms cheap fetches a second
-per queue and worker process while the queue is empty.
+arrives. Dramatiq's own enqueues (a retry put on its delay queue, a delayed message put back on
+its queue when due) push too. The wait is still capped at idle_poll_ms, for what arrives without
+a push (a dead worker's messages requeued by Redis maintenance); a delay queue's consumer waits
+at most DELAYED_POLL_MS, since the delayed messages it holds go back to their queue only between
+two of its waits. Every wake-up costs a fetch (a Lua call) whether or not work is there: under
+load, short idle waits were about a fifth of the workers' and Redis's CPU per payout.
+
+A consumer whose worker threads are all busy sleeps at most BUSY_POLL_MS before it looks again
+(no Redis call), so a long idle wait never holds back a busy worker.
 
 It also enqueues a batch in one Redis round trip (enqueue_many): the relay and the fast paths
 publish batches, and one blocking round trip per message was most of their cost. (redis-py's
@@ -26,12 +32,14 @@ import dramatiq
 import redis
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.common import compute_backoff, current_millis
+from dramatiq.common import compute_backoff, current_millis, dq_name
 from dramatiq.errors import ConnectionClosed
 from redis.exceptions import NoScriptError
 
 # Wake tokens kept per queue: enough for every consumer of a queue to be woken by one batch.
 WAKE_TOKENS = 8
+DELAYED_POLL_MS = 100
+BUSY_POLL_MS = 20
 
 
 class PromptRedisBroker(RedisBroker):
@@ -43,7 +51,10 @@ class PromptRedisBroker(RedisBroker):
         self.idle_poll_ms = idle_poll_ms
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Any:
-        return _WokenConsumer(self, queue_name, prefetch, min(timeout, self.idle_poll_ms))
+        longest = self.idle_poll_ms
+        if queue_name == dq_name(queue_name):
+            longest = min(longest, DELAYED_POLL_MS)
+        return _WokenConsumer(self, queue_name, prefetch, min(timeout, longest))
 
     def wake_key(self, queue_name: str) -> str:
         return f"{self.namespace}:{queue_name}.wake"
@@ -51,6 +62,15 @@ class PromptRedisBroker(RedisBroker):
     def wait_for_work(self, queue_name: str, timeout_ms: int) -> None:
         """Returns when a publisher has pushed to the queue's wake list, or after timeout_ms."""
         self.client.blpop([self.wake_key(queue_name)], timeout=max(timeout_ms, 1) / 1000)
+
+    def enqueue(self, message: dramatiq.Message, *, delay: int | None = None) -> dramatiq.Message:  # type: ignore[type-arg]
+        """RedisBroker.enqueue, then a wake-up for the queue it went to (a delay queue when
+        delayed): Dramatiq enqueues retries and due delayed messages this way."""
+        enqueued: dramatiq.Message = super().enqueue(message, delay=delay)  # type: ignore[type-arg]
+        pipeline = self.client.pipeline(transaction=False)
+        self._wake(pipeline, enqueued.queue_name, 1)
+        pipeline.execute()
+        return enqueued
 
     def enqueue_many(self, messages: Sequence[dramatiq.Message]) -> None:  # type: ignore[type-arg]
         """RedisBroker.enqueue for each message (same Lua command, same middleware hooks), sent
@@ -93,10 +113,13 @@ class PromptRedisBroker(RedisBroker):
                 ready.encode(),
             )
         for queue_name, count in per_queue.items():
-            wake = self.wake_key(queue_name)
-            pipeline.rpush(wake, *["1"] * min(count, WAKE_TOKENS))
-            pipeline.ltrim(wake, -WAKE_TOKENS, -1)
+            self._wake(pipeline, queue_name, count)
         pipeline.execute()
+
+    def _wake(self, pipeline: Any, queue_name: str, count: int) -> None:
+        wake = self.wake_key(queue_name)
+        pipeline.rpush(wake, *["1"] * min(count, WAKE_TOKENS))
+        pipeline.ltrim(wake, -WAKE_TOKENS, -1)
 
 
 class _WokenConsumer(_RedisConsumer):
@@ -150,7 +173,7 @@ class _WokenConsumer(_RedisConsumer):
                             self.misses, max_backoff=self.timeout
                         )
                         if busy:  # leave the wake-up to a consumer that can take the work
-                            time.sleep(backoff_ms / 1000)
+                            time.sleep(min(backoff_ms, BUSY_POLL_MS) / 1000)
                         else:
                             self.broker.wait_for_work(self.queue_name, backoff_ms)
                         return None

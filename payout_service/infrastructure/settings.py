@@ -31,9 +31,16 @@ _SWITCHES = (
 # The settings that hold a secret, or a URL that may carry a password: never shown whole.
 _SECRETS = ("provider_webhook_secrets",)
 _URLS = ("database_url", "redis_url", "provider_base_url", "mock_provider_webhook_url")
-# Integers that take -1 for "unset"; every other integer setting is 0 or more.
+# Integers that take -1 for "unset"; every other integer setting is 0 or more, unless _BOUNDED
+# gives it bounds of its own.
 _MAY_BE_UNSET = ("mock_provider_webhook_duplicate_percent", "mock_provider_webhook_reorder_percent")
 _HIGHEST_PORT = 65_535
+# A guard against a slip (WEB_CONCURRENCY=640), not a tuning: each process holds a database pool.
+_MOST_WEB_PROCESSES = 64
+_BOUNDED: dict[str, tuple[int, int | None]] = {
+    "port": (0, _HIGHEST_PORT),
+    "web_concurrency": (1, _MOST_WEB_PROCESSES),
+}
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -45,6 +52,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     database_pool_size: int = 20
+    # How many `web` processes serve PORT together (SO_REUSEPORT; the Heroku and gunicorn
+    # convention), each with its own event loop, database pool (DATABASE_POOL_SIZE connections
+    # each) and outbox fast path. 1: one process, as `payout-service web` always ran.
+    web_concurrency: int = 1
     idempotency_key_ttl_hours: int = 24
     max_payout_amount: int = 1_000_000  # in major units of the payout's currency
     max_body_bytes: int = 64 * 1024
@@ -70,7 +81,7 @@ class Settings:
     # 1 s added up to a second to the first message after a quiet spell; 20 ms costs an idle
     # worker process about 2 % of a core per queue (measured: 0.3 % at 1 s, 4.5 % at 20 ms for
     # two queues).
-    worker_idle_poll_ms: int = 20
+    worker_idle_poll_ms: int = 500
     outbox_retention_hours: int = 72
     processed_message_retention_days: int = 7
     # Comma-separated; every one verifies, the first signs (`payout-service webhook sign`).
@@ -95,7 +106,8 @@ class Settings:
     outgoing_webhook_retry_hours: int = 72
     outgoing_webhook_disable_after_hours: int = 120
     webhook_secret_overlap_hours: int = 24
-    # Dramatiq workers keep prometheus-client's multiprocess files in <metrics_dir>/worker-<PORT>
+    # Dramatiq workers keep prometheus-client's multiprocess files in <metrics_dir>/worker-<PORT>,
+    # a web tier (web_concurrency above 1) in <metrics_dir>/web-<PORT>
     metrics_dir: str = "var/metrics"
     # The Redis key prefix of the queues; empty: the broker's default. Tests isolate runs with it.
     broker_namespace: str = ""
@@ -221,7 +233,5 @@ class Settings:
 
 
 def _int_setting(name: str, raw: str) -> int:
-    variable = name.upper()
-    if name == "port":
-        return parse.integer(variable, raw, 0, _HIGHEST_PORT)
-    return parse.integer(variable, raw, -1 if name in _MAY_BE_UNSET else 0)
+    lowest, highest = _BOUNDED.get(name, (-1 if name in _MAY_BE_UNSET else 0, None))
+    return parse.integer(name.upper(), raw, lowest, highest)

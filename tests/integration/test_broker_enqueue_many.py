@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from payout_service.infrastructure.broker import build_broker
-from payout_service.infrastructure.prompt_broker import PromptRedisBroker
+from payout_service.infrastructure.prompt_broker import DELAYED_POLL_MS, PromptRedisBroker
 from payout_service.infrastructure.settings import Settings
 
 
@@ -68,18 +68,24 @@ def test_a_batch_is_sent_without_asking_redis_about_its_scripts(broker: PromptRe
     assert script_exists_calls(broker.client) == asked_before
 
 
-def test_an_idle_consumer_is_woken_by_a_batch_instead_of_sleeping_out_its_backoff(
-    redis_url: str, broker: PromptRedisBroker
+@pytest.mark.parametrize("enqueue", ["batch", "one", "delayed"])
+def test_an_idle_consumer_is_woken_by_an_enqueue_instead_of_sleeping_out_its_backoff(
+    redis_url: str, broker: PromptRedisBroker, enqueue: str
 ) -> None:
     # Given a consumer allowed to wait 10 s when idle, idle long enough for its backoff to reach
-    # that maximum
+    # that maximum (of the delay queue, for a delayed message: Dramatiq's retries go there)
     patient = build_broker(
         replace(
             Settings(redis_url=redis_url, worker_idle_poll_ms=10_000),
             broker_namespace=broker.namespace,
         )
     )
-    consumer = patient.consume("events", prefetch=1, timeout=10_000)
+    queue = "events.DQ" if enqueue == "delayed" else "events"
+    consumer = patient.consume(queue, prefetch=1, timeout=10_000)
+    # (a delay queue's consumer looks every DELAYED_POLL_MS, since the delayed messages it holds
+    # go back to their queue only between two waits: not long enough to tell a wake-up apart)
+    assert consumer.timeout == (DELAYED_POLL_MS if enqueue == "delayed" else 10_000)
+    consumer.timeout = 10_000
     consumer.misses = 30
     waited: list[float] = []
 
@@ -88,7 +94,8 @@ def test_an_idle_consumer_is_woken_by_a_batch_instead_of_sleeping_out_its_backof
         assert next(consumer) is None  # nothing to fetch: it waits
         waited.append(time.monotonic() - started)
 
-    # When a batch is enqueued while it waits
+    # When a message is enqueued while it waits: in a batch (the relay, the fast paths), alone
+    # (Dramatiq putting a due delayed message back), or delayed (Dramatiq's retry)
     waiting = threading.Thread(target=idle_turn)
     waiting.start()
     deadline = time.monotonic() + 5
@@ -96,7 +103,11 @@ def test_an_idle_consumer_is_woken_by_a_batch_instead_of_sleeping_out_its_backof
         c.get("cmd") == "blpop" for c in broker.client.client_list()
     ):
         time.sleep(0.01)  # until Redis shows the consumer blocked on its wake list
-    broker.enqueue_many(messages(1))
+    (message,) = messages(1)
+    if enqueue == "batch":
+        broker.enqueue_many([message])
+    else:
+        broker.enqueue(message, delay=1 if enqueue == "delayed" else None)
     waiting.join(timeout=15)
 
     # Then its wait ended well before the backoff, and its next turn takes the message
