@@ -13,8 +13,9 @@ The end-to-end phase also reports, per payout:
 - the CPU of each process type (read from /proc: a worker's forked children count with it), of
   MariaDB and Redis, and of this load generator; the service's own total leaves out the mock
   provider (a real provider's CPU is not ours) and the load generator;
-- the messages each consumer took (from the workers' logs), the transactions MariaDB committed,
-  and the HTTP requests each side served.
+- the messages each consumer took (from the workers' logs), the transactions and statements
+  MariaDB ran (every database on the server: run it on a quiet server), and the HTTP requests
+  each side served.
 
 `--profile DIR` also records every service process with py-spy over the end-to-end phase and
 writes what dominates each into DIR/summary.txt (profiling slows the processes: its figures are not
@@ -80,7 +81,7 @@ class Journey:
     machine_ms: float
     cpu_ms: dict[str, float]  # by process type, MariaDB, Redis, the load generator
     messages: dict[str, float]  # by consumer (actor)
-    transactions: float
+    statements: dict[str, float]  # transactions (committed or rolled back), select, insert...
     http_requests: dict[str, float]
     idle_ms_per_second: dict[str, float]  # CPU spent idle, by process type
 
@@ -163,7 +164,10 @@ def _breakdown(journey: Journey) -> str:
         f"    messages {sum(journey.messages.values()):.2f}: "
         + ", ".join(f"{name} {n:.2f}" for name, n in messages)
     )
-    lines.append(f"    transactions committed {journey.transactions:.2f}")
+    lines.append(
+        "    MariaDB statements: "
+        + ", ".join(f"{kind} {n:.2f}" for kind, n in sorted(journey.statements.items()))
+    )
     requests = sorted(journey.http_requests.items(), key=lambda item: -item[1])
     lines.append(
         f"    HTTP requests {sum(journey.http_requests.values()):.2f}: "
@@ -225,7 +229,7 @@ async def _end_to_end(server_url: str, args: argparse.Namespace) -> Journey:
                 groups.append(ProcessGroup("Redis", pid=private_redis.pid))
                 with cpu_by_group([*groups, *DATABASES]) as idle:
                     await asyncio.sleep(IDLE_SECONDS)
-                committed_before = await _transactions(database_url)
+                statements_before = await _statements(database_url)
                 requests_before = await _web_requests(base_url)
                 async with AsyncExitStack() as stack:
                     if args.profile:
@@ -238,7 +242,7 @@ async def _end_to_end(server_url: str, args: argparse.Namespace) -> Journey:
                         await _create(base_url, args.payouts, args.concurrency)
                         debited = await _until_debited(database_url, args.payouts)
                         elapsed = time.perf_counter() - started
-                committed = await _transactions(database_url) - committed_before
+                statements = await _statements(database_url) - statements_before
                 served = await _web_requests(base_url)
                 messages = _messages(running)
                 provider_sends = _lines(running, MOCK, "accepted")
@@ -257,7 +261,7 @@ async def _end_to_end(server_url: str, args: argparse.Namespace) -> Journey:
         machine_ms=machine.seconds * 1000 / per,
         cpu_ms={name: s * 1000 / per for name, s in cpu.seconds.items()},
         messages={name: n / per for name, n in messages.items()},
-        transactions=committed / per,
+        statements={kind: n / per for kind, n in statements.items()},
         http_requests=http,
         idle_ms_per_second={n: s * 1000 / IDLE_SECONDS for n, s in idle.seconds.items()},
     )
@@ -321,13 +325,19 @@ async def _until_debited(database_url: str, expected: int) -> int:
     return int(debited)
 
 
-async def _transactions(database_url: str) -> int:
-    """Transactions MariaDB has committed or rolled back since it started (every database)."""
+async def _statements(database_url: str) -> Counter[str]:
+    """Statements MariaDB has run since it started (every database), by kind: COMMITs and
+    ROLLBACKs count as transactions."""
     async with _connection(database_url) as cursor:
         await cursor.execute(  # type: ignore[attr-defined]
-            "SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_commit', 'Com_rollback')"
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_commit', 'Com_rollback',"
+            " 'Com_select', 'Com_insert', 'Com_update', 'Com_delete')"
         )
-        return sum(int(value) for _, value in await cursor.fetchall())  # type: ignore[attr-defined]
+        counted: Counter[str] = Counter()
+        for name, value in await cursor.fetchall():  # type: ignore[attr-defined]
+            kind = name.removeprefix("Com_")
+            counted["transactions" if kind in ("commit", "rollback") else kind] += int(value)
+        return counted
 
 
 async def _web_requests(base_url: str) -> dict[str, float]:
