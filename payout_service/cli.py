@@ -131,7 +131,11 @@ def _add_process_commands(commands: Commands) -> None:
         _run,
     )
     add_command(
-        commands, "web", "serve the HTTP API on HOST:PORT", ["PORT=8000 payout-service web"], _web
+        commands,
+        "web",
+        "serve the HTTP API on HOST:PORT, with WEB_CONCURRENCY processes",
+        ["PORT=8000 payout-service web", "WEB_CONCURRENCY=4 payout-service web"],
+        _web,
     )
     add_command(
         commands,
@@ -443,10 +447,16 @@ def _reconciled(report: ReconcileReport) -> str:
     )
 
 
-def _web(settings: Settings, _: argparse.Namespace) -> None:
+def _web(settings: Settings, _: argparse.Namespace) -> int:
+    """WEB_CONCURRENCY 1: this process serves; more: it runs that many that do."""
+    if settings.web_concurrency > 1:
+        from payout_service.web.process_tier import run_web_tier
+
+        return run_web_tier(settings)
     from payout_service.web.server import run_web
 
     run_web(settings)
+    return 0
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:

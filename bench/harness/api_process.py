@@ -1,4 +1,5 @@
-"""The real API, `payout-service web`, as a subprocess configured only by its environment."""
+"""The real API, `payout-service web`, as a subprocess configured only by its environment: one
+web process, or a tier of them (WEB_CONCURRENCY)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ START_TIMEOUT_SECONDS = 30.0
 
 
 @contextmanager
-def running_api(database_url: str, redis_url: str) -> Iterator[str]:
-    """Yields the base URL once GET /up answers; stops the process after."""
+def running_api(database_url: str, redis_url: str, web_concurrency: int = 1) -> Iterator[str]:
+    """Yields the base URL once GET /up answers and each of the `web_concurrency` processes
+    listens; stops them after."""
     port = free_loopback_port()
     env = dict(
         os.environ,
@@ -30,6 +32,7 @@ def running_api(database_url: str, redis_url: str) -> Iterator[str]:
         REDIS_URL=redis_url,
         HOST="127.0.0.1",
         PORT=str(port),
+        WEB_CONCURRENCY=str(web_concurrency),
         LOG_LEVEL="WARNING",
         # Any value: unset, the web process logs an ERROR at start (webhooks would be refused).
         PROVIDER_WEBHOOK_SECRETS="bench-only-secret",
@@ -39,7 +42,7 @@ def running_api(database_url: str, redis_url: str) -> Iterator[str]:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             base_url = f"http://127.0.0.1:{port}"
-            _wait_until_up(base_url, process, log)
+            _wait_until_up(base_url, port, web_concurrency, process, log)
             yield base_url
         finally:
             process.send_signal(signal.SIGTERM)
@@ -75,7 +78,11 @@ def _json_or_none(line: str) -> dict[str, Any] | None:
     return entry if isinstance(entry, dict) and "level" in entry else None
 
 
-def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: IO[str]) -> None:
+def _wait_until_up(
+    base_url: str, port: int, processes: int, process: subprocess.Popen[bytes], log: IO[str]
+) -> None:
+    """The first process of a tier answers /up before the others listen: a run started then
+    would open all its connections to that one."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -83,8 +90,18 @@ def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: IO[str]
             raise RuntimeError(f"the API exited with {process.returncode}:\n{log.read()}")
         try:
             with urllib.request.urlopen(f"{base_url}/up", timeout=1) as response:
-                if response.status == 200:
+                if response.status == 200 and _listeners(port) >= processes:
                     return
         except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the API did not answer {base_url}/up within {START_TIMEOUT_SECONDS} s")
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"the API did not answer {base_url}/up with {processes} process(es) listening"
+        f" within {START_TIMEOUT_SECONDS} s"
+    )
+
+
+def _listeners(port: int) -> int:
+    """Sockets listening on the IPv4 `port`: one per web process (SO_REUSEPORT). Linux /proc."""
+    rows = (row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:])
+    return sum(1 for row in rows if row[3] == "0A" and int(row[1].rsplit(":", 1)[1], 16) == port)

@@ -34,7 +34,9 @@ TAKE_EVENT_SEQUENCE = (
     "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES (%s, %s)"
     " ON DUPLICATE KEY UPDATE last_sequence = last_sequence + VALUES(last_sequence)"
 )
-READ_EVENT_SEQUENCE = "SELECT last_sequence FROM user_event_sequences WHERE user_id = %s"
+READ_EVENT_SEQUENCE = (
+    "SELECT last_sequence FROM user_event_sequences WHERE user_id = %s" + MYSQL.for_update
+)
 INSERT_CLIENT_EVENT = (
     "INSERT INTO client_events (event_id, type, user_id, sequence, payout_id, payout_version,"
     " created_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"

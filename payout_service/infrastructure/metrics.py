@@ -3,7 +3,9 @@ HTTP request metrics, and the text exposition.
 
 One PrometheusMetrics per process, on a registry of its own. Where the numbers are served:
 - web: `GET /metrics`, this registry plus gauges read at scrape time from the database
-  (infrastructure.database_gauges) and from Redis (infrastructure.queue_depths);
+  (infrastructure.database_gauges) and from Redis (infrastructure.queue_depths); with
+  WEB_CONCURRENCY above 1, the sum of every web process's files (multiprocess mode, see
+  `for_process`), whichever process a scrape reaches;
 - relay: prometheus-client's HTTP server on the relay's PORT;
 - Dramatiq workers: multiprocess mode (several worker processes share one port): the values live
   in files under PROMETHEUS_MULTIPROC_DIR and Dramatiq's exposition server sums them (see
@@ -12,6 +14,7 @@ One PrometheusMetrics per process, on a registry of its own. Where the numbers a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 
 from prometheus_client import (
@@ -27,6 +30,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from payout_service.domain.failure_codes import FailureCode
@@ -44,6 +48,9 @@ HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTI
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 # Each attempt to deliver a client event to an endpoint ends as one of these (ports.Metrics).
 DELIVERY_RESULTS = ("delivered", "retry", "failed", "refused_address")
+# prometheus-client's own variable: set before it is first imported, every value of the process
+# lives in a file under that directory, where a sibling process's exposition can sum it.
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class PrometheusMetrics:
@@ -62,6 +69,7 @@ class PrometheusMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         disable_created_metrics()
         self.registry = registry if registry is not None else CollectorRegistry()
+        self._exposed = self.registry
         r = self.registry
         self._create_requests = Counter(
             "payout_create_requests",
@@ -144,7 +152,10 @@ class PrometheusMetrics:
             registry=r,
         )
         self._http_in_progress = Gauge(
-            "http_requests_in_progress", "HTTP requests being served now.", registry=r
+            "http_requests_in_progress",
+            "HTTP requests being served now.",
+            registry=r,
+            multiprocess_mode="livesum",  # a web tier's: the sum over its live processes
         )
         self._http_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self._http_seconds = Histogram(
@@ -157,8 +168,19 @@ class PrometheusMetrics:
 
     @classmethod
     def for_process(cls) -> PrometheusMetrics:
-        """With the process's CPU, memory, file descriptors and GC (single-process types)."""
+        """The metrics of a process that serves its own (web, relay), with the process's CPU,
+        memory, file descriptors and GC.
+
+        In multiprocess mode (MULTIPROCESS_DIRECTORY set: each process of a web tier) the
+        exposition is instead the sum of the files of every process counting there, so any one
+        of them answers for all; the process_* and python_gc_* series are left out, as they
+        would describe only the process a scrape happened to reach."""
         metrics = cls()
+        directory = os.environ.get(MULTIPROCESS_DIRECTORY)
+        if directory:
+            metrics._exposed = CollectorRegistry()
+            MultiProcessCollector(metrics._exposed, directory)
+            return metrics
         ProcessCollector(registry=metrics.registry)
         PlatformCollector(registry=metrics.registry)
         GCCollector(registry=metrics.registry)
@@ -226,10 +248,11 @@ class PrometheusMetrics:
         children[1].observe(seconds)
 
     def exposition(self, scraped: Sequence[Metric] = ()) -> bytes:
-        """The text format: this registry, then metric families computed at scrape time."""
+        """The text format: this process's metrics (or, in multiprocess mode, every process's),
+        then metric families computed at scrape time."""
         extra = CollectorRegistry()
         extra.register(_Fixed(scraped))
-        return generate_latest(self.registry) + generate_latest(extra)
+        return generate_latest(self._exposed) + generate_latest(extra)
 
 
 def _by_code(counter: Counter) -> dict[str, Counter]:

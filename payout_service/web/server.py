@@ -2,13 +2,15 @@
 
 SIGTERM/SIGINT stop it gracefully (aiohttp): the listening socket closes, requests in flight get
 up to SHUTDOWN_TIMEOUT_SECONDS to finish, then the fast path publishes what they committed, and
-only then does the database close.
+only then does the database close. With WEB_CONCURRENCY above 1, `payout-service web` runs that
+many of these processes on one port (web.process_tier).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -21,12 +23,13 @@ log = logging.getLogger("payout_service.web")
 
 
 def run_web(settings: Settings) -> None:
-    try:
-        import uvloop
+    """Serves the API until stopped; logs "web serving" once it listens."""
+    url = f"http://{settings.host}:{settings.port}"
+    serve(web_app(settings), settings, serving=lambda: log.info("web serving", extra={"url": url}))
 
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    except ImportError:  # uvloop is optional off Linux
-        pass
+
+def web_app(settings: Settings) -> web.Application:
+    """The app with its database: opened before everything else in it, closed after."""
     app = create_app(build_services(settings))
 
     async def database(_: web.Application):  # type: ignore[no-untyped-def]
@@ -40,6 +43,17 @@ def run_web(settings: Settings) -> None:
     # First in, last out: the database opens before and closes after everything else in the app.
     app.cleanup_ctx.insert(0, database)
     app.on_shutdown.append(stopping)
+    return app
+
+
+def serve(app: web.Application, settings: Settings, serving: Callable[[], None]) -> None:
+    """Serves `app` on HOST:PORT until SIGTERM/SIGINT; `serving` is called once it listens."""
+    try:
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:  # uvloop is optional off Linux
+        pass
     web.run_app(
         app,
         host=settings.host,
@@ -47,7 +61,5 @@ def run_web(settings: Settings) -> None:
         access_log=None,
         shutdown_timeout=settings.shutdown_timeout_seconds,
         reuse_port=True,
-        print=lambda _: log.info(
-            "web serving", extra={"url": f"http://{settings.host}:{settings.port}"}
-        ),
+        print=lambda _: serving(),
     )
