@@ -1,25 +1,34 @@
-"""Consumers of domain events on the `events` queue: audit log and ledger settlement."""
+"""The books consumer on the `events` queue: audit log and ledger settlement."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import dramatiq
 
 from actors import runtime
-from payout_service.application.event_routes import AUDIT, LEDGER
+from actors.runtime import EnvelopeDict
+from payout_service.application.event_routes import BOOKS
 from payout_service.application.messages import Envelope
 
 
-@dramatiq.actor(actor_name=AUDIT.name, queue_name=AUDIT.queue)
+@dramatiq.actor(actor_name=BOOKS.name, queue_name=BOOKS.queue)
 @runtime.batch_consumer
-async def record_audit(envelopes: list[dict[str, Any]]) -> int:
+async def keep_books(envelopes: list[EnvelopeDict]) -> int:
     services = await runtime.services()
-    return await services.record_audit([Envelope.from_dict(e) for e in envelopes])
+    return await services.keep_books([Envelope.from_dict(e) for e in envelopes])
 
 
-@dramatiq.actor(actor_name=LEDGER.name, queue_name=LEDGER.queue)
+# These two drain the messages published before the books were one consumer (an audit consumer
+# and a ledger consumer, each with its own messages): they hand their events to the books, which
+# keep each event once, whichever message brings it.
+@dramatiq.actor(actor_name="record_audit", queue_name=BOOKS.queue)
+@runtime.batch_consumer
+async def record_audit(envelopes: list[EnvelopeDict]) -> int:
+    services = await runtime.services()
+    return await services.keep_books([Envelope.from_dict(e) for e in envelopes])
+
+
+@dramatiq.actor(actor_name="settle_ledger", queue_name=BOOKS.queue)
 @runtime.consumer
-async def settle_ledger(envelope: dict[str, Any]) -> bool:
+async def settle_ledger(envelope: EnvelopeDict) -> bool:
     services = await runtime.services()
-    return await services.settle_ledger(Envelope.from_dict(envelope))
+    return await services.keep_books([Envelope.from_dict(envelope)]) == 1

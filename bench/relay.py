@@ -2,7 +2,7 @@
 
 On MariaDB (a throwaway database) and a private Redis, in one run:
 
-1. Raw Dramatiq: this process enqueues N events for the no-op `record_audit` actor while one
+1. Raw Dramatiq: this process enqueues N events for the no-op `keep_books` actor while one
    worker process (8 threads, bench.harness.relay_worker) consumes them: N / (first enqueue →
    last event consumed). Twice: one event per message (Dramatiq's own rate, the yardstick), and
    in messages of EVENTS_PER_BATCH_MESSAGE, as the relay's publisher groups them for this batched
@@ -13,7 +13,7 @@ On MariaDB (a throwaway database) and a private Redis, in one run:
 3. Latency: the real API (fast path on) under a steady create load, a busy rate and a quiet one
    (where Dramatiq's consumers sit idle between messages), the real worker with a probe
    (bench.harness.latency_worker) and the relay as safety net; for every payout.created, the
-   time from its transaction to the audit actor's start. Targets: p50 ≤ 10 ms, p99 ≤ 100 ms.
+   time from its transaction to the books actor's start. Targets: p50 ≤ 10 ms, p99 ≤ 100 ms.
 
 Figures only; nothing is asserted, every wait is bounded.
 
@@ -46,7 +46,7 @@ from bench.harness.api_process import running_api
 from bench.harness.bench_database import bench_database
 from bench.harness.figures import Figure, markdown_table
 from bench.harness.steady_load import percentile, steady_load
-from payout_service.application.event_routes import AUDIT
+from payout_service.application.event_routes import BOOKS
 from payout_service.domain.events import PAYOUT_PROVIDER_ACCEPTED, DomainEvent
 from payout_service.infrastructure.broker import NAMESPACE, build_broker
 from payout_service.infrastructure.clock import SystemClock
@@ -121,7 +121,7 @@ async def _measure(server_url: str, redis_url: str, args: argparse.Namespace) ->
             limit=raw,
             unit="events/s",
             target=THROUGHPUT_TARGET,
-            note=f"{scale}; the relay sends audit events {EVENTS_PER_BATCH_MESSAGE} per message",
+            note=f"{scale}; the relay sends {EVENTS_PER_BATCH_MESSAGE} events per books message",
         ),
         Figure(
             what=f"outbox → actor, relay process (batch {args.batch}) vs raw Dramatiq, the same"
@@ -189,8 +189,8 @@ def _enqueue_raw(settings: Settings, count: int, batch: int) -> None:
         ]
         broker.enqueue(
             dramatiq.Message(
-                queue_name=AUDIT.queue,
-                actor_name=AUDIT.name,
+                queue_name=BOOKS.queue,
+                actor_name=BOOKS.name,
                 args=(),
                 kwargs={"envelopes": envelopes},
                 options={},
@@ -212,7 +212,7 @@ def _envelope(message_id: str, aggregate_id: str, occurred_at: str) -> dict[str,
 
 
 async def _write_backlog(settings: Settings, count: int) -> None:
-    """Committed outbox rows routed to the audit consumer only, one aggregate each."""
+    """Committed outbox rows routed to the books consumer only, one aggregate each."""
     await open_database(settings)
     try:
         uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
@@ -291,7 +291,7 @@ async def _measured(
 
 
 def _dramatiq(module: str, threads: int) -> list[str]:
-    queues = ["--queues", AUDIT.queue]
+    queues = ["--queues", BOOKS.queue]
     sizes = ["--processes", "1", "--threads", str(threads)]
     return [sys.executable, "-m", "dramatiq", module, *queues, *sizes]
 

@@ -18,6 +18,7 @@ from payout_service.application.deliver_client_events import DeliverClientEvents
 from payout_service.application.delivery_chains import DeliveryChains
 from payout_service.application.delivery_schedule import DeliverySchedule
 from payout_service.application.give_up_sending import GiveUpSending
+from payout_service.application.keep_books import KeepBooks
 from payout_service.application.manage_webhook_endpoints import ManageWebhookEndpoints
 from payout_service.application.metrics import NO_METRICS
 from payout_service.application.ports import Metrics
@@ -27,10 +28,8 @@ from payout_service.application.read_payout_batches import ReadPayoutBatches
 from payout_service.application.read_payouts import ReadPayouts
 from payout_service.application.receive_webhook import ReceiveWebhook
 from payout_service.application.reconcile_payouts import ReconcilePayouts
-from payout_service.application.record_audit import RecordAudit
 from payout_service.application.send_payout import SendPayout
 from payout_service.application.send_retry_policy import RetryPolicy
-from payout_service.application.settle_ledger import SettleLedger
 from payout_service.application.webhook_delivery_log import WebhookDeliveryLog
 from payout_service.infrastructure.broker import build_broker
 from payout_service.infrastructure.clock import SystemClock, UuidGenerator
@@ -84,8 +83,7 @@ class Services:
 @dataclass(frozen=True)
 class WorkerServices:
     settings: Settings
-    record_audit: RecordAudit
-    settle_ledger: SettleLedger
+    keep_books: KeepBooks
     metrics: PrometheusMetrics
     apply_webhook: ApplyWebhook
     send_payout: SendPayout
@@ -107,8 +105,7 @@ def build_worker_services(settings: Settings) -> WorkerServices:
     return WorkerServices(
         fast_path=publish_commits_at_once(settings, uow, metrics),
         settings=settings,
-        record_audit=RecordAudit(uow, clock),
-        settle_ledger=SettleLedger(uow, clock, metrics),
+        keep_books=KeepBooks(uow, clock, metrics),
         metrics=metrics,
         apply_webhook=ApplyWebhook(uow, clock, metrics),
         send_payout=SendPayout(uow, clock, provider, send_retry_policy(settings), metrics),

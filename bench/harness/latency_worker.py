@@ -2,7 +2,7 @@
 
     dramatiq bench.harness.latency_worker --queues events
 
-Just before the real `record_audit` actor starts on a batch, for each payout.created in it, the
+Just before the real `keep_books` actor starts on a batch, for each payout.created in it, the
 probe pushes
 "<now - occurred_at> <published - occurred_at> <occurred_at>" (seconds since the epoch for the
 last; published: when the fast path or the relay built the Dramatiq message) to
@@ -20,7 +20,7 @@ from typing import Any
 from dramatiq.middleware import Middleware
 
 from actors import worker
-from payout_service.application.event_routes import AUDIT
+from payout_service.application.event_routes import BOOKS
 from payout_service.domain.events import PAYOUT_CREATED
 
 LATENCIES = f"{worker.broker.namespace}:bench:latency"
@@ -28,7 +28,7 @@ LATENCIES = f"{worker.broker.namespace}:bench:latency"
 
 class CommitToStartProbe(Middleware):
     def before_process_message(self, broker: Any, message: Any) -> None:
-        if message.actor_name != AUDIT.name:
+        if message.actor_name != BOOKS.name:
             return
         for envelope in message.kwargs.get("envelopes") or []:
             if envelope.get("event") == PAYOUT_CREATED:

@@ -1,4 +1,4 @@
-"""A worker whose `record_audit` actor does nothing but count the events it is given, for
+"""A worker whose `keep_books` actor does nothing but count the events it is given, for
 bench.relay's throughput runs.
 
     dramatiq bench.harness.relay_worker --queues events
@@ -14,7 +14,7 @@ from typing import Any
 
 import dramatiq
 
-from payout_service.application.event_routes import AUDIT
+from payout_service.application.event_routes import BOOKS
 from payout_service.infrastructure.broker import setup_broker
 from payout_service.infrastructure.settings import Settings
 
@@ -22,6 +22,6 @@ broker = setup_broker(Settings.from_env())
 DONE = f"{broker.namespace}:bench:done"
 
 
-@dramatiq.actor(actor_name=AUDIT.name, queue_name=AUDIT.queue)
-def record_audit(envelopes: list[dict[str, Any]]) -> None:
+@dramatiq.actor(actor_name=BOOKS.name, queue_name=BOOKS.queue)
+def keep_books(envelopes: list[dict[str, Any]]) -> None:
     broker.client.incrby(DONE, len(envelopes))

@@ -1,5 +1,5 @@
 """Cancel a payout the provider has not taken: status cancelled, payout.cancelled written (the
-ledger consumer answers it by releasing the hold), and the queued provider-send message aborted.
+books consumer answers it by releasing the hold), and the queued provider-send message aborted.
 
 Allowed while the payout is pending, or processing without a provider_payout_id, and no send
 attempt is under way. The check and the change happen under the payout's row lock, the same

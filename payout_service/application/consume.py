@@ -15,6 +15,8 @@ from payout_service.application.ports import (
 )
 
 Effect = Callable[[UnitOfWork, Envelope], Awaitable[None]]
+# Tries of a batch whose events a concurrent delivery was applying at the same time.
+BATCH_TRIES = 3
 BatchEffect = Callable[[UnitOfWork, Sequence[Envelope]], Awaitable[None]]
 
 
@@ -50,8 +52,26 @@ async def consume_each_once(
     effect: BatchEffect,
 ) -> int:
     """A batch in one transaction: the effect gets the envelopes the consumer has not applied yet
-    (each once, in order); returns how many that was. A concurrent delivery of some of them that
-    commits first makes ours roll back whole and raise: its retry skips what the other applied."""
+    (each once, in order); returns how many that was. A concurrent delivery of some of them (a
+    row the relay published again while the fast path's copy was being consumed) that commits
+    first makes ours roll back whole: it is tried again at once, up to BATCH_TRIES times, and
+    skips what the other applied; past that, it raises for the broker to retry later."""
+    for tries_left in reversed(range(BATCH_TRIES)):
+        try:
+            return await _consume_fresh(uow_factory, clock, consumer, envelopes, effect)
+        except UniqueViolation:
+            if not tries_left:
+                raise
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
+async def _consume_fresh(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    consumer: str,
+    envelopes: Sequence[Envelope],
+    effect: BatchEffect,
+) -> int:
     async with uow_factory() as uow:
         done = await uow.processed_messages.processed_among(
             consumer, [e.message_id for e in envelopes]

@@ -20,10 +20,10 @@ class Consumer:
     batched: bool = False  # its actor takes `envelopes` (a list), not one `envelope`
 
 
-# The audit log is written for every event, most of which also go to another consumer: batching
-# saves it a message, a transaction and a worker turn per event.
-AUDIT = Consumer("record_audit", "events", batched=True)
-LEDGER = Consumer("settle_ledger", "events")
+# The books: the audit log, written for every event, and the ledger, settled by the events that
+# end or return a payout. One batched consumer for both: most events also go to another consumer,
+# and one message per published batch saves a message, a transaction and a worker turn per event.
+BOOKS = Consumer("keep_books", "events", batched=True)
 PROVIDER_SEND = Consumer("send_payout", "provider-send")
 WEBHOOK_APPLY = Consumer("apply_webhook", "inbox")
 # Client events to the clients' webhook endpoints: every client-visible payout and batch event
@@ -38,21 +38,21 @@ WEBHOOK_RECEIVED = "provider.webhook.received"
 WEBHOOK_APPLIED = "provider.webhook.applied"
 
 ROUTES: dict[str, tuple[Consumer, ...]] = {
-    events.PAYOUT_CREATED: (AUDIT, PROVIDER_SEND, NOTIFY),
-    events.PAYOUT_PROCESSING: (AUDIT, NOTIFY),
-    events.PAYOUT_SEND_REQUESTED: (AUDIT, PROVIDER_SEND),
-    events.PAYOUT_PROVIDER_ACCEPTED: (AUDIT,),
-    events.PAYOUT_SUCCEEDED: (AUDIT, LEDGER, NOTIFY),
-    events.PAYOUT_FAILED: (AUDIT, LEDGER, NOTIFY),
-    events.PAYOUT_CANCELLED: (AUDIT, LEDGER, NOTIFY),
-    events.PAYOUT_RETURNED: (AUDIT, LEDGER, NOTIFY),
-    events.PAYOUT_NEEDS_REVIEW: (AUDIT, NOTIFY),
-    events.PAYOUT_BATCH_CREATED: (AUDIT, NOTIFY),
-    events.PAYOUT_BATCH_COMPLETED: (AUDIT, NOTIFY),
-    WEBHOOK_RECEIVED: (AUDIT, WEBHOOK_APPLY),
-    WEBHOOK_APPLIED: (AUDIT,),
-    client_events.DELIVERIES_REQUESTED: (AUDIT, NOTIFY),
-    client_events.PING_REQUESTED: (AUDIT, NOTIFY),
+    events.PAYOUT_CREATED: (BOOKS, PROVIDER_SEND, NOTIFY),
+    events.PAYOUT_PROCESSING: (BOOKS, NOTIFY),
+    events.PAYOUT_SEND_REQUESTED: (BOOKS, PROVIDER_SEND),
+    events.PAYOUT_PROVIDER_ACCEPTED: (BOOKS,),
+    events.PAYOUT_SUCCEEDED: (BOOKS, NOTIFY),
+    events.PAYOUT_FAILED: (BOOKS, NOTIFY),
+    events.PAYOUT_CANCELLED: (BOOKS, NOTIFY),
+    events.PAYOUT_RETURNED: (BOOKS, NOTIFY),
+    events.PAYOUT_NEEDS_REVIEW: (BOOKS, NOTIFY),
+    events.PAYOUT_BATCH_CREATED: (BOOKS, NOTIFY),
+    events.PAYOUT_BATCH_COMPLETED: (BOOKS, NOTIFY),
+    WEBHOOK_RECEIVED: (BOOKS, WEBHOOK_APPLY),
+    WEBHOOK_APPLIED: (BOOKS,),
+    client_events.DELIVERIES_REQUESTED: (BOOKS, NOTIFY),
+    client_events.PING_REQUESTED: (BOOKS, NOTIFY),
 }
 
 
@@ -62,7 +62,7 @@ OPENING_EVENTS = frozenset({events.PAYOUT_CREATED, WEBHOOK_RECEIVED, WEBHOOK_APP
 
 
 def consumers_of(event_name: str) -> tuple[Consumer, ...]:
-    return ROUTES.get(event_name, (AUDIT,))
+    return ROUTES.get(event_name, (BOOKS,))
 
 
 def service_queues() -> list[str]:

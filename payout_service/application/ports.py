@@ -271,6 +271,8 @@ class ProcessedMessages(Protocol):
 
 
 class AuditLog(Protocol):
+    """audit_logs: each event once; append_all skips one the log holds already (by message_id)."""
+
     async def append_all(self, envelopes: Sequence[Envelope], now: datetime) -> None: ...
 
 
@@ -743,9 +745,9 @@ class Metrics(Protocol):
     every request); each outcome is counted once, by the code that commits it, after the commit.
 
     payout_finished's outcome is "succeeded", "failed" or "cancelled", with the payout's
-    failure_code (None for "succeeded"); the ledger consumer counts it when it settles the
+    failure_code (None for "succeeded"); the books consumer counts it when it settles the
     payout's hold, so a use case that ends a payout does not count it again. payout_returned is
-    counted by the ledger consumer too, when it posts the return.
+    counted by the books consumer too, when it posts the return.
     provider_request's result is "accepted", "rejected", "temporary_error" or "timeout" (an
     unknown answer other than a timeout counts as "temporary_error");
     webhook_processed's result is, at the endpoint, "rejected" (bad signature), "duplicate" or

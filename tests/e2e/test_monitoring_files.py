@@ -76,10 +76,10 @@ def scrapes(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     ]
     try:
         broken = dramatiq.Message(
-            queue_name="events", actor_name="settle_ledger", args=({},), kwargs={}, options={}
+            queue_name="events", actor_name="keep_books", args=([{}],), kwargs={}, options={}
         )
         build_broker(Settings(redis_url=redis_url, broker_namespace=namespace)).enqueue(broken)
-        dead = 'dramatiq_message_rejects_total{actor_name="settle_ledger",queue_name="events"}'
+        dead = 'dramatiq_message_rejects_total{actor_name="keep_books",queue_name="events"}'
         worker = _scrape_until(started[1], worker_port, lambda text: dead in text, folder)
         shown = 'broker_queue_messages{queue="events",state="dead_letter"} 1.0'
         web = _scrape_until(started[0], web_port, lambda text: shown in text, folder)

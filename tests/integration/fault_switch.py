@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from payout_service.application.event_routes import Consumer
 
-FLAKY_AUDIT = Consumer("flaky_record_audit", "faults")
+FLAKY_BOOKS = Consumer("flaky_keep_books", "faults")
 MAX_RETRIES = 3
 MIN_BACKOFF_MS = 200
 

@@ -32,7 +32,7 @@ def broker(redis_url: str) -> Iterator[PromptRedisBroker]:
 def messages(count: int) -> list[dramatiq.Message]:  # type: ignore[type-arg]
     return [
         dramatiq.Message(
-            queue_name="events", actor_name="record_audit", args=(), kwargs={"n": n}, options={}
+            queue_name="events", actor_name="keep_books", args=(), kwargs={"n": n}, options={}
         )
         for n in range(count)
     ]

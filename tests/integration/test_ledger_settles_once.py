@@ -1,4 +1,4 @@
-"""A hold is settled once: the ledger consumer's has-settled check, not only its processed-message
+"""A hold is settled once: the books consumer's has-settled check, not only its processed-message
 record, stops a second, different message about the same payout's end from settling it again."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ async def test_a_second_message_about_a_settled_hold_settles_nothing(
     (failed,) = await dispatch_outbox.envelopes(events.PAYOUT_FAILED)
     # When a different message (its own message_id) about the same payout's end is consumed
     second = replace(failed, message_id=str(uuid.uuid4()), event=second_event)
-    await consumers.settle_ledger(second)
+    await consumers.keep_books([second])
     # Then the hold was settled once: one release, and only the other payout is still held
     assert await ledger_kinds(db, payout_id) == [("hold", "debit"), ("release", "credit")]
     assert await money(webhook_api, auth) == {

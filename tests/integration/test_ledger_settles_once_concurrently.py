@@ -28,9 +28,9 @@ async def test_concurrent_messages_about_one_payouts_end_settle_its_hold_once(
     failed_now = webhook(status="failed", occurred_at=SystemClock().now().isoformat())
     assert (await post_webhook(webhook_api, failed_now)).status == 202
     (failed,) = await dispatch_outbox.envelopes(events.PAYOUT_FAILED)
-    # When five different messages about that end reach the ledger consumer at once
+    # When five different messages about that end reach the books consumer at once
     copies = [replace(failed, message_id=str(uuid.uuid4())) for _ in range(COPIES)]
-    await asyncio.gather(*(consumers.settle_ledger(c) for c in copies), return_exceptions=True)
+    await asyncio.gather(*(consumers.keep_books([c]) for c in copies), return_exceptions=True)
     # Then the hold was released once
     assert await ledger_kinds(db, payout_id) == [("hold", "debit"), ("release", "credit")]
     report = await verify_ledger(db)

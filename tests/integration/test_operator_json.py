@@ -23,7 +23,7 @@ from tests.integration.provider_support import (
     sent_without_answer,
     taken_by_provider,
 )
-from tests.integration.webhook_support import accepted_payout, post_webhook, webhook
+from tests.integration.webhook_support import accepted_payout, store_unapplied, webhook
 from tests.processes import service_environment
 
 
@@ -120,9 +120,9 @@ async def test_inbox_process_progress_and_status_json(
     webhook_settings: Settings,
     tmp_path: Path,
 ) -> None:
-    # Given a stored webhook for an accepted payout
+    # Given a webhook for an accepted payout, stored unapplied (applying it as it came failed)
     payout_id = await accepted_payout(webhook_api, auth, db)
-    await post_webhook(webhook_api, webhook("evt-1", status="success"))
+    await store_unapplied(db, webhook("evt-1", status="success"))
     env = operator_env(tmp_path, DATABASE_URL=webhook_settings.database_url)
     # When the operator applies the inbox, then reads its status as JSON
     processed = await payout_service("inbox", "process", env=env, cwd=tmp_path)

@@ -12,7 +12,7 @@ from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.publisher import DramatiqPublisher
 from payout_service.infrastructure.settings import Settings
 from tests.integration.fault_switch import (
-    FLAKY_AUDIT,
+    FLAKY_BOOKS,
     MAX_RETRIES,
     MIN_BACKOFF_MS,
     deliveries_key,
@@ -31,17 +31,17 @@ from tests.integration.processes import (
 )
 
 FAULT_WORKER = "tests.integration.fault_actors"
-APPLIED_ONCE = {"record_audit": 1, "audit_logs": 1}
+APPLIED_ONCE = {"keep_books": 1, "audit_logs": 1}
 
 
 async def publish_to_flaky_consumer(
     db: SqlUnitOfWorkFactory, settings: Settings, keys: BrokerKeys, failures: int
 ) -> str:
-    """Commits one event and relays it to the flaky audit consumer, which will fail the first
+    """Commits one event and relays it to the flaky books consumer, which will fail the first
     `failures` deliveries. Returns the event's message id."""
     (message_id,) = await write_events(db, audited_events(1))
     keys.client.set(faults_key(settings.broker_namespace, message_id), failures)
-    publisher = DramatiqPublisher(build_broker(settings), routes=lambda _: (FLAKY_AUDIT,))
+    publisher = DramatiqPublisher(build_broker(settings), routes=lambda _: (FLAKY_BOOKS,))
     assert await relay_in_process(db, settings, publisher=publisher).publish_pending() == 1
     return message_id
 
@@ -79,7 +79,7 @@ async def publish_to_flaky_consumer_again(db: SqlUnitOfWorkFactory, settings: Se
     async with db() as tx:
         await tx.session.execute("UPDATE outbox_messages SET status = 'pending'")
         await tx.commit()
-    publisher = DramatiqPublisher(build_broker(settings), routes=lambda _: (FLAKY_AUDIT,))
+    publisher = DramatiqPublisher(build_broker(settings), routes=lambda _: (FLAKY_BOOKS,))
     assert await relay_in_process(db, settings, publisher=publisher).publish_pending() == 1
 
 
@@ -103,7 +103,7 @@ async def test_consumer_that_always_fails_is_dead_lettered_and_replayed_after_th
     # Then the list showed it with the error of its last delivery, nothing was applied while it
     # was dead, and the replay had a fresh retry budget: it failed once more, then applied once
     deliveries_before_replay = MAX_RETRIES + 1
-    assert f"faults/{FLAKY_AUDIT.name}" in listed
+    assert f"faults/{FLAKY_BOOKS.name}" in listed
     assert f"RuntimeError: injected fault on delivery {deliveries_before_replay}" in listed
     assert "dead letters: 1" in listed
     assert while_dead == {"audit_logs": 0}

@@ -101,8 +101,8 @@ async def test_committed_event_reaches_each_consumer_once_even_when_delivered_ag
     async with running_worker(env, ["events"]):
         applied = await eventually(
             lambda: effects(db),
-            lambda e: e.get("record_audit") == 3 and e.get("settle_ledger") == 1,
-            what="both events applied by their consumers",
+            lambda e: e.get("keep_books") == 3,
+            what="the events applied by the books consumer",
         )
         await eventually(lambda: broker_keys.drained(), what="the events queue drained")
         ledger_rows_after_first_delivery = await scalar(db, LEDGER_ROWS)
@@ -114,8 +114,8 @@ async def test_committed_event_reaches_each_consumer_once_even_when_delivered_ag
         assert await publish_all(relay_in_process(db, outbox_settings)) == 3
         await eventually(lambda: broker_keys.drained(), what="the redelivery consumed")
 
-    # Then each consumer applied each message once: three audit rows, one settlement
-    assert applied == {"record_audit": 3, "settle_ledger": 1, "audit_logs": 3}
+    # Then the books consumer applied each event once: three audit rows, one settlement
+    assert applied == {"keep_books": 3, "audit_logs": 3}
     assert await effects(db) == applied
     assert await balances(db) == (balance_before - 15000, held_before - 15000)
     assert await scalar(db, LEDGER_ROWS) == ledger_rows_after_first_delivery

@@ -115,7 +115,7 @@ async def test_processed_messages_purge_keeps_at_least_seven_days(
     async with db() as tx:
         for days in (10, 3, 0):
             await tx.processed_messages.remember(
-                "record_audit", f"m-{days}", now - timedelta(days=days)
+                "keep_books", f"m-{days}", now - timedelta(days=days)
             )
         await tx.commit()
 

@@ -71,7 +71,7 @@ async def test_api_keeps_accepting_while_redis_is_down_and_delivers_when_it_retu
     async with running_worker(env, ["events"]):
         assert [await create(n) for n in range(BEFORE)] == [201] * BEFORE
         await eventually(
-            lambda: effects(db), lambda e: e.get("record_audit") == BEFORE, what="first audits"
+            lambda: effects(db), lambda e: e.get("keep_books") == BEFORE, what="first audits"
         )
 
         # When Redis stops while more payouts are created
@@ -94,7 +94,7 @@ async def test_api_keeps_accepting_while_redis_is_down_and_delivers_when_it_retu
             )
             applied = await eventually(
                 lambda: effects(db),
-                lambda e: e.get("record_audit") == BEFORE + DURING,
+                lambda e: e.get("keep_books") == BEFORE + DURING,
                 timeout=60,
                 what="every event applied",
             )
@@ -102,5 +102,5 @@ async def test_api_keeps_accepting_while_redis_is_down_and_delivers_when_it_retu
     # Then every request was accepted, the failures were on record, and each event applied once
     assert statuses == [201] * DURING
     assert all("Connection" in error for _, error in stranded), stranded
-    assert applied == {"record_audit": BEFORE + DURING, "audit_logs": BEFORE + DURING}
+    assert applied == {"keep_books": BEFORE + DURING, "audit_logs": BEFORE + DURING}
     assert await effects(db) == applied

@@ -1,5 +1,5 @@
-"""A payout's end is counted once, when the ledger settles its hold, however often the event is
-delivered."""
+"""A payout's end is counted once, when the books consumer settles its hold, however often the
+event is delivered."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from payout_service.application.keep_books import KeepBooks
 from payout_service.application.messages import Envelope
 from payout_service.application.metrics import NoMetrics
-from payout_service.application.settle_ledger import SettleLedger
 from payout_service.domain import events
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
@@ -55,14 +55,14 @@ def _ended(
 async def test_a_success_delivered_twice_counts_one_success_and_one_debit(
     api: Any, auth: Any, db: SqlUnitOfWorkFactory
 ) -> None:
-    # Given a payout holding funds, and the ledger consumer counting into a metrics port
+    # Given a payout holding funds, and the books consumer counting into a metrics port
     payout = await (await post_payout(api, auth, payout_body(), key="o-1")).json()
     metrics = CountingMetrics()
-    settle = SettleLedger(db, SystemClock(), metrics)
+    keep_books = KeepBooks(db, SystemClock(), metrics)
     succeeded = _ended(payout, events.PAYOUT_SUCCEEDED, "m-success")
     # When its success is delivered twice
-    assert await settle(succeeded) is True
-    assert await settle(succeeded) is False
+    assert await keep_books([succeeded]) == 1
+    assert await keep_books([succeeded]) == 0
     # Then one success and one debit are counted
     assert metrics.finished == [("succeeded", None)]
     assert metrics.debited == 1
@@ -73,8 +73,8 @@ async def test_a_failure_counts_a_failure_with_its_code_and_no_debit(
 ) -> None:
     payout = await (await post_payout(api, auth, payout_body(), key="o-2")).json()
     metrics = CountingMetrics()
-    await SettleLedger(db, SystemClock(), metrics)(
-        _ended(payout, events.PAYOUT_FAILED, "m-failure", "account_closed")
+    await KeepBooks(db, SystemClock(), metrics)(
+        [_ended(payout, events.PAYOUT_FAILED, "m-failure", "account_closed")]
     )
     assert metrics.finished == [("failed", "account_closed")]
     assert metrics.debited == 0
@@ -83,15 +83,15 @@ async def test_a_failure_counts_a_failure_with_its_code_and_no_debit(
 async def test_a_return_delivered_twice_counts_one_return_with_its_code(
     api: Any, auth: Any, db: SqlUnitOfWorkFactory
 ) -> None:
-    # Given a payout whose success the ledger has settled
+    # Given a payout whose success the books consumer has settled
     payout = await (await post_payout(api, auth, payout_body(), key="o-3")).json()
     metrics = CountingMetrics()
-    settle = SettleLedger(db, SystemClock(), metrics)
-    assert await settle(_ended(payout, events.PAYOUT_SUCCEEDED, "m-paid")) is True
+    keep_books = KeepBooks(db, SystemClock(), metrics)
+    assert await keep_books([_ended(payout, events.PAYOUT_SUCCEEDED, "m-paid")]) == 1
     # When its return is delivered twice
     returned = _ended(payout, events.PAYOUT_RETURNED, "m-returned", "no_account")
-    assert await settle(returned) is True
-    assert await settle(returned) is False
+    assert await keep_books([returned]) == 1
+    assert await keep_books([returned]) == 0
     # Then one return is counted, under its code, and the success stays counted once
     assert metrics.returned == ["no_account"]
     assert metrics.finished == [("succeeded", None)]

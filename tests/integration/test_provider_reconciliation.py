@@ -76,7 +76,7 @@ async def test_reconcile_applies_a_success_the_webhook_never_delivered(
     assert (after["status"], after["provider_status"]) == ("success", "success")
     assert after["completed_at"] is not None
     assert events.PAYOUT_SUCCEEDED in await events_of(db, payout["id"])
-    # and the ledger consumer debited the balance by exactly the amount
+    # and the books consumer debited the balance by exactly the amount
     await eventually(
         lambda: usd_balance(db),
         lambda money: money == (USD_OPENING_MINOR - 15000, 0),

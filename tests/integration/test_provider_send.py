@@ -135,7 +135,7 @@ async def test_server_errors_until_the_retries_run_out_fail_the_payout_the_provi
     assert [(a["result"], a["http_status"]) for a in tried] == [("ambiguous", 503)] * 3
     assert _seconds_between(tried[0]["finished_at"], tried[1]["started_at"]) >= 0.1
     assert events.PAYOUT_FAILED in await events_of(db, created["id"])
-    # and the ledger consumer released the hold
+    # and the books consumer released the hold
     assert await hold_released(db) == 0
     assert len(mock.provider.requests_for(send_key(created["id"]))) == 3
 

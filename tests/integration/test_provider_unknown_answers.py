@@ -34,7 +34,7 @@ DEBIT = ("debit", "debit")
 
 
 async def debited(db: SqlUnitOfWorkFactory, payout_id: str) -> list[tuple[str, str]]:
-    """The payout's ledger lines once the ledger consumer has settled its hold."""
+    """The payout's ledger lines once the books consumer has settled its hold."""
     return await eventually(
         lambda: ledger_kinds(db, payout_id), lambda kinds: len(kinds) > 1, what="the hold settled"
     )

@@ -1,6 +1,6 @@
 """The whole flow `make run` shows, with no manual step: the mock provider accepts a payout and
 delivers its signed webhooks to the service's endpoint, which stores them; the inbox actor
-applies them and the ledger consumer debits the balance."""
+applies them and the books consumer debits the balance."""
 
 from __future__ import annotations
 

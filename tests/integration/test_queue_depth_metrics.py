@@ -53,7 +53,7 @@ async def queue_api(
 
 def _message(queue: str) -> dramatiq.Message:  # type: ignore[type-arg]
     return dramatiq.Message(
-        queue_name=queue, actor_name="settle_ledger", args=({},), kwargs={}, options={}
+        queue_name=queue, actor_name="keep_books", args=({},), kwargs={}, options={}
     )
 
 

@@ -79,7 +79,7 @@ async def test_relay_killed_between_publishing_and_marking_delivers_every_event_
     # event once
     assert len(broker_keys.envelopes()) == in_redis + (BACKLOG - marked)
     applied = await consume_all(settings, tmp_path, db, broker_keys, BACKLOG)
-    assert applied == {"record_audit": BACKLOG, "audit_logs": BACKLOG}
+    assert applied == {"keep_books": BACKLOG, "audit_logs": BACKLOG}
 
 
 async def test_two_relays_over_one_backlog_publish_each_row_once(
@@ -102,7 +102,7 @@ async def test_two_relays_over_one_backlog_publish_each_row_once(
     assert min(shares) > 0 or settings.is_sqlite, shares
     assert len(broker_keys.envelopes()) == BACKLOG
     applied = await consume_all(settings, tmp_path, db, broker_keys, BACKLOG)
-    assert applied == {"record_audit": BACKLOG, "audit_logs": BACKLOG}
+    assert applied == {"keep_books": BACKLOG, "audit_logs": BACKLOG}
 
 
 async def test_relay_stops_on_sigterm_after_settling_its_batch(

@@ -61,7 +61,7 @@ def plant_dead_letters(redis_url: str, namespace: str, count: int) -> None:
         redis_id = str(uuid.uuid4())
         message = dramatiq.Message(
             queue_name="events",
-            actor_name="record_audit",
+            actor_name="keep_books",
             args=({"n": n},),
             kwargs={},
             options={"redis_message_id": redis_id, "traceback": f"ValueError: boom {n}"},
@@ -115,7 +115,7 @@ async def test_the_running_stacks_redis_comes_from_run_env_and_replay_shows_prog
     assert listed.code == 0, listed.err
     letters = listed.json()
     assert letters["count"] == 2
-    assert {(x["queue"], x["actor"]) for x in letters["data"]} == {("events", "record_audit")}
+    assert {(x["queue"], x["actor"]) for x in letters["data"]} == {("events", "keep_books")}
     assert sorted(x["error"] for x in letters["data"]) == [
         "ValueError: boom 0",
         "ValueError: boom 1",

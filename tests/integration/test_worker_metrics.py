@@ -72,7 +72,7 @@ async def test_worker_counters_are_scraped_from_its_port_and_sigterm_stops_it(
         await output.wait_for("Worker process is ready for action")
         # Then its port serves what the worker processes counted: Dramatiq's and the service's
         # (Dramatiq counts the message after the actor returns: both are waited for)
-        settled = 'dramatiq_messages_total{actor_name="settle_ledger"}'
+        settled = 'dramatiq_messages_total{actor_name="keep_books"}'
         samples = await _scrape_until(
             port, lambda s: s.get("user_account_debited_total", 0) >= 1 and settled in s
         )
@@ -86,9 +86,9 @@ async def test_worker_counters_are_scraped_from_its_port_and_sigterm_stops_it(
         code = await asyncio.wait_for(worker.wait(), 30)
     assert code == 0, output.text()
     assert survivors(started) == [], output.text()
-    # and its log lines are JSON with the message's story
-    applied = await output.wait_for('"message": "message applied"')
-    assert f'"payout_id": "{created["id"]}"' in applied
+    # and its log lines are JSON with the batch's story: its actor, and the events it applied
+    applied = await output.wait_for('"message": "batch applied"')
+    assert '"actor": "keep_books"' in applied and '"applied": 1' in applied
 
 
 def _succeeded_row(payout: dict[str, Any]) -> OutboxRow:

@@ -2,8 +2,9 @@
 the consumers run on committed outbox rows, and reads of the money.
 
 `dispatch_outbox` hands each committed outbox row, once, to the real consumers the routing table
-names (audit, ledger, webhook inbox) through their real use cases: everything but the Redis hop,
-which tests/integration/test_webhook_processes.py covers with the running processes.
+names (the books: audit log and ledger; the webhook inbox) through their real use cases:
+everything but the Redis hop, which tests/integration/test_webhook_processes.py covers with the
+running processes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from payout_service.application.canonical_json import canonical_sha256
-from payout_service.application.event_routes import AUDIT, LEDGER, WEBHOOK_APPLY, consumers_of
+from payout_service.application.event_routes import BOOKS, WEBHOOK_APPLY, consumers_of
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import RECEIVED
 from payout_service.application.receive_webhook import ReceiveWebhook, WebhookReceipt
@@ -139,8 +140,8 @@ async def accepted_payout(
 
 
 class OutboxDispatcher:
-    """Hands every committed outbox row, once and in write order, to its audit, ledger and
-    inbox consumers (the provider-send consumer is the provider tests' business)."""
+    """Hands every committed outbox row, once and in write order, to its books and inbox
+    consumers (the provider-send consumer is the provider tests' business)."""
 
     def __init__(self, db: SqlUnitOfWorkFactory, consumers: WorkerServices) -> None:
         self._db = db
@@ -154,10 +155,8 @@ class OutboxDispatcher:
             for row in batch:
                 envelope = Envelope.from_dict(message_body(row))
                 for consumer in consumers_of(row.event_name):
-                    if consumer == AUDIT:
-                        await self._consumers.record_audit([envelope])
-                    elif consumer == LEDGER:
-                        await self._consumers.settle_ledger(envelope)
+                    if consumer == BOOKS:
+                        await self._consumers.keep_books([envelope])
                     elif consumer == WEBHOOK_APPLY:
                         await self._consumers.apply_webhook(envelope)
                 dispatched.append(row.event_name)

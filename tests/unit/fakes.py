@@ -637,7 +637,8 @@ class FakeAuditLog:
         self._state = state
 
     async def append_all(self, envelopes: Sequence[Envelope], now: datetime) -> None:
-        self._state.audit.extend(envelopes)
+        audited = {e.message_id for e in self._state.audit}
+        self._state.audit.extend(e for e in envelopes if e.message_id not in audited)
 
 
 class FakeLedgerHistory:

@@ -1,5 +1,6 @@
 """The relay's publisher makes one message per (event, consumer), but one per published batch
-for a batched consumer: the audit log, and the notify consumer of the client events."""
+for a batched consumer: the books (audit log and ledger), and the notify consumer of the client
+events."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ from typing import Any, cast
 
 import dramatiq
 
-from payout_service.application.event_routes import NOTIFY, PROVIDER_SEND
-from payout_service.domain.events import PAYOUT_CREATED, PAYOUT_PROCESSING, PAYOUT_SUCCEEDED
+from payout_service.application.event_routes import BOOKS, NOTIFY, PROVIDER_SEND
+from payout_service.domain.events import (
+    PAYOUT_CREATED,
+    PAYOUT_FAILED,
+    PAYOUT_PROCESSING,
+    PAYOUT_SUCCEEDED,
+)
 from payout_service.infrastructure.db.outbox import OutboxRow
 from payout_service.infrastructure.outbox.publisher import (
     EVENTS_PER_BATCH_MESSAGE,
@@ -70,3 +76,14 @@ def test_an_unbatched_consumer_still_gets_a_message_per_event() -> None:
     messages = to(PROVIDER_SEND.name, published(rows))
 
     assert [m.kwargs["envelope"]["message_id"] for m in messages] == ["msg-0", "msg-1", "msg-2"]
+
+
+def test_a_published_batch_makes_one_events_message_for_its_audit_and_its_payout_ends() -> None:
+    events = (PAYOUT_CREATED, PAYOUT_PROCESSING, PAYOUT_SUCCEEDED, PAYOUT_FAILED)
+    rows = [row(n, events[n % 4]) for n in range(8)]
+
+    (message,) = [m for m in published(rows) if m.queue_name == BOOKS.queue]
+
+    assert message.actor_name == BOOKS.name
+    carried = [e["message_id"] for e in message.kwargs["envelopes"]]
+    assert carried == [r.message_id for r in rows]

@@ -15,15 +15,24 @@ class SqlAuditLog:
         self._s = session
 
     async def append_all(self, envelopes: Sequence[Envelope], now: datetime) -> None:
-        """One multi-row INSERT for the whole batch."""
+        """One multi-row INSERT for the whole batch. An event audited already (message_id is
+        unique) is skipped, not refused: the books consumer may be handed an event the audit
+        consumer it replaced applied under its own name."""
         if not envelopes:
             return
         d = self._s.dialect
         recorded = d.to_db(now)
+        # Not INSERT IGNORE, which would also turn a bad value into a warning.
+        skip_audited = (
+            " ON CONFLICT (message_id) DO NOTHING"
+            if d.is_sqlite
+            else " ON DUPLICATE KEY UPDATE message_id = message_id"
+        )
         await self._s.execute(
             "INSERT INTO audit_logs (message_id, event_name, aggregate_type, aggregate_id, payload,"
             " request_id, occurred_at, recorded_at) VALUES "
-            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(envelopes)),
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(envelopes))
+            + skip_audited,
             *(
                 value
                 for e in envelopes

@@ -1,10 +1,13 @@
-"""The ledger consumer settles a finished payout's hold: once, whatever the messages repeat."""
+"""The books consumer settles a finished payout's hold in the ledger: once, whatever the messages
+repeat."""
+
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from payout_service.application.event_routes import LEDGER
+from payout_service.application.event_routes import BOOKS
+from payout_service.application.keep_books import KeepBooks
 from payout_service.application.messages import Envelope
-from payout_service.application.settle_ledger import SettleLedger
 from payout_service.domain import events
 from payout_service.domain.accounts import Direction, EntryKind
 from payout_service.domain.failure_codes import Failure, FailureCode
@@ -18,6 +21,7 @@ from tests.unit.fakes import (
     new_payout,
 )
 
+Settle = Callable[[Envelope], Awaitable[bool]]
 USER = 7
 BALANCE, AMOUNT = 100_000, 15_000
 
@@ -36,8 +40,14 @@ async def database(database: FakeDatabase) -> FakeDatabase:
 
 
 @pytest.fixture
-def settle(database: FakeDatabase, clock: FakeClock, metrics: RecordingMetrics) -> SettleLedger:
-    return SettleLedger(FakeUnitOfWorkFactory(database), clock, metrics)
+def settle(database: FakeDatabase, clock: FakeClock, metrics: RecordingMetrics) -> Settle:
+    """Keeps one message's event, as the books consumer keeps a batch of one; whether it was new."""
+    keep_books = KeepBooks(FakeUnitOfWorkFactory(database), clock, metrics)
+
+    async def settle(envelope: Envelope) -> bool:
+        return await keep_books([envelope]) == 1
+
+    return settle
 
 
 def message(event_name: str, message_id: str = "m-1") -> Envelope:
@@ -129,7 +139,7 @@ async def test_two_different_messages_for_one_payout_settle_its_hold_once(settle
     assert applied is True
     assert balances(database) == (BALANCE, 0)
     assert settling_kinds(database) == [EntryKind.RELEASE]
-    assert (LEDGER.name, "m-2") in database.committed.processed
+    assert (BOOKS.name, "m-2") in database.committed.processed
 
 
 async def test_a_second_message_that_settles_nothing_is_not_counted_as_a_payout_end(
