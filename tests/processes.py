@@ -4,6 +4,7 @@ environment, and waiting for what a process says instead of sleeping."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -104,19 +105,26 @@ class Output:
 async def command_running(
     *args: str, env: Mapping[str, str], new_session: bool = False
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, Output]]:
-    """The command and its output; killed (its whole session when it has one) if the test
-    leaves it running, so a failing test leaves no process behind."""
+    """The command and its output; killed with every process it started (its whole session
+    when it has one, and its descendants in sessions of their own) if the test leaves it
+    running, so a failing test leaves no process behind and does not wait for ever on an
+    output pipe a survivor holds open."""
     process = await start_command(*args, env=env, new_session=new_session)
     output = Output(process)
     try:
         yield process, output
     finally:
         if process.returncode is None:
+            descendants = process_tree(process.pid)
             if new_session:
                 os.killpg(process.pid, signal.SIGKILL)
             else:
                 process.kill()
-            await process.wait()
+            for pid in descendants:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(TimeoutError):  # ended; a stray may still hold its pipe
+                await asyncio.wait_for(process.wait(), 30)
 
 
 def process_tree(root: int) -> dict[int, str]:

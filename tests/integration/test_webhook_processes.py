@@ -9,7 +9,9 @@ concurrent deliveries of one webhook change the payout once and debit it once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 import uuid
 from collections import Counter
@@ -87,22 +89,19 @@ class Service:
 
 
 @asynccontextmanager
-async def running(*args: str, env: dict[str, str], ready: str | None) -> AsyncIterator[Output]:
-    """`payout-service <args>`, up once it logs `ready`; SIGTERM (then SIGKILL) on leaving."""
-    process = await start_command(*args, env=env)
+async def running(*args: str, env: dict[str, str]) -> AsyncIterator[Output]:
+    """`payout-service <args>` in a session of its own, killed with all it started on leaving:
+    the tests here are over by then. How each stops on SIGTERM is the concern of
+    test_graceful_shutdown (web), test_relay_process and test_worker_metrics (a worker takes
+    2-3 s to stop)."""
+    process = await start_command(*args, env=env, new_session=True)
     output = Output(process)
     try:
-        if ready:
-            await output.wait_for(ready)
         yield output
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
         await output.closed()
 
 
@@ -127,9 +126,11 @@ async def service_running(
     *more: tuple[tuple[str, ...], int, str | None],
     relay: bool = True,
 ) -> AsyncIterator[Service]:
-    """Relay, the events+inbox worker and the web process (plus `more`), until leaving."""
+    """Relay, the events+inbox worker and the web process (plus `more`), started together and
+    up once each logged its `ready` line (the web process once it answers), until leaving."""
     relay_process = (("relay",), free_port(), "relay started")
     async with AsyncExitStack() as stack:
+        readiness = []
         for args, port, ready in (
             *((relay_process,) if relay else ()),
             (("worker", *QUEUES, "--threads", "4"), free_port(), "ready for action"),
@@ -137,7 +138,10 @@ async def service_running(
             (("web",), web_port, None),
         ):
             env = service_environment(**values, PORT=str(port))
-            await stack.enter_async_context(running(*args, env=env, ready=ready))
+            output = await stack.enter_async_context(running(*args, env=env))
+            if ready:
+                readiness.append(output.wait_for(ready))
+        await asyncio.gather(*readiness)
         session = await stack.enter_async_context(aiohttp.ClientSession())
         base = f"http://127.0.0.1:{web_port}"
         await eventually(lambda: _answers(session, base + "/ready"), what="the web process")
