@@ -13,9 +13,9 @@ The end-to-end phase also reports, per payout:
 - the CPU of each process type (read from /proc: a worker's forked children count with it), of
   MariaDB and Redis, and of this load generator; the service's own total leaves out the mock
   provider (a real provider's CPU is not ours) and the load generator;
-- the messages each consumer took (from the workers' logs), the transactions and statements
-  MariaDB ran (every database on the server: run it on a quiet server), and the HTTP requests
-  each side served.
+- the messages each consumer took, with its queue (from the workers' logs), the transactions
+  and statements MariaDB ran (every database on the server: run it on a quiet server), and the
+  HTTP requests each side served.
 
 `--profile DIR` also records every service process with py-spy over the end-to-end phase and
 writes what dominates each into DIR/summary.txt (profiling slows the processes: its figures are not
@@ -55,6 +55,7 @@ from bench.harness.service_processes import (
     RunningProcess,
     running_processes,
 )
+from payout_service.application.event_routes import ROUTES
 from payout_service.infrastructure.embedded_redis import free_loopback_port, temporary_redis
 
 ACCOUNTS = 100
@@ -162,7 +163,7 @@ def _breakdown(journey: Journey) -> str:
     messages = sorted(journey.messages.items(), key=lambda item: -item[1])
     lines.append(
         f"    messages {sum(journey.messages.values()):.2f}: "
-        + ", ".join(f"{name} {n:.2f}" for name, n in messages)
+        + ", ".join(f"{name} ({_queue_of(name)}) {n:.2f}" for name, n in messages)
     )
     lines.append(
         "    MariaDB statements: "
@@ -176,6 +177,13 @@ def _breakdown(journey: Journey) -> str:
     idle = sorted(journey.idle_ms_per_second.items(), key=lambda item: -item[1])
     lines.append("  idle, CPU ms per second: " + ", ".join(f"{name} {ms:.1f}" for name, ms in idle))
     return "\n".join(lines)
+
+
+def _queue_of(actor: str) -> str:
+    """The queue an actor consumes, from the routing table; the actors that drain messages of
+    the books' old shape (record_audit, settle_ledger) are not in it, and are on `events`."""
+    queues = {c.name: c.queue for consumers in ROUTES.values() for c in consumers}
+    return queues.get(actor, "events")
 
 
 async def _create_only(server_url: str, args: argparse.Namespace) -> tuple[float, float]:
