@@ -40,6 +40,7 @@ from payout_service.application.ports import (
     ProviderPermanentError,
     ProviderTemporaryError,
     SendAttemptOutcome,
+    UniqueViolation,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -96,7 +97,15 @@ class SendPayout:
 
     async def __call__(self, envelope: Envelope, retries: int) -> SendOutcome:
         """`retries`: how many times the broker has already retried this message."""
-        attempt = await self._open_attempt(envelope)
+        try:
+            attempt = await self._open_attempt(envelope)
+        except UniqueViolation:
+            # Another delivery of this very message (a row published twice: by the fast path
+            # and by the relay) opened the attempt, or finished, while ours waited for the lock:
+            # ours rolled back whole. Come back once that one is done; it will find it handled.
+            raise SendRetryLater(
+                "another delivery of this message is sending it", self._policy.first_delay
+            ) from None
         if attempt is None:
             return SendOutcome.SKIPPED
         started = time.perf_counter()

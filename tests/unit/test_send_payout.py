@@ -116,6 +116,29 @@ async def test_a_redelivered_message_is_skipped_without_asking_the_provider_agai
     assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
 
 
+async def test_a_delivery_racing_a_duplicate_of_its_message_comes_back_later_without_sending(
+    send, database, provider
+):
+    # Given a payout.created message published twice, whose other copy opens the send attempt
+    # while this one waits for the payout's lock
+    envelope = given(database)
+
+    async def other_copy_opens_the_attempt() -> None:
+        async with FakeUnitOfWorkFactory(database)() as uow:
+            await uow.send_attempts.open("p-1", START)
+            await uow.commit()
+
+    database.before_next_commit = other_copy_opens_the_attempt
+    # When this copy is consumed
+    with pytest.raises(SendRetryLater) as raised:
+        await send(envelope, retries=0)
+    # Then it asks the broker to bring it back later (a retry, not an error), sent nothing,
+    # and left only the other copy's attempt
+    assert raised.value.delay == POLICY.first_delay
+    assert provider.sent == []
+    assert attempts(database) == [SendAttemptResult.SENDING]
+
+
 async def test_a_temporary_error_defers_the_send_until_the_next_retry(
     send, database, provider, clock
 ):
