@@ -254,22 +254,29 @@ async def test_a_relay_pass_holding_its_claim_does_not_hide_fresh_rows_from_the_
     relay = ClaimPolicy(100, 10, timedelta(seconds=30), owner="relay", min_age=timedelta(seconds=1))
     fast_path = ClaimPolicy(100, 10, timedelta(seconds=30), owner="fast-path")
     go = asyncio.Event()
+    claimed_by_fast_path: list[str] = []
+    fast_path_has_its_rows = asyncio.Event()
 
-    async def fast_path_claim() -> list[str]:
+    async def fast_path_claim() -> None:
         await go.wait()
         async with claim_rows(claims, fast_path, SystemClock().now(), fresh) as (rows, outcome):
+            claimed_by_fast_path.extend(r.message_id for r in rows)
+            fast_path_has_its_rows.set()
             outcome.published.extend(r.id for r in rows)
-            return [r.message_id for r in rows]
 
     # When the fast path claims its rows by name while the relay's pass holds its claim (on
     # MySQL, a SKIP LOCKED scan whose transaction is still open)
     during = asyncio.create_task(fast_path_claim())  # made before the claim: see above
+    # The pass waits for the fast path's claim, not for its marking: a pass holds its claim only
+    # while it publishes, and waiting here for the fast path's marking as well made a cycle out of
+    # any lock the marking might wait for (the test failed after the 50 s lock wait, now and then)
     async with claim_rows(claims, relay, SystemClock().now()) as (rows, outcome):
         go.set()
-        claimed_by_fast_path = await during
+        await asyncio.wait_for(fast_path_has_its_rows.wait(), 10)
         outcome.published.extend(r.id for r in rows)
+    await during
 
-    # Then each took its own rows, and neither waited for the other
+    # Then each took its own rows, the fast path while the pass held its claim
     assert sorted(r.message_id for r in rows) == sorted(old)
     assert sorted(claimed_by_fast_path) == sorted(fresh)
     assert await outbox_counts(db) == {"published": 5}
