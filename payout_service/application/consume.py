@@ -56,13 +56,12 @@ async def consume_each_once(
     row the relay published again while the fast path's copy was being consumed) that commits
     first makes ours roll back whole: it is tried again at once, up to BATCH_TRIES times, and
     skips what the other applied; past that, it raises for the broker to retry later."""
-    for tries_left in reversed(range(BATCH_TRIES)):
+    for _ in range(BATCH_TRIES - 1):
         try:
             return await _consume_fresh(uow_factory, clock, consumer, envelopes, effect)
         except UniqueViolation:
-            if not tries_left:
-                raise
-    raise AssertionError("unreachable: the last try returns or raises")
+            continue
+    return await _consume_fresh(uow_factory, clock, consumer, envelopes, effect)
 
 
 async def _consume_fresh(

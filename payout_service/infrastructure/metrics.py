@@ -15,7 +15,9 @@ One PrometheusMetrics per process, on a registry of its own. Where the numbers a
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -51,6 +53,14 @@ DELIVERY_RESULTS = ("delivered", "retry", "failed", "refused_address")
 # prometheus-client's own variable: set before it is first imported, every value of the process
 # lives in a file under that directory, where a sibling process's exposition can sum it.
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def fresh_multiprocess_directory(metrics_dir: str, name: str) -> Path:
+    """METRICS_DIR/<name>, emptied: a previous run's counts would add up with this run's."""
+    directory = Path(metrics_dir).resolve() / name
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
 
 
 class PrometheusMetrics:

@@ -13,11 +13,13 @@ registry of those processes from exporting `*_created` series (as the web and re
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from pathlib import Path
 
 from payout_service.application.event_routes import PROVIDER_SEND
+from payout_service.infrastructure.metrics import (
+    MULTIPROCESS_DIRECTORY,
+    fresh_multiprocess_directory,
+)
 from payout_service.infrastructure.settings import Settings
 
 # Worker threads per process unless `--threads` says otherwise (see worker_threads).
@@ -25,11 +27,9 @@ DEFAULT_THREADS = 4
 
 
 def worker_metrics_environment(settings: Settings, port: int) -> dict[str, str]:
-    directory = Path(settings.metrics_dir).resolve() / f"worker-{port}"
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
+    directory = fresh_multiprocess_directory(settings.metrics_dir, f"worker-{port}")
     return {
-        "PROMETHEUS_MULTIPROC_DIR": str(directory),
+        MULTIPROCESS_DIRECTORY: str(directory),
         "dramatiq_prom_db": str(directory),
         "dramatiq_prom_port": str(port),
         "dramatiq_prom_host": settings.host,

@@ -30,13 +30,15 @@ import sys
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 from types import FrameType
 
 from aiohttp import web
 
 from payout_service.infrastructure.logs import configure_logging
-from payout_service.infrastructure.metrics import MULTIPROCESS_DIRECTORY
+from payout_service.infrastructure.metrics import (
+    MULTIPROCESS_DIRECTORY,
+    fresh_multiprocess_directory,
+)
 from payout_service.infrastructure.settings import Settings
 
 log = logging.getLogger("payout_service.web")
@@ -49,9 +51,7 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 def run_web_tier(settings: Settings) -> int:
     """Serves with WEB_CONCURRENCY processes until stopped. Returns 0 when a stop signal ended
     the tier and every process stopped cleanly, else TIER_FAILED."""
-    metrics = Path(settings.metrics_dir).resolve() / f"web-{settings.port}"
-    shutil.rmtree(metrics, ignore_errors=True)  # a previous run's counts would add up with ours
-    metrics.mkdir(parents=True)
+    metrics = fresh_multiprocess_directory(settings.metrics_dir, f"web-{settings.port}")
     # Inherited by the processes, which read it before they first import prometheus-client.
     os.environ[MULTIPROCESS_DIRECTORY] = str(metrics)
     try:
