@@ -49,6 +49,9 @@ class PromptRedisBroker(RedisBroker):
     def __init__(self, *, idle_poll_ms: int, **options: Any) -> None:
         super().__init__(**options)
         self.idle_poll_ms = idle_poll_ms
+        # Per queue, the Redis ids of the messages this process's consumers handed to its worker
+        # and that are not yet acked or nacked: they outlive a consumer's restart.
+        self.handed_out: dict[str, set[str]] = {}
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Any:
         longest = self.idle_poll_ms
@@ -125,30 +128,54 @@ class PromptRedisBroker(RedisBroker):
 class _WokenConsumer(_RedisConsumer):
     """Dramatiq 1.18's Redis consumer (its __next__, as it is there), except that one with room
     for more messages and none to fetch waits on the broker's wake list for its queue instead
-    of sleeping its backoff out, and that a consumer of a delay queue (`X.DQ`) starts by giving
-    back the delayed messages its worker process still holds.
+    of sleeping its backoff out, and that a new consumer starts by giving back to its queue what
+    its worker process holds in Redis but not in hand.
 
-    Why the latter: a delayed message (a retry waiting for its time) is fetched into the worker's
-    ack set and held in the consumer thread's memory until due. On a Redis connection error,
-    Dramatiq 1.18's consumer thread drops that memory (`self.delay_queue = PriorityQueue()`) and
-    starts a new consumer, while the messages stay in the ack set of a worker that is alive, so
-    no one ever requeues them: a payout's retry was lost for good in chaos runs. Nothing but
-    that memory works from a delay queue's ack set, so a new consumer requeues all of it, and
-    the messages come back with their own due times."""
+    Why the latter: a fetched message sits in the worker's ack set until acked, and only a dead
+    worker's ack set is ever requeued (by maintenance, once its heartbeat is old). Dramatiq's
+    consumer thread starts a new consumer after a Redis connection error, and two kinds of
+    message are then in the ack set of a worker that is alive, where no one would requeue them:
+    - one whose fetch ran in Redis but whose answer the connection lost (a notification batch
+      was lost this way in a chaos run: its client webhook never left);
+    - a delayed message (a retry waiting for its time), held in the consumer thread's memory
+      until due, which Dramatiq drops on a connection error (`self.delay_queue =
+      PriorityQueue()`): a payout's retry was lost this way in chaos runs.
+    So a new consumer requeues every message of its ack set except those handed to the worker
+    and not yet acked or nacked (the worker's threads still run them and ack them through the
+    new consumer). A delay queue's messages are all in memory only, so all of them go back, with
+    their own due times."""
 
     def __init__(self, broker: PromptRedisBroker, queue_name: str, prefetch: int, timeout: int):
         super().__init__(broker, queue_name, prefetch, timeout)
-        if queue_name.endswith(".DQ"):
+        restarted = queue_name in broker.handed_out  # the first one's ack set is new and empty
+        self.handed_out = broker.handed_out.setdefault(queue_name, set())
+        if restarted:
             self._give_back_held_messages()
 
     def _give_back_held_messages(self) -> None:
         acks = f"{self.broker.namespace}:__acks__.{self.broker.broker_id}.{self.queue_name}"
         try:
-            held = [m.decode() for m in self.broker.client.smembers(acks)]
-            if held:
-                self.broker.do_requeue(self.queue_name, *held)
+            held = {m.decode() for m in self.broker.client.smembers(acks)}
+            # read after the ack set: an ack in between leaves an id here that Redis no longer
+            # holds, and requeue skips ids that are not in the ack set
+            in_hand = set() if self.queue_name.endswith(".DQ") else set(self.handed_out)
+            lost = held - in_hand
+            if lost:
+                self.broker.do_requeue(self.queue_name, *sorted(lost))
         except redis.ConnectionError as e:
             raise ConnectionClosed(e) from None
+
+    def ack(self, message: MessageProxy) -> None:
+        try:
+            super().ack(message)
+        finally:
+            self.handed_out.discard(message.options["redis_message_id"])
+
+    def nack(self, message: MessageProxy) -> None:
+        try:
+            super().nack(message)
+        finally:
+            self.handed_out.discard(message.options["redis_message_id"])
 
     def __next__(self) -> MessageProxy | None:
         try:
@@ -160,6 +187,7 @@ class _WokenConsumer(_RedisConsumer):
                     self.misses = 0
                     message = dramatiq.Message.decode(data)
                     self.queued_message_ids.add(message.message_id)
+                    self.handed_out.add(message.options["redis_message_id"])
                     return MessageProxy(message)
                 except IndexError:
                     messages = []

@@ -15,4 +15,4 @@ def test_idle_consumers_look_at_their_queue_at_least_every_idle_poll_interval() 
 
     # Then the consumer backs off to 20 ms at most, and a shorter timeout is kept
     assert consumer.timeout == 20
-    assert broker.consume("events", timeout=5).timeout == 5
+    assert broker.consume("notifications", timeout=5).timeout == 5
