@@ -105,7 +105,9 @@ def build_worker_services(settings: Settings) -> WorkerServices:
     return WorkerServices(
         fast_path=publish_commits_at_once(settings, uow, metrics),
         settings=settings,
-        keep_books=KeepBooks(uow, clock, metrics),
+        # READ COMMITTED: the settlement checks lock the rows they find, never the gaps between
+        # (see database.tortoise_config); they read what is committed either way
+        keep_books=KeepBooks(uow.read_committed(), clock, metrics),
         metrics=metrics,
         apply_webhook=ApplyWebhook(uow, clock, metrics),
         send_payout=SendPayout(uow, clock, provider, send_retry_policy(settings), metrics),

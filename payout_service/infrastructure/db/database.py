@@ -13,21 +13,23 @@ MODELS = ["payout_service.infrastructure.db.models", "aerich.models"]
 
 
 READ_COMMITTED_CONNECTION = "read_committed"
-_CLAIM_POOL_SIZE = 2  # a process claims outbox rows one batch at a time
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """On MySQL, besides the default connection (REPEATABLE READ, the server's default), a
-    small pool whose transactions run at READ COMMITTED, for outbox claims: a claim scans with
-    FOR UPDATE SKIP LOCKED, and under REPEATABLE READ a scan keeps the lock of every row it read,
-    matching or not. The relay's pass then hid rows the web had just committed from the fast
-    path, and they waited for the relay's next pass (a second or more)."""
+    pool whose transactions run at READ COMMITTED, where REPEATABLE READ's gap locks did harm:
+    - outbox claims: a claim scans with FOR UPDATE SKIP LOCKED, and under REPEATABLE READ a
+      scan keeps the lock of every row it read, matching or not. The relay's pass then hid rows
+      the web had just committed from the fast path, and they waited for the relay's next pass;
+    - the books: their has-settled checks (locking reads by payout id) locked the index gaps
+      around each payout of a batch, and a create whose hold fell into one deadlocked with the
+      batch over its account's row lock."""
     connections = {"default": _connection_url(settings, {})}
     if not settings.is_sqlite:
         connections[READ_COMMITTED_CONNECTION] = _connection_url(
             settings,
             {
-                "maxsize": str(_CLAIM_POOL_SIZE),
+                "maxsize": str(settings.database_pool_size),
                 "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
             },
         )
