@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import (
     Clock,
+    TransactionConflict,
     UniqueViolation,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -55,11 +56,12 @@ async def consume_each_once(
     (each once, in order); returns how many that was. A concurrent delivery of some of them (a
     row the relay published again while the fast path's copy was being consumed) that commits
     first makes ours roll back whole: it is tried again at once, up to BATCH_TRIES times, and
-    skips what the other applied; past that, it raises for the broker to retry later."""
+    skips what the other applied; so is one the database gave up on over locks (a deadlock, a
+    lock wait timeout). Past that, it raises for the broker to retry later."""
     for _ in range(BATCH_TRIES - 1):
         try:
             return await _consume_fresh(uow_factory, clock, consumer, envelopes, effect)
-        except UniqueViolation:
+        except (UniqueViolation, TransactionConflict):
             continue
     return await _consume_fresh(uow_factory, clock, consumer, envelopes, effect)
 

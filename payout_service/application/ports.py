@@ -480,6 +480,12 @@ class UniqueViolation(Exception):
     """Raised by adapters when an insert breaks a unique constraint (a concurrent twin won)."""
 
 
+class TransactionConflict(Exception):
+    """Raised by adapters when the database gave up on a transaction that waited for locks
+    another held (a deadlock, a lock wait timeout): it is rolled back whole, nothing of it
+    stays, and the same work may be tried again."""
+
+
 @dataclass(frozen=True, slots=True)
 class NewClientEvent:
     """A client event before the log numbers it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from payout_service.application import errors as app
 from payout_service.application.batch_csv import CsvUnreadable
 from payout_service.application.create_payout_batch import BatchRejected, BatchTooLarge
+from payout_service.application.ports import TransactionConflict
 from payout_service.domain import errors as domain
 from payout_service.web.problems import Problem, field_error, validation_problem
 
@@ -63,4 +64,15 @@ def problem_for(exc: Exception) -> Problem | None:
             return validation_problem([field_error("items", detail)])
         case CsvUnreadable():
             return Problem(400, "csv_unreadable", "Unreadable CSV", detail)
+        case TransactionConflict():
+            # nothing of the request stayed: the same request (the same Idempotency-Key) again
+            return Problem(
+                503,
+                "transaction_conflict",
+                "Busy, try again",
+                "the request waited too long for records other requests were changing;"
+                " nothing was changed: send it again",
+                None,
+                {"Retry-After": "1"},
+            )
     return None

@@ -73,6 +73,9 @@ _PROBLEM_TEXT = {
     422: "validation failed (a webhook endpoint URL refused among them), insufficient funds, an"
     " Idempotency-Key reused with another body, or a payout batch rejected (batch_rejected:"
     " errors names every bad item by index and field)",
+    503: "transaction_conflict: the request waited too long for records other requests were"
+    " changing (a deadlock, a lock wait timeout); nothing of it was kept: send it again, with"
+    " the same Idempotency-Key, after Retry-After",
 }
 
 
@@ -113,12 +116,13 @@ def text(max_length: int) -> Schema:
 
 
 def problems(*statuses: int, examples: dict[int, Schema] | None = None) -> Schema:
-    """Error answers: every one an RFC 9457 problem; `examples`: named examples by status."""
+    """Error answers: every one an RFC 9457 problem; `examples`: named examples by status. Any
+    route may answer 503 transaction_conflict: every one reads or writes the database."""
     shown = examples or {}
     return {
         str(status): {
             "description": _PROBLEM_TEXT[status],
             "content": {PROBLEM_JSON: _media(ref("Problem"), shown.get(status))},
         }
-        for status in statuses
+        for status in (*statuses, 503)
     }

@@ -1,5 +1,6 @@
 """A batch whose events a concurrent delivery applies at the same time is tried again at once,
-applying only what the other did not: no broker retry, no error logged for a duplicate."""
+applying only what the other did not: no broker retry, no error logged for a duplicate. So is a
+batch the database gave up on over locks."""
 
 from collections.abc import Sequence
 
@@ -7,7 +8,7 @@ import pytest
 
 from payout_service.application.consume import BATCH_TRIES, consume_each_once
 from payout_service.application.messages import Envelope
-from payout_service.application.ports import UniqueViolation, UnitOfWork
+from payout_service.application.ports import TransactionConflict, UniqueViolation, UnitOfWork
 from tests.unit.fakes import START, FakeClock, FakeDatabase, FakeUnitOfWorkFactory
 
 CONSUMER = "keep_books"
@@ -76,3 +77,23 @@ async def test_a_batch_that_keeps_colliding_is_left_to_the_broker(database: Fake
             FakeUnitOfWorkFactory(database), FakeClock(START), CONSUMER, batch, effect
         )
     assert tries == BATCH_TRIES
+
+
+async def test_a_batch_the_database_gave_up_on_is_tried_again_at_once(database: FakeDatabase):
+    # Given a batch whose first try the database gives up on (a deadlock)
+    batch = [envelope(1), envelope(2)]
+    applied: list[list[str]] = []
+
+    async def effect(uow: UnitOfWork, fresh: Sequence[Envelope]) -> None:
+        applied.append([e.message_id for e in fresh])
+        if len(applied) == 1:
+            raise TransactionConflict("Deadlock found when trying to get lock")
+
+    # When the batch is consumed
+    count = await consume_each_once(
+        FakeUnitOfWorkFactory(database), FakeClock(START), CONSUMER, batch, effect
+    )
+    # Then the second try applied it all, and nothing of the first stayed
+    assert applied == [["msg-1", "msg-2"], ["msg-1", "msg-2"]]
+    assert count == 2
+    assert {m for c, m in database.committed.processed if c == CONSUMER} == {"msg-1", "msg-2"}

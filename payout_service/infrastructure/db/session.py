@@ -20,7 +20,7 @@ from asyncmy.cursors import DictCursor
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError, OperationalError
 
-from payout_service.application.ports import UniqueViolation
+from payout_service.application.ports import TransactionConflict, UniqueViolation
 from payout_service.infrastructure.db.dialect import Dialect
 
 Row = Mapping[str, Any]
@@ -33,10 +33,13 @@ _OPERATIONAL = (
     driver.InternalError,
     driver.NotSupportedError,
 )
+# Lock wait timeout, deadlock: the unit of work rolls the whole transaction back on the way out.
+_GAVE_UP_ON_LOCKS = {1205, 1213}
 
 
 class SqlSession:
-    """One transaction's connection and its dialect; turns unique violations into the port's.
+    """One transaction's connection and its dialect; turns unique violations and transactions
+    the database gave up on (TransactionConflict) into the port's errors.
 
     One use case awaits its statements one after another; a session is never shared by
     concurrent tasks (the direct path has no lock, unlike Tortoise's).
@@ -59,7 +62,7 @@ class SqlSession:
         except driver.IntegrityError as exc:
             raise IntegrityError(exc) from exc
         except _OPERATIONAL as exc:
-            raise OperationalError(exc) from exc
+            raise _operational(exc) from exc
 
     async def insert(self, statement: str, *values: Any) -> int:
         """Runs an INSERT of one row; returns the row's new auto-increment id."""
@@ -74,7 +77,7 @@ class SqlSession:
         except (IntegrityError, driver.IntegrityError) as exc:
             raise UniqueViolation(str(exc)) from exc
         except _OPERATIONAL as exc:
-            raise OperationalError(exc) from exc
+            raise _operational(exc) from exc
 
     async def execute(self, statement: str, *values: Any) -> int:
         """Returns the number of rows the statement changed."""
@@ -89,7 +92,13 @@ class SqlSession:
         except (IntegrityError, driver.IntegrityError) as exc:
             raise UniqueViolation(str(exc)) from exc
         except _OPERATIONAL as exc:
-            raise OperationalError(exc) from exc
+            raise _operational(exc) from exc
+
+
+def _operational(exc: Exception) -> Exception:
+    if exc.args and exc.args[0] in _GAVE_UP_ON_LOCKS:
+        return TransactionConflict(str(exc))
+    return OperationalError(exc)
 
 
 def _asyncmy_connection_of(connection: BaseDBAsyncClient) -> asyncmy.Connection | None:
