@@ -236,10 +236,13 @@ class SendPayout:
         return payout
 
     async def _mark_handled(self, uow: UnitOfWork, envelope: Envelope) -> None:
-        """This message's work is done: remember it, so a redelivery changes nothing."""
-        await uow.processed_messages.remember(
-            PROVIDER_SEND.name, envelope.message_id, self._clock.now()
-        )
+        """This message's work is done: remember it, so a redelivery changes nothing. Another
+        copy of the message (a row published twice) may have been sent and remembered while
+        this one waited for the provider; both worked under the payout's lock and its one key,
+        so this one's changes stand, and remembering it again would only fail them."""
+        consumer, message_id = PROVIDER_SEND.name, envelope.message_id
+        if not await uow.processed_messages.already_processed(consumer, message_id):
+            await uow.processed_messages.remember(consumer, message_id, self._clock.now())
         await uow.commit()
 
     def _count(self, result: str, started: float) -> None:

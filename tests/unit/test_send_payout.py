@@ -139,6 +139,30 @@ async def test_a_delivery_racing_a_duplicate_of_its_message_comes_back_later_wit
     assert attempts(database) == [SendAttemptResult.SENDING]
 
 
+async def test_a_copy_of_the_message_sent_and_handled_meanwhile_leaves_this_acceptance_quiet(
+    send, database, provider
+):
+    # Given a payout.created message published twice, whose other copy opens its own attempt,
+    # is accepted under the same key and is remembered while this copy waits for the provider
+    envelope = given(database)
+    provider.will_accept("prov-1")
+    provider.will_accept("prov-1")
+
+    async def other_copy_sends_it_all() -> None:
+        assert await send(envelope, retries=0) is SendOutcome.ACCEPTED
+
+    provider.while_sending = other_copy_sends_it_all
+    # When this copy's answer comes
+    outcome = await send(envelope, retries=0)
+    # Then it records its attempt's answer and ends without an error (the message is handled),
+    # and the payout was accepted once, under the provider's one id
+    assert outcome is SendOutcome.ACCEPTED
+    assert attempts(database) == [SendAttemptResult.ACCEPTED, SendAttemptResult.ACCEPTED]
+    assert stored(database).provider_payout_id == "prov-1"
+    assert database.committed.events_of("p-1").count(events.PAYOUT_PROVIDER_ACCEPTED) == 1
+    assert [i.idempotency_key for i in provider.sent] == ["payout-p-1", "payout-p-1"]
+
+
 async def test_a_temporary_error_defers_the_send_until_the_next_retry(
     send, database, provider, clock
 ):
