@@ -3,7 +3,8 @@ rolled-back transaction publishes nothing. Real MariaDB/SQLite, Redis and `drama
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,52 @@ async def test_the_fast_path_sends_a_first_event_as_written_and_a_later_one_in_o
     relay = relay_in_process(db, replace(outbox_settings, relay_min_age_ms=0))
     assert await publish_all(relay) == 2
     assert await outbox_counts(db) == {"published": 3}
+
+
+async def test_a_later_event_held_back_a_moment_goes_out_from_the_fast_path_not_the_relay(
+    outbox_settings: Settings,
+    db: SqlUnitOfWorkFactory,
+    broker_keys: BrokerKeys,
+) -> None:
+    # Given a fast path wired as in the web process, and payout "p-earlier" whose first event
+    # another process has written and is about to publish
+    relay = relay_in_process(db, outbox_settings)
+    fast_path = OutboxFastPath(relay, max_batch=50)
+    uow = SqlUnitOfWorkFactory(dialect_for_url(outbox_settings.database_url))
+    uow.on_commit = fast_path.committed
+    tried = asyncio.Event()
+    claim = relay.publish_named
+
+    async def observed_claim(message_ids: Sequence[str]) -> list[str]:
+        held_back = await claim(message_ids)
+        tried.set()
+        return held_back
+
+    relay.publish_named = observed_claim  # type: ignore[method-assign]
+    fast_path.start()
+    (earlier,) = await write_events(
+        db, [events.DomainEvent(events.PAYOUT_CREATED, "payout", "p-earlier")]
+    )
+
+    # When a transaction here writes the payout's next event, which the fast path's claim must
+    # hold back
+    async with uow() as tx:
+        await tx.outbox.add(
+            events.DomainEvent(events.PAYOUT_SUCCEEDED, "payout", "p-earlier"),
+            {},
+            SystemClock().now(),
+        )
+        await tx.commit()
+    await asyncio.wait_for(tried.wait(), timeout=10)
+    assert await outbox_counts(db) == {"pending": 2}
+    # And the other process then publishes the first event (its own claim of that row)
+    other = relay_in_process(db, replace(outbox_settings, relay_min_age_ms=0), owner="other")
+    assert await other.publish_pending([earlier]) == 1
+
+    # Then the fast path sends the later event a moment after, in order, with no relay pass
+    await eventually(lambda: outbox_counts(db), lambda c: c == {"published": 2}, timeout=5)
+    await fast_path.stop()
+    assert [e["event"] for e in broker_keys.envelopes("events")] == [
+        events.PAYOUT_CREATED,
+        events.PAYOUT_SUCCEEDED,
+    ]

@@ -50,12 +50,22 @@ class OutboxRelay:
     async def publish_pending(self, message_ids: Sequence[str] | None = None) -> int:
         """One pass: claim up to a batch (or just `message_ids`), publish, mark.
         Returns how many rows were published."""
+        published, _ = await self._publish_claimed(message_ids)
+        return published
+
+    async def publish_named(self, message_ids: Sequence[str]) -> list[str]:
+        """publish_pending of `message_ids`; returns those it could not claim: held back by an
+        earlier unpublished row of their aggregate, or taken by another claim meanwhile."""
+        _, claimed = await self._publish_claimed(message_ids)
+        return [m for m in message_ids if m not in claimed]
+
+    async def _publish_claimed(self, message_ids: Sequence[str] | None) -> tuple[int, set[str]]:
         now = self._clock.now()
         async with claim_rows(self._uow, self._policy, now, message_ids) as (rows, outcome):
             if rows:
                 self._record(rows, await asyncio.to_thread(self._publish, rows), outcome)
         self._on_published(len(outcome.published))
-        return len(outcome.published)
+        return len(outcome.published), {row.message_id for row in rows}
 
     async def publish_written(self, rows: Sequence[OutboxRow]) -> int:
         """Publishes rows as their transaction wrote them, without claiming them, then marks
