@@ -449,6 +449,13 @@ def _reconciled(report: ReconcileReport) -> str:
 
 def _web(settings: Settings, _: argparse.Namespace) -> int:
     """WEB_CONCURRENCY 1: this process serves; more: it runs that many that do."""
+    if settings.web_concurrency > 1 and settings.port == 0:
+        # each process would listen on a port of its own choosing: no tier behind one port
+        raise SettingsError(
+            "PORT must be a port number, not 0, when WEB_CONCURRENCY is above 1: its processes"
+            " share one port",
+            "PORT",
+        )
     if settings.web_concurrency > 1:
         from payout_service.web.process_tier import run_web_tier
 

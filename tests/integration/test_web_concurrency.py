@@ -128,6 +128,20 @@ async def test_a_bad_web_concurrency_is_one_line_and_exit_code_2(
     assert out.decode() == f"payout-service: WEB_CONCURRENCY must be {allowed}, not {value!r}\n"
 
 
+async def test_port_0_with_several_processes_is_refused(tmp_path: Path) -> None:
+    # Given PORT=0 (each process would pick a port of its own) and WEB_CONCURRENCY=2
+    env = service_environment(PORT="0", WEB_CONCURRENCY="2")
+    # When the web tier starts
+    web = await start_command("web", env=env)
+    out, _ = await asyncio.wait_for(web.communicate(), WAIT_SECONDS)
+    # Then it refuses in one line, exit code 2, before starting any process
+    assert web.returncode == 2
+    assert out.decode() == (
+        "payout-service: PORT must be a port number, not 0, when WEB_CONCURRENCY is above 1:"
+        " its processes share one port\n"
+    )
+
+
 def _listening_on(port: int, tree: dict[int, str]) -> set[int]:
     """The processes of `tree` holding a socket that listens on 127.0.0.1:`port` (Linux /proc)."""
     inodes = set()
