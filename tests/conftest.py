@@ -164,7 +164,10 @@ async def db(settings: Settings, sqlite_schema: Path) -> AsyncIterator[SqlUnitOf
     try:
         if settings.is_sqlite:
             new = _copied_schema(settings, sqlite_schema)
-            await apply_migrations(settings)  # the tables the file lacks, if any
+            if new:
+                await open_database(settings)  # the copy has every table
+            else:
+                await apply_migrations(settings)  # the tables the file lacks, if any
         else:
             new = False
             await open_database(settings)

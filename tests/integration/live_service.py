@@ -18,6 +18,13 @@ from pathlib import Path
 
 import redis
 
+from payout_service.infrastructure.clock import SystemClock
+from payout_service.infrastructure.db.database import close_database, open_database
+from payout_service.infrastructure.db.dialect import dialect_for_url
+from payout_service.infrastructure.db.migrations import apply_migrations
+from payout_service.infrastructure.db.seed import seed_demo
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.settings import Settings
 from tests.conftest import _run_outside_test_loop, drop_database
 from tests.processes import PROJECT_ROOT, free_port, service_environment
 
@@ -32,20 +39,6 @@ class LiveService:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
-
-
-def cli(*args: str, env: dict[str, str]) -> str:
-    """Runs one `payout-service` command to its end; its output, or an error naming it."""
-    done = subprocess.run(
-        [sys.executable, "-m", "payout_service.cli", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"payout-service {' '.join(args)}:\n{done.stdout}{done.stderr}"
-    return done.stdout
 
 
 @contextmanager
@@ -70,8 +63,7 @@ def live_web(
     )
     log = folder / "web.log"
     try:
-        cli("migrate", env=env)
-        cli("seed", env=env)
+        _run_outside_test_loop(_migrated_and_seeded(database_url))
         with log.open("w") as sink:
             process = subprocess.Popen(
                 [sys.executable, "-m", "payout_service.cli", "web"],
@@ -94,6 +86,21 @@ def live_web(
     finally:
         _run_outside_test_loop(drop_database(database_url))
         _remove_keys(redis_url, namespace)
+
+
+async def _migrated_and_seeded(database_url: str) -> None:
+    """What `payout-service migrate` and `seed` do, in this process (their own processes took a
+    second or two; test_second_terminal and the chaos test run those)."""
+    settings = Settings(database_url=database_url)
+    try:
+        await apply_migrations(settings)
+    finally:
+        await close_database()
+    await open_database(settings)
+    try:
+        await seed_demo(SqlUnitOfWorkFactory(dialect_for_url(database_url)), SystemClock().now())
+    finally:
+        await close_database()
 
 
 def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:

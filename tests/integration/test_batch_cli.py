@@ -1,14 +1,15 @@
-"""`payout-service batch submit|status`, run as processes against the real databases: a CSV
-becomes one batch of ordinary payouts, the same file submitted again pays nothing twice, a bad
-row refuses the batch and is named by its row in the file, and submit waits until the provider
-has every item."""
+"""`payout-service batch submit|status` against the real databases: a CSV becomes one batch of
+ordinary payouts, the same file submitted again pays nothing twice, a bad row refuses the batch
+and is named by its row in the file, and submit waits until the provider has every item. The
+waiting submit runs as a `payout-service` process; the others run in this process, as cli.py
+runs them (commands_in_process), stdout and stderr apart."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
-import sys
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,10 @@ import pytest
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
+from tests.integration.commands_in_process import InProcessCommands
 from tests.integration.helpers import rows
 from tests.integration.processes import scalar
-from tests.processes import PROJECT_ROOT, command_running, service_environment
+from tests.processes import command_running, service_environment
 
 HEADER = "amount,currency,wallet,external_reference\n"
 # A spreadsheet's export: a byte-order mark, a quoted field with a comma, a trailing blank row.
@@ -33,22 +35,6 @@ CREATED = re.compile(r"batch (\S+) created")
 @pytest.fixture
 def env(settings: Settings) -> dict[str, str]:
     return service_environment(DATABASE_URL=settings.database_url, LOG_LEVEL="WARNING")
-
-
-async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """`payout-service <args>` to its end: exit code, stdout, stderr."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "payout_service.cli",
-        *args,
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    return int(process.returncode or 0), out.decode(), err.decode()
 
 
 def csv_file(tmp_path: Path, text: str) -> str:
@@ -71,40 +57,40 @@ async def batch_items(db: SqlUnitOfWorkFactory, batch_id: str) -> list[tuple[obj
 
 
 async def test_a_csv_becomes_one_batch_and_submitting_it_again_pays_nothing_twice(
-    db: SqlUnitOfWorkFactory, env: dict[str, str], tmp_path: Path
+    db: SqlUnitOfWorkFactory, env: dict[str, str], tmp_path: Path, commands: InProcessCommands
 ) -> None:
     # Given a finance team's CSV of three payouts
     path = csv_file(tmp_path, GOOD_CSV)
     # When an operator submits it for user 123, twice
-    first = await cli(env, "batch", "submit", path, "--user", "123", "--no-wait")
-    again = await cli(env, "batch", "submit", path, "--user", "123", "--no-wait")
+    first = await commands.run(env, "batch", "submit", path, "--user", "123", "--no-wait")
+    again = await commands.run(env, "batch", "submit", path, "--user", "123", "--no-wait")
     # Then the first created one batch of three pending payouts
-    assert first[0] == 0, first
-    found = CREATED.search(first[1])
-    assert found, first[1]
+    assert first.code == 0, first
+    found = CREATED.search(first.out)
+    assert found, first.out
     batch_id = found[1]
     assert await batch_items(db, batch_id) == [
         ("inv-1", 1000, "USD", "W-1"),
         ("inv-2", 100000, "USD", "W-2, main"),
         ("inv-3", 250, "EUR", "W-3"),
     ]
-    assert re.search(r"^pending\s+3$", first[1], re.M), first[1]
-    assert re.search(r"^USD\s+2\s+1010\.00$", first[1], re.M), first[1]
+    assert re.search(r"^pending\s+3$", first.out, re.M), first.out
+    assert re.search(r"^USD\s+2\s+1010\.00$", first.out, re.M), first.out
     # and the second replayed it: the same batch, no payout more
-    assert again[0] == 0, again
-    assert f"batch {batch_id} was already submitted from this file" in again[1]
+    assert again.code == 0, again
+    assert f"batch {batch_id} was already submitted from this file" in again.out
     assert await scalar(db, "SELECT COUNT(*) AS n FROM payouts") == 3
 
 
 async def test_a_bad_row_refuses_the_batch_and_is_named_by_its_row_in_the_file(
-    db: SqlUnitOfWorkFactory, env: dict[str, str], tmp_path: Path
+    db: SqlUnitOfWorkFactory, env: dict[str, str], tmp_path: Path, commands: InProcessCommands
 ) -> None:
     # Given a CSV whose second payout (row 3 of the file) has no valid amount
     path = csv_file(
         tmp_path, HEADER + "10.00,USD,W-1,inv-1\nten,USD,W-2,inv-2\n1.00,USD,W-3,inv-3\n"
     )
     # When it is submitted all or nothing
-    code, out, _ = await cli(env, "batch", "submit", path, "--user", "123")
+    code, out, _ = astuple(await commands.run(env, "batch", "submit", path, "--user", "123"))
     # Then nothing is created and the table names row 3, item 1, its amount
     assert code == 1, out
     assert "1 of the 3 items cannot be paid; nothing was created" in out
@@ -114,16 +100,18 @@ async def test_a_bad_row_refuses_the_batch_and_is_named_by_its_row_in_the_file(
 
 
 async def test_status_as_json_is_the_apis_batch_with_its_counts(
-    db: SqlUnitOfWorkFactory, env: dict[str, str], tmp_path: Path
+    db: SqlUnitOfWorkFactory, env: dict[str, str], tmp_path: Path, commands: InProcessCommands
 ) -> None:
     # Given a submitted batch
     path = csv_file(tmp_path, GOOD_CSV)
-    code, out, err = await cli(env, "batch", "submit", path, "--user", "123", "--no-wait")
+    code, out, err = astuple(
+        await commands.run(env, "batch", "submit", path, "--user", "123", "--no-wait")
+    )
     assert code == 0, out + err
     found = CREATED.search(out)
     assert found, out
     # When an operator asks for its status as JSON
-    code, out, err = await cli(env, "batch", "status", found[1], "--json")
+    code, out, err = astuple(await commands.run(env, "batch", "status", found[1], "--json"))
     # Then it is the API's representation, its items counted by status
     assert code == 0, out + err
     shown = json.loads(out)

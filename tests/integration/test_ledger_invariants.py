@@ -3,7 +3,6 @@ caller reads their own money through /api/accounts."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import uuid
 from pathlib import Path
@@ -26,7 +25,7 @@ from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 from tests.integration.helpers import add_user, payout_body, post_payout, problem, rows
 from tests.integration.webhook_support import accepted_payout, post_webhook, webhook
-from tests.processes import Output, service_environment, start_command
+from tests.processes import service_environment
 
 
 async def account_id(db: SqlUnitOfWorkFactory, currency: str = "USD") -> int:
@@ -106,26 +105,19 @@ async def test_a_hold_settled_twice_is_reported(webhook_api, auth, db, dispatch_
     assert f"the hold of payout {payout_id} was settled 2 times" in violations
 
 
-async def run_verify(settings) -> tuple[int, str]:
-    process = await start_command(
-        "ledger", "verify", env=service_environment(DATABASE_URL=settings.database_url)
-    )
-    output = Output(process)
-    await asyncio.wait_for(process.wait(), 60)
-    await output.closed()
-    return int(process.returncode or 0), output.text()
-
-
-async def test_the_verify_command_exits_non_zero_on_a_violation(settings, db):
+async def test_the_verify_command_exits_non_zero_on_a_violation(settings, db, commands):
+    # (`ledger verify` runs in this process, as cli.py runs it; test_webhook_processes and
+    # test_second_terminal run it as a process)
+    env = service_environment(DATABASE_URL=settings.database_url)
     # Given a clean ledger, the command says so and exits 0
-    code, text = await run_verify(settings)
+    code, text = await commands(env, "ledger", "verify")
     assert code == 0 and "ledger clean" in text, text
     # When a stored balance is changed behind the ledger's back
     async with db() as tx:
         await tx.session.execute("UPDATE user_accounts SET balance_minor = 1")
         await tx.commit()
     # Then the command names the violations and exits 1
-    code, text = await run_verify(settings)
+    code, text = await commands(env, "ledger", "verify")
     assert code == 1 and "VIOLATION: account" in text, text
 
 

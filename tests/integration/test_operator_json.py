@@ -1,6 +1,8 @@
 """The operator's reading commands with --json: the facts of the plain lines, for scripts; the
 long ones show their progress on stderr and answer on stdout; and `provider audit
---tolerance-seconds 0` means no tolerance at all (it used to fall back to the setting)."""
+--tolerance-seconds 0` means no tolerance at all (it used to fall back to the setting). The inbox
+commands run as `payout-service` processes; the others in this process, as cli.py runs them
+(commands_in_process): their own test files run them as processes."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from payout_service.domain.provider_truth import Disagreement
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 from tests.integration.cli_runs import payout_service
+from tests.integration.commands_in_process import InProcessCommands
 from tests.integration.processes import audited_events, environment, write_events
 from tests.integration.provider_support import (
     MockServer,
@@ -44,6 +47,7 @@ async def test_a_tolerance_of_zero_seconds_makes_a_fresh_provider_payment_unreco
     mock: MockServer,
     settings: Settings,
     tmp_path: Path,
+    commands: InProcessCommands,
 ) -> None:
     # Given a payout the provider paid a minute ago, which we do not know about yet
     created = await create_payout(webhook_api, auth)
@@ -54,13 +58,10 @@ async def test_a_tolerance_of_zero_seconds_makes_a_fresh_provider_payment_unreco
     held.updated_at = datetime.now(UTC) - timedelta(minutes=1)
     env = operator_env(tmp_path, DATABASE_URL=settings.database_url, PROVIDER_BASE_URL=mock.url)
     # When the operator audits with no tolerance, then with the setting's (600 s)
-    strict = await payout_service(
-        "provider", "audit", "--since", "1d", "--tolerance-seconds", "0", "--json",
-        env=env, cwd=tmp_path,
-    )  # fmt: skip
-    lenient = await payout_service(
-        "provider", "audit", "--since", "1d", "--json", env=env, cwd=tmp_path
+    strict = await commands.run(
+        env, "provider", "audit", "--since", "1d", "--tolerance-seconds", "0", "--json"
     )
+    lenient = await commands.run(env, "provider", "audit", "--since", "1d", "--json")
     # Then with none the payment is unrecorded (money at risk: exit 1); with 600 s it is a lag
     assert strict.code == 1, strict.err
     report = strict.json()
@@ -81,13 +82,14 @@ async def test_review_json_says_why_each_payout_waits(
     mock: MockServer,
     settings: Settings,
     tmp_path: Path,
+    commands: InProcessCommands,
 ) -> None:
     # Given a payout left for an operator after an unanswered attempt
     flagged = await create_payout(webhook_api, auth)
     await sent_without_answer(db, flagged["id"], "no answer; ask the provider")
     env = operator_env(tmp_path, DATABASE_URL=settings.database_url, PROVIDER_BASE_URL=mock.url)
     # When the operator lists the review queue as JSON
-    listed = await payout_service("payouts", "review", "--json", env=env, cwd=tmp_path)
+    listed = await commands.run(env, "payouts", "review", "--json")
     # Then it is the payout as the API shows it, with the reason and the last attempt
     assert listed.code == 0, listed.err
     (item,) = listed.json()["data"]
@@ -97,14 +99,14 @@ async def test_review_json_says_why_each_payout_waits(
 
 
 async def test_outbox_status_json_and_process_progress(
-    outbox_settings: Settings, db: SqlUnitOfWorkFactory, tmp_path: Path
+    outbox_settings: Settings, db: SqlUnitOfWorkFactory, tmp_path: Path, commands: InProcessCommands
 ) -> None:
     # Given a backlog of 3
     await write_events(db, audited_events(3))
     env = environment(outbox_settings, tmp_path, PAYOUT_SERVICE_ROOT=str(tmp_path))
     # When the operator reads the status as JSON, then publishes 2
-    status = await payout_service("outbox", "status", "--json", env=env, cwd=tmp_path)
-    processed = await payout_service("outbox", "process", "--limit", "2", env=env, cwd=tmp_path)
+    status = await commands.run(env, "outbox", "status", "--json")
+    processed = await commands.run(env, "outbox", "process", "--limit", "2")
     # Then the status counts them, and the pass counted its progress on stderr
     assert status.code == 0, status.err
     assert status.json()["backlog"] == 3 and status.json()["dead"] == 0

@@ -1,6 +1,7 @@
 """A consumer that fails is retried with backoff and applies its message once; one that keeps
 failing ends in Dramatiq's dead-letter set, and `dead-letters replay` delivers it after the fault
-is fixed. Real relay, Redis, `dramatiq` worker (with one test-only actor) and database."""
+is fixed. Real relay, Redis, `dramatiq` worker (with one test-only actor) and database; the
+dead-letter commands run in this process, as cli.py runs them (commands_in_process)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from payout_service.infrastructure.broker import build_broker
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.publisher import DramatiqPublisher
 from payout_service.infrastructure.settings import Settings
+from tests.integration.commands_in_process import InProcessCommands
 from tests.integration.fault_switch import (
     FLAKY_BOOKS,
     MAX_RETRIES,
@@ -25,7 +27,6 @@ from tests.integration.processes import (
     environment,
     eventually,
     relay_in_process,
-    run_command,
     running_worker,
     write_events,
 )
@@ -84,7 +85,11 @@ async def publish_to_flaky_consumer_again(db: SqlUnitOfWorkFactory, settings: Se
 
 
 async def test_consumer_that_always_fails_is_dead_lettered_and_replayed_after_the_fix(
-    outbox_settings: Settings, db: SqlUnitOfWorkFactory, broker_keys: BrokerKeys, tmp_path: Path
+    outbox_settings: Settings,
+    db: SqlUnitOfWorkFactory,
+    broker_keys: BrokerKeys,
+    tmp_path: Path,
+    commands: InProcessCommands,
 ) -> None:
     # Given an event whose consumer fails every delivery
     message_id = await publish_to_flaky_consumer(db, outbox_settings, broker_keys, failures=1000)
@@ -93,11 +98,11 @@ async def test_consumer_that_always_fails_is_dead_lettered_and_replayed_after_th
         # When its retries run out
         await eventually(lambda: broker_keys.dead("faults"), lambda n: n == 1, timeout=30)
         while_dead = await effects(db)
-        listed = await run_command(env, "dead-letters", "list")
+        listed = await commands.ok(env, "dead-letters", "list")
 
         # And the fault is fixed but for one more failure, and an operator replays it
         broker_keys.client.set(faults_key(outbox_settings.broker_namespace, message_id), 1)
-        replayed = await run_command(env, "dead-letters", "replay", "--all")
+        replayed = await commands.ok(env, "dead-letters", "replay", "--all")
         await eventually(lambda: effects(db), lambda e: e == APPLIED_ONCE, timeout=30)
 
     # Then the list showed it with the error of its last delivery, nothing was applied while it

@@ -1,5 +1,6 @@
-"""The operator's outbox commands, run as `payout-service` processes: one relay pass, status,
-dead rows retried, and the purges of published rows and of processed messages."""
+"""The operator's outbox commands: one relay pass, status, dead rows retried, and the purges of
+published rows and of processed messages. The first test runs them as `payout-service`
+processes; the others run them in this process (commands_in_process), as cli.py does."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
+from tests.integration.commands_in_process import InProcessCommands
 from tests.integration.processes import (
     BrokerKeys,
     audited_events,
@@ -47,7 +49,11 @@ async def test_outbox_process_publishes_one_pass_of_at_most_limit_rows(
 
 
 async def test_dead_rows_show_in_status_and_retry_dead_sends_them_again(
-    outbox_settings: Settings, db: SqlUnitOfWorkFactory, broker_keys: BrokerKeys, tmp_path: Path
+    outbox_settings: Settings,
+    db: SqlUnitOfWorkFactory,
+    broker_keys: BrokerKeys,
+    tmp_path: Path,
+    commands: InProcessCommands,
 ) -> None:
     # Given three rows whose publishing failed twice with Redis unreachable (2 attempts allowed)
     await write_events(db, audited_events(3))
@@ -57,20 +63,20 @@ async def test_dead_rows_show_in_status_and_retry_dead_sends_them_again(
         REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
         RELAY_MAX_ATTEMPTS="2",
     )
-    await run_command(down, "outbox", "process")
+    await commands.ok(down, "outbox", "process")
     await age_rows(db, "UPDATE outbox_messages SET available_at = %s", 0.01)  # backoff over
-    await run_command(down, "outbox", "process")
+    await commands.ok(down, "outbox", "process")
 
     # When an operator looks, retries the dead rows, and runs a pass with Redis reachable
     up = environment(outbox_settings, tmp_path)
-    status = await run_command(up, "outbox", "status")
+    status = await commands.ok(up, "outbox", "status")
     failures = await scalar(
         db,
         "SELECT COUNT(*) AS n FROM outbox_messages WHERE attempts = 2 AND last_error LIKE %s",
         "%Connection%",
     )
-    retried = await run_command(up, "outbox", "retry-dead")
-    await run_command(up, "outbox", "process")
+    retried = await commands.ok(up, "outbox", "retry-dead")
+    await commands.ok(up, "outbox", "process")
 
     # Then the status showed them dead with their errors kept, and the retry delivered them
     assert "dead: 3" in status and "backlog: 0" in status
@@ -81,7 +87,7 @@ async def test_dead_rows_show_in_status_and_retry_dead_sends_them_again(
 
 
 async def test_outbox_purge_deletes_only_published_rows_past_retention(
-    outbox_settings: Settings, db: SqlUnitOfWorkFactory, tmp_path: Path
+    outbox_settings: Settings, db: SqlUnitOfWorkFactory, tmp_path: Path, commands: InProcessCommands
 ) -> None:
     # Given published rows 100 h and 1 h old, and an unpublished one 100 h old
     old, recent, waiting = await write_events(db, audited_events(3))
@@ -100,7 +106,7 @@ async def test_outbox_purge_deletes_only_published_rows_past_retention(
 
     # When the purge runs with a 72 h retention
     env = environment(outbox_settings, tmp_path, OUTBOX_RETENTION_HOURS="72")
-    purged = await run_command(env, "outbox", "purge")
+    purged = await commands.ok(env, "outbox", "purge")
 
     # Then only the old published row is gone
     assert "published outbox rows purged: 1" in purged
@@ -108,7 +114,7 @@ async def test_outbox_purge_deletes_only_published_rows_past_retention(
 
 
 async def test_processed_messages_purge_keeps_at_least_seven_days(
-    outbox_settings: Settings, db: SqlUnitOfWorkFactory, tmp_path: Path
+    outbox_settings: Settings, db: SqlUnitOfWorkFactory, tmp_path: Path, commands: InProcessCommands
 ) -> None:
     # Given processed-message rows 10, 3 and 0 days old
     now = SystemClock().now()
@@ -121,7 +127,7 @@ async def test_processed_messages_purge_keeps_at_least_seven_days(
 
     # When the purge runs with a retention set below the 7-day floor
     env = environment(outbox_settings, tmp_path, PROCESSED_MESSAGE_RETENTION_DAYS="1")
-    purged = await run_command(env, "processed-messages", "purge")
+    purged = await commands.ok(env, "processed-messages", "purge")
 
     # Then only the 10-day-old row went
     assert "processed-message rows purged: 1" in purged

@@ -1,7 +1,8 @@
 """Reconciliation: a payout the provider finished without its webhook reaching the service is
 asked about and finished the way the webhook would have finished it, and one left for an
 operator because its send got no answer is looked up by our reference. The mock provider here
-sends no webhooks at all; `payout-service reconcile` runs as a real process."""
+sends no webhooks at all; `payout-service reconcile --repeat` runs as a real process, one pass
+(`reconcile`) in this process, as cli.py runs it (commands_in_process)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from payout_service.domain import events
 from payout_service.infrastructure.db.seed import DEMO_USER_ID
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
+from tests.integration.commands_in_process import InProcessCommands
 from tests.integration.helpers import held_minor, rows
-from tests.integration.processes import RunningProcess, eventually, run_command
+from tests.integration.processes import RunningProcess, eventually
 from tests.integration.provider_support import (
     MockServer,
     create_payout,
@@ -64,12 +66,13 @@ async def test_reconcile_applies_a_success_the_webhook_never_delivered(
     worker: RunningProcess,
     provider_settings: Settings,
     tmp_path: Path,
+    commands: InProcessCommands,
 ) -> None:
     # Given a payout the provider paid out, whose webhook never came
     payout = await accepted_and_finished_at_the_provider(provider_api, auth, db, mock, "success")
     # When the operator runs a reconciliation pass
     env = worker_environment(provider_settings, tmp_path)
-    printed = await run_command(dict(env, RECONCILE_AFTER_SECONDS="0"), "reconcile")
+    printed = await commands.ok(dict(env, RECONCILE_AFTER_SECONDS="0"), "reconcile")
     # Then the payout is succeeded, as the webhook would have made it
     assert "payouts checked: 1" in printed and "applied: 1" in printed
     after = await payout_row(db, payout["id"])
@@ -83,7 +86,7 @@ async def test_reconcile_applies_a_success_the_webhook_never_delivered(
         what="the balance debited and the hold gone",
     )
     # and a second pass finds nothing left to ask
-    again = await run_command(dict(env, RECONCILE_AFTER_SECONDS="0"), "reconcile")
+    again = await commands.ok(dict(env, RECONCILE_AFTER_SECONDS="0"), "reconcile")
     assert "payouts checked: 0" in again
 
 

@@ -1,7 +1,7 @@
 """A payout the bank sent back after its success, with no webhook to say so, is found by
-reconciliation's return window and ends returned, and `provider audit` reports it until then;
-the window's successes are read a page at a time by the real database. The mock provider here
-sends no webhooks."""
+reconciliation's return window and ends returned, and `provider audit` (run in this process,
+as cli.py runs it: commands_in_process) reports it until then; the window's successes are read a
+page at a time by the real database. The mock provider here sends no webhooks."""
 
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from payout_service.infrastructure.db.seed import DEMO_USER_ID
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
 from payout_service.provider_mock.payouts import MockPayout
+from tests.integration.commands_in_process import InProcessCommands
 from tests.integration.processes import RunningProcess, eventually
 from tests.integration.provider_support import (
     MockServer,
     create_payout,
     events_of,
-    operator_command,
     payout_row,
     reconcile_once,
     settled,
@@ -69,6 +69,7 @@ async def test_reconcile_finds_a_return_no_webhook_announced(
     mock: MockServer,
     worker: RunningProcess,
     provider_settings: Settings,
+    commands: InProcessCommands,
 ) -> None:
     # Given a success we recorded, which the bank sent back without a webhook
     asking_at_once = replace(provider_settings, reconcile_after_seconds=0)
@@ -96,6 +97,7 @@ async def test_provider_audit_reports_a_return_until_it_is_recorded(
     mock: MockServer,
     worker: RunningProcess,
     provider_settings: Settings,
+    commands: InProcessCommands,
 ) -> None:
     # Given a success we recorded, which the bank sent back without a webhook
     asking_at_once = replace(provider_settings, reconcile_after_seconds=0)
@@ -108,7 +110,7 @@ async def test_provider_audit_reports_a_return_until_it_is_recorded(
         PROVIDER_AUDIT_TOLERANCE_SECONDS="0",
     )
     # When the operator audits the last day
-    code, printed = await operator_command(env, "provider", "audit", "--since", "1d")
+    code, printed = await commands(env, "provider", "audit", "--since", "1d")
     # Then the return we have not recorded is money at risk, with the bank's code
     assert code == 1, printed
     (line,) = [line for line in printed.splitlines() if line.startswith("return_not_recorded:")]
@@ -116,7 +118,7 @@ async def test_provider_audit_reports_a_return_until_it_is_recorded(
     assert f"provider: {held.provider_payout_id} returned ({held.failure_code})" in line
     # and once reconciliation recorded the return, the two agree again
     await reconcile_once(replace(asking_at_once, reconcile_return_window_days=1), db)
-    code, printed = await operator_command(env, "provider", "audit", "--since", "1d")
+    code, printed = await commands(env, "provider", "audit", "--since", "1d")
     assert code == 0, printed
     assert "return_not_recorded 0, return_without_provider_return 0" in printed
 

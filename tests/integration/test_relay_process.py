@@ -19,6 +19,7 @@ from tests.integration.processes import (
     eventually,
     outbox_counts,
     running_relay,
+    running_relays,
     running_worker,
     write_events,
 )
@@ -88,7 +89,7 @@ async def test_two_relays_over_one_backlog_publish_each_row_once(
     # Given two relays running at once, in batches of 50
     settings = replace(outbox_settings, relay_batch_size=50)
     first_env, second_env = environment(settings, tmp_path), environment(settings, tmp_path)
-    async with running_relay(first_env), running_relay(second_env):
+    async with running_relays(first_env, second_env):
         # When a backlog is committed under them
         await write_events(db, audited_events(BACKLOG))
         await eventually(

@@ -1,7 +1,9 @@
-"""`payout-service payouts review|resolve`, run as processes against the real database and the
-mock provider: the queue shows why each payout waits; resolving asks the provider and applies
-its answer; an operator forces an outcome only when the provider never took the payout, or when
-they say they checked with the provider, and the decision is written down with their reason."""
+"""`payout-service payouts review|resolve` against the real database and the mock provider: the
+queue shows why each payout waits; resolving asks the provider and applies its answer; an
+operator forces an outcome only when the provider never took the payout, or when they say they
+checked with the provider, and the decision is written down with their reason. The review runs
+as a `payout-service` process; the resolutions run in this process (commands_in_process), as
+cli.py runs them."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from payout_service.domain import events
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
+from tests.integration.commands_in_process import InProcessCommands
 from tests.integration.helpers import rows
 from tests.integration.provider_support import (
     MockServer,
@@ -69,6 +72,7 @@ async def test_resolve_asks_the_provider_and_applies_its_outcome(
     db: SqlUnitOfWorkFactory,
     mock: MockServer,
     env: dict[str, str],
+    commands: InProcessCommands,
 ) -> None:
     # Given a flagged payout the provider took (its answer lost) and has paid
     created = await create_payout(webhook_api, auth)
@@ -76,7 +80,7 @@ async def test_resolve_asks_the_provider_and_applies_its_outcome(
     await sent_without_answer(db, created["id"], REASON)
     await paid_at_the_provider(mock, created["id"])
     # When the operator resolves it
-    code, printed = await operator_command(env, "payouts", "resolve", created["id"])
+    code, printed = await commands(env, "payouts", "resolve", created["id"])
     # Then the provider's record is adopted: the payout succeeded, and its review is over
     assert code == 0, printed
     assert f"the provider holds it as {provider_payout_id}, success" in printed
@@ -92,6 +96,7 @@ async def test_forcing_failed_is_refused_while_the_provider_holds_the_payout_unl
     db: SqlUnitOfWorkFactory,
     mock: MockServer,
     env: dict[str, str],
+    commands: InProcessCommands,
 ) -> None:
     # Given a flagged payout the provider took and keeps processing
     mock.provider.config = replace(mock.provider.config, step_delay=60.0)
@@ -100,7 +105,7 @@ async def test_forcing_failed_is_refused_while_the_provider_holds_the_payout_unl
     await sent_without_answer(db, created["id"], REASON)
     force = ("payouts", "resolve", created["id"], "--outcome", "failed", "--reason", "ticket 9")
     # When the operator forces it failed
-    code, printed = await operator_command(env, *force)
+    code, printed = await commands(env, *force)
     # Then it is refused: the provider holds it, and nothing changed
     assert code == 1, printed
     assert "not resolved" in printed and "the provider holds it as" in printed
@@ -108,7 +113,7 @@ async def test_forcing_failed_is_refused_while_the_provider_holds_the_payout_unl
     assert (payout["status"], payout["needs_review"]) == ("processing", True)
     assert await resolved_events(db, created["id"]) == []
     # When the operator says they checked with the provider
-    code, printed = await operator_command(env, *force, "--i-checked-with-the-provider")
+    code, printed = await commands(env, *force, "--i-checked-with-the-provider")
     # Then the outcome is forced, with the operator's reason written down
     assert code == 0, printed
     payout = await payout_row(db, created["id"])
@@ -118,13 +123,17 @@ async def test_forcing_failed_is_refused_while_the_provider_holds_the_payout_unl
 
 
 async def test_forcing_failed_after_the_provider_answered_never_taken_writes_the_reason_down(
-    webhook_api: TestClient, auth: dict[str, str], db: SqlUnitOfWorkFactory, env: dict[str, str]
+    webhook_api: TestClient,
+    auth: dict[str, str],
+    db: SqlUnitOfWorkFactory,
+    env: dict[str, str],
+    commands: InProcessCommands,
 ) -> None:
     # Given a flagged payout the provider never took
     created = await create_payout(webhook_api, auth)
     await sent_without_answer(db, created["id"], REASON)
     # When the operator forces it failed, with a reason
-    code, printed = await operator_command(
+    code, printed = await commands(
         env,
         "payouts",
         "resolve",

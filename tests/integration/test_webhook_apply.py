@@ -9,7 +9,6 @@ from payout_service.application.apply_webhook import ApplyWebhook
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.ledger_verification import verify_ledger
 from tests.integration.helpers import add_user, payout_body, post_payout, rows
-from tests.integration.processes import run_command
 from tests.integration.webhook_support import (
     accepted_payout,
     at,
@@ -296,7 +295,7 @@ async def test_concurrent_deliveries_and_consumers_make_one_change_and_one_debit
 
 
 async def test_the_inbox_commands_run_a_pass_and_report_what_happened(
-    webhook_api, auth, db, webhook_settings
+    webhook_api, auth, db, webhook_settings, commands
 ):
     # Given a success and a later contradicting failure stored unapplied, and evt-1 reused
     # with another payload
@@ -305,9 +304,10 @@ async def test_the_inbox_commands_run_a_pass_and_report_what_happened(
     await store_unapplied(db, webhook("evt-2", status="failed", occurred_at=at(2)))
     await post_webhook(webhook_api, webhook("evt-1", status="failed", occurred_at=at(1)))
     env = service_environment(DATABASE_URL=webhook_settings.database_url)
-    # When an operator runs `inbox process`, then `inbox status`
-    processed = await run_command(env, "inbox", "process", "--limit", "50")
-    status = await run_command(env, "inbox", "status")
+    # When an operator runs `inbox process`, then `inbox status` (in this process, as cli.py
+    # runs them; test_operator_json runs them as processes)
+    processed = await commands.ok(env, "inbox", "process", "--limit", "50")
+    status = await commands.ok(env, "inbox", "status")
     # Then the pass applied the first event, recorded the conflict, and the status says so
     assert f"applied (payout {payout_id})" in processed
     assert "inbox events processed: 2" in processed

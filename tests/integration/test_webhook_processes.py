@@ -3,7 +3,9 @@
 
 create -> provider accepted -> signed webhook -> success -> balance debited by exactly the amount
 (as GET /api/accounts shows), hold gone, `ledger verify` clean, audit rows present; and 200
-concurrent deliveries of one webhook change the payout once and debit it once.
+concurrent deliveries of one webhook change the payout once and debit it once. The first test
+runs `ledger verify` as a process too; the others run it in this process, as cli.py runs it
+(commands_in_process).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import redis
 
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.settings import Settings
+from tests.integration.commands_in_process import InProcessCommands
 from tests.integration.helpers import payout_body, post_payout, rows
 from tests.integration.processes import eventually
 from tests.integration.webhook_support import (
@@ -261,7 +264,7 @@ async def test_a_signed_success_webhook_debits_the_balance_through_the_running_p
 
 
 async def test_200_concurrent_deliveries_make_one_inbox_row_one_change_and_one_debit(
-    service: Service, auth, db, process_settings
+    service: Service, auth, db, process_settings, commands: InProcessCommands
 ):
     api = service.api
     payout_id = await accepted_payout(api, auth, db)  # type: ignore[arg-type]
@@ -284,12 +287,12 @@ async def test_200_concurrent_deliveries_make_one_inbox_row_one_change_and_one_d
     assert await ledger_kinds(db, payout_id) == [("hold", "debit"), ("debit", "debit")]
     assert (await money(api, auth))["balance"] == "9850.00"  # type: ignore[arg-type]
     assert (await audited(db))["provider.webhook.applied"] == 1
-    code, text = await ledger_verify(service.environment)
+    code, text = await commands(service.environment, "ledger", "verify")
     assert code == 0, text
 
 
 async def test_the_mock_provider_drives_a_payout_to_success_by_signed_webhooks(
-    service_with_provider: Service, auth, db, process_settings
+    service_with_provider: Service, auth, db, process_settings, commands: InProcessCommands
 ):
     api = service_with_provider.api
     # When a payout is created over HTTP, and nothing else is done by hand
@@ -311,7 +314,7 @@ async def test_the_mock_provider_drives_a_payout_to_success_by_signed_webhooks(
     inbox = await rows(db, "SELECT status, result FROM provider_webhook_events ORDER BY id")
     assert {(r["status"], r["result"]) for r in inbox} >= {("success", "applied")}
     assert await ledger_kinds(db, payout_id) == [("hold", "debit"), ("debit", "debit")]
-    code, text = await ledger_verify(service_with_provider.environment)
+    code, text = await commands(service_with_provider.environment, "ledger", "verify")
     assert code == 0, text
     # And every event was published and audited, the relay or no relay
     await eventually(lambda: settled(db, process_settings), what="the outbox and queues to drain")
