@@ -4,7 +4,9 @@ metrics scrapes."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+import asyncmy
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -122,3 +124,17 @@ async def scrape(api: TestClient) -> Samples:
         for sample in family.samples:
             samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
     return samples
+
+
+async def mysql_connection(url: str, autocommit: bool = False) -> Any:
+    """A connection of its own to the MariaDB database of `url`, outside the service's pools:
+    another transaction, as another process would hold it."""
+    parts = urlsplit(url)
+    return await asyncmy.connect(
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        database=parts.path.lstrip("/"),
+        autocommit=autocommit,
+    )

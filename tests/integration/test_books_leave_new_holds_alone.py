@@ -10,13 +10,11 @@ import asyncio
 import uuid
 from dataclasses import replace
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-import asyncmy
 import pytest
 
 from payout_service.domain import events
-from tests.integration.helpers import payout_body, post_payout
+from tests.integration.helpers import mysql_connection, payout_body, post_payout
 from tests.integration.webhook_support import ledger_kinds
 
 
@@ -24,18 +22,6 @@ from tests.integration.webhook_support import ledger_kinds
 def database_url(mysql_url: str) -> str:
     """Row and gap locks are MariaDB's: SQLite has one writer at a time."""
     return mysql_url
-
-
-async def connect(url: str, autocommit: bool = False) -> Any:
-    parts = urlsplit(url)
-    return await asyncmy.connect(
-        host=parts.hostname,
-        port=parts.port or 3306,
-        user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        database=parts.path.lstrip("/"),
-        autocommit=autocommit,
-    )
 
 
 async def until_waiting_for_a_lock(connection: Any) -> None:
@@ -75,8 +61,8 @@ async def test_a_hold_written_while_the_books_settle_a_neighbour_neither_waits_n
     eur = next(e.aggregate_id for e in opened if e.payload["currency"] == "EUR")
 
     # And a create of the same user in progress: it holds the USD account's row lock
-    creating = await connect(database_url)
-    watching = await connect(database_url, autocommit=True)
+    creating = await mysql_connection(database_url)
+    watching = await mysql_connection(database_url, autocommit=True)
     try:
         async with creating.cursor() as cursor:
             await cursor.execute("SET SESSION innodb_lock_wait_timeout = 3")

@@ -5,15 +5,12 @@ end-to-end bench once answered a create with a 500 after a deadlock."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-from urllib.parse import unquote, urlsplit
 
-import asyncmy
 import pytest
 
 from payout_service.infrastructure.db.seed import DEMO_USER_ID
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
-from tests.integration.helpers import payout_body, post_payout
+from tests.integration.helpers import mysql_connection, payout_body, post_payout
 
 LOCK_WAIT_SECONDS = 1
 
@@ -24,23 +21,11 @@ def database_url(mysql_url: str) -> str:
     return f"{mysql_url}?init_command=SET+SESSION+innodb_lock_wait_timeout%3D{LOCK_WAIT_SECONDS}"
 
 
-async def connect(url: str) -> Any:
-    parts = urlsplit(url)
-    return await asyncmy.connect(
-        host=parts.hostname,
-        port=parts.port or 3306,
-        user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        database=parts.path.lstrip("/"),
-        autocommit=False,
-    )
-
-
 async def test_a_create_that_waits_too_long_for_its_account_is_a_503_to_send_again(
     api, auth, db, database_url
 ):
     # Given another transaction holding the demo user's USD account row
-    holder = await connect(database_url)
+    holder = await mysql_connection(database_url)
     try:
         async with holder.cursor() as cursor:
             await cursor.execute(
