@@ -12,7 +12,10 @@ the order they are checked:
   else a `conflict` (a return for a payout that did not succeed among them);
 - `processing` records the provider's status; `success` and `failed` finish a processing payout.
   A pending payout has not been sent yet, so a final outcome for it is a conflict too;
-- `returned` ends a successful payout as returned, with the provider's failure code.
+- `returned` ends a successful payout as returned, with the provider's failure code. A
+  processing payout it ends as succeeded, then returned: the provider paid it, and its success
+  report was lost or is still on its way (a reconciliation or a lookup asks only for the current
+  status). A payout we failed, cancelled or never sent cannot come back: a conflict.
 - an applied report teaches a processing payout its provider_payout_id when the provider's
   answer to the send has not been recorded (it was lost, or is still on its way).
 A conflict is never applied: it flags the payout for an operator (needs_review), funds untouched.
@@ -77,6 +80,9 @@ def apply_report(payout: Payout, report: ProviderReport, now: datetime) -> Repor
         payout.record_provider_acceptance(learns_id, now)
     if report.status is ProviderStatus.SUCCESS:
         payout.succeed(now)
+    elif report.status is ProviderStatus.RETURNED and payout.status is PayoutStatus.PROCESSING:
+        payout.succeed(now)
+        payout.mark_returned(provider_failure(report.failure_code), now)
     elif report.status is ProviderStatus.FAILED:
         payout.fail(
             provider_failure(report.failure_code),
@@ -112,7 +118,7 @@ def _judge(payout: Payout, report: ProviderReport) -> tuple[ReportOutcome, str]:
     if before_payout or (last is not None and report.occurred_at < last):
         return ReportOutcome.STALE, ""
     if report.status is ProviderStatus.RETURNED:
-        if payout.status is PayoutStatus.SUCCESS:
+        if payout.status in (PayoutStatus.SUCCESS, PayoutStatus.PROCESSING):
             return ReportOutcome.APPLIED, ""
         if payout.status is PayoutStatus.RETURNED:
             return ReportOutcome.UNCHANGED, ""

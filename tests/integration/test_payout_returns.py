@@ -160,3 +160,26 @@ async def test_ledger_verify_catches_a_success_whose_debit_is_missing_once_it_is
     # Then verify, told the service is quiet, says the success has no debit
     violations = (await verify_ledger(db)).violations
     assert f"payout {payout_id} is success but has 0 debits, 0 releases and 0 returns" in violations
+
+
+async def test_a_return_of_a_payout_whose_success_never_came_is_paid_then_credited_back(
+    webhook_api, auth, db, dispatch_outbox
+):
+    # Given a payout the provider accepted, whose success webhook was lost
+    payout_id = await accepted_payout(webhook_api, auth, db)
+    # When the provider reports that the money came back
+    assert (await post_webhook(webhook_api, returned("evt-return"))).status == 202
+    await dispatch_outbox()
+    # Then the payout succeeded and was returned, and the ledger shows the debit and the
+    # return: the user has the 150.00 back, nothing waits for an operator
+    payout = await payout_of(webhook_api, auth, payout_id)
+    assert (payout["status"], payout["failure_code"]) == ("returned", "account_closed")
+    assert payout["needs_review"] is False
+    assert await money(webhook_api, auth) == OPENING
+    assert await ledger_kinds(db, payout_id) == [
+        ("hold", "debit"),
+        ("debit", "debit"),
+        ("return", "credit"),
+    ]
+    report = await verify_ledger(db)
+    assert report.violations == []

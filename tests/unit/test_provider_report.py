@@ -214,7 +214,23 @@ def test_a_failure_reported_for_a_returned_payout_is_a_conflict():
     assert (payout.status, payout.needs_review) == (PayoutStatus.RETURNED, True)
 
 
-@pytest.mark.parametrize("status", ["processing", "failed", "cancelled", "pending"])
+@pytest.mark.parametrize("known_id", ["prov-1", None])
+def test_a_return_of_a_processing_payout_succeeds_it_then_returns_it(known_id):
+    # Given a payout we still see processing (its success report was lost), its provider id
+    # known or not yet
+    payout = processing_payout(provider_payout_id=known_id)
+    payout.events.clear()
+    # When the provider reports, by the payout's identity, that the money came back
+    assert returned_report(payout, 30) is ReportOutcome.APPLIED
+    # Then it was paid and came back: succeeded, then returned, with the provider's code, and
+    # nothing for an operator
+    assert payout.status is PayoutStatus.RETURNED
+    assert payout.failure_code is FailureCode.ACCOUNT_CLOSED
+    assert (payout.provider_payout_id, payout.needs_review) == ("prov-1", False)
+    assert [e.name for e in payout.events][-2:] == [events.PAYOUT_SUCCEEDED, events.PAYOUT_RETURNED]
+
+
+@pytest.mark.parametrize("status", ["failed", "cancelled", "pending"])
 def test_a_return_for_a_payout_that_did_not_succeed_is_a_conflict_never_applied(status):
     # Given a payout that is not successful
     payout = processing_payout(provider_payout_id=None if status == "cancelled" else "prov-1")
