@@ -1,6 +1,7 @@
-"""Per worker process: the settings read once at boot, the services opened lazily on the
-AsyncIO middleware's event loop (Tortoise's connections belong to the loop that opened them), and
-`consumer`, the decorator that gives every actor's log lines the message's story."""
+"""Per worker process: the settings read once at boot, the services opened at boot (or by the
+first message, if the database could not be reached then) on the AsyncIO middleware's event loop
+(Tortoise's connections belong to the loop that opened them), and `consumer`, the decorator
+that gives every actor's log lines the message's story."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from payout_service.bootstrap import WorkerServices, build_worker_services
-from payout_service.infrastructure.db.database import close_database, open_database
+from payout_service.infrastructure.db.database import close_database, connect_now, open_database
 from payout_service.infrastructure.logs import log_context
 from payout_service.infrastructure.settings import Settings
 
@@ -45,6 +46,12 @@ async def services() -> WorkerServices:
                 if _services.fast_path is not None:
                     _services.fast_path.start()
     return _services
+
+
+async def open_at_boot() -> None:
+    """services(), connected: the first message finds its connection open."""
+    await services()
+    await connect_now()
 
 
 async def close() -> None:

@@ -12,7 +12,7 @@ from dramatiq.middleware.prometheus import DB_PATH, Prometheus
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = DB_PATH
 
 from actors import runtime
-from actors.database_lifetime import CloseDatabaseOnShutdown
+from actors.database_lifetime import DatabaseLifetime
 from actors.stop_signals import first_stop_signal_only
 from payout_service.infrastructure.broker import setup_broker
 from payout_service.infrastructure.logs import configure_logging
@@ -22,7 +22,7 @@ settings = Settings.from_env()
 configure_logging(settings)
 broker = setup_broker(settings)
 broker.add_middleware(Prometheus())
-broker.add_middleware(CloseDatabaseOnShutdown(), after=AsyncIO)
+broker.add_middleware(DatabaseLifetime(), after=AsyncIO)
 runtime.configure(settings)
 first_stop_signal_only(signal.SIGTERM, signal.SIGHUP)
 

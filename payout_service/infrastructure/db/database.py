@@ -60,6 +60,11 @@ async def open_database(settings: Settings) -> None:
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
 
 
+async def connect_now() -> None:
+    """Opens the default pool's first connection, which Tortoise leaves to the first query."""
+    await Tortoise.get_connection("default").execute_query("SELECT 1")
+
+
 async def close_database() -> None:
     await Tortoise.close_connections()
 

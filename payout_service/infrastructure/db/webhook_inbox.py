@@ -37,7 +37,7 @@ class SqlWebhookInbox:
         self, webhook: ProviderWebhook, payload: str, payload_hash: str, now: datetime
     ) -> int:
         d = self._s.dialect
-        await self._s.execute(
+        return await self._s.insert(
             "INSERT INTO provider_webhook_events (event_id, provider_payout_id,"
             " reference, status, occurred_at, failure_code, payload, payload_hash, received_at,"
             " result) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -52,10 +52,6 @@ class SqlWebhookInbox:
             d.to_db(now),
             RECEIVED,
         )
-        rows = await self._s.rows(
-            "SELECT id FROM provider_webhook_events WHERE event_id = %s", webhook.event_id
-        )
-        return int(rows[0]["id"])
 
     async def mark_processed(
         self, inbox_id: int, result: str, payout_id: str | None, detail: str | None, now: datetime
