@@ -4,6 +4,7 @@ path ids: web.queries)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from aiohttp import web
 from payout_service.application.payout_fields import metadata_problem, text_problem
 from payout_service.web.problems import Problem, field_error, validation_problem
 from payout_service.web.queries import MAX_ROW_NUMBER
+
+log = logging.getLogger("payout_service.web")
 
 MAX_IDEMPOTENCY_KEY = 255
 # The longest number literal a JSON body may hold: every number this API reads fits in 20
@@ -42,6 +45,9 @@ async def raw_body(request: web.Request, max_bytes: int) -> bytes:
     Each route has its own limit, and the app's client_max_size is only the largest of them
     (a batch's): so the body is read here, stopping as soon as it passes this route's limit,
     whether or not a Content-Length announced it.
+
+    A client that leaves before its body has all arrived gets a 400 problem it will never read:
+    nothing was done, and its leaving is no error of the service's.
     """
     too_large = Problem(
         413, "payload_too_large", "Payload too large", f"the body exceeds {max_bytes} bytes"
@@ -49,10 +55,16 @@ async def raw_body(request: web.Request, max_bytes: int) -> bytes:
     if request.content_length is not None and request.content_length > max_bytes:
         raise too_large
     body = bytearray()
-    async for chunk in request.content.iter_any():
-        body += chunk
-        if len(body) > max_bytes:
-            raise too_large
+    try:
+        async for chunk in request.content.iter_any():
+            body += chunk
+            if len(body) > max_bytes:
+                raise too_large
+    except ConnectionResetError:
+        log.info("client went away before its whole body arrived", extra={"read": len(body)})
+        raise Problem(
+            400, "incomplete_body", "Incomplete body", "the connection closed mid-body"
+        ) from None
     return bytes(body)
 
 
