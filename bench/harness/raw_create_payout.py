@@ -1,7 +1,7 @@
 """The raw limit: the service's create-payout transaction through plain asyncmy, nothing else.
 
 The statements are the service's own (payout_service.infrastructure.db.statements; the client
-event log's two, which live in its adapter, written out below), issued in the order CreatePayout
+event's INSERT, which its adapter builds for many rows, written out below), issued in the order CreatePayout
 issues them, with values of the same types and sizes, between the same BEGIN and COMMIT, on
 connections set up as the service's pool sets them up. Before each run, transaction_shape.py
 checks the statements, their order and their values' types and sizes against CreatePayout's.
@@ -28,15 +28,7 @@ from payout_service.infrastructure.db.dialect import MYSQL
 AMOUNT_MINOR = 100  # "1.00", the amount the wrk script posts
 LOCK_ACCOUNT = MYSQL.sql(sql.LOCK_ACCOUNT + MYSQL.for_update)  # as SqlAccountRepository builds it
 KEY_TTL = timedelta(hours=24)
-# As SqlClientEventLog writes one event on MySQL: the user's counter moved on, read back, and the
-# event numbered with it.
-TAKE_EVENT_SEQUENCE = (
-    "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES (%s, %s)"
-    " ON DUPLICATE KEY UPDATE last_sequence = last_sequence + VALUES(last_sequence)"
-)
-READ_EVENT_SEQUENCE = (
-    "SELECT last_sequence FROM user_event_sequences WHERE user_id = %s" + MYSQL.for_update
-)
+# As SqlClientEventLog writes one event on MySQL, numbered with the user's counter
 INSERT_CLIENT_EVENT = (
     "INSERT INTO client_events (event_id, type, user_id, sequence, payout_id, payout_version,"
     " created_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
@@ -121,9 +113,8 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
             sql.INSERT_OUTBOX_MESSAGE,
             [str(uuid.uuid4()), "payout.created", "payout", payout_id, payload, _HEADERS, now, now],
         )
-        await cursor.execute(TAKE_EVENT_SEQUENCE, [user_id, 1])
-        await cursor.execute(READ_EVENT_SEQUENCE, [user_id])
-        ((sequence,),) = await cursor.fetchall()
+        await cursor.execute(sql.TAKE_EVENT_SEQUENCES, [user_id, 1])
+        sequence = cursor.lastrowid or 1
         await cursor.execute(
             INSERT_CLIENT_EVENT,
             [new_event_id(), "payout.created", user_id, sequence, payout_id, _VERSION, now, body],

@@ -102,8 +102,6 @@ def _answer(statement: str) -> list[dict[str, Any]]:
     user's first client event."""
     if statement.startswith(sql.LOCK_ACCOUNT):
         return [{**_ACCOUNT, "held_minor": 0}]
-    if statement == raw_create_payout.READ_EVENT_SEQUENCE:
-        return [{"last_sequence": 1}]
     return []
 
 
@@ -153,6 +151,8 @@ class _RecordingUnitOfWork(SqlUnitOfWork):
 
 class _RecordingConnection:
     """What raw_create_payout uses of an asyncmy connection."""
+
+    lastrowid = 0  # the user's counter is new: its first event is number 1
 
     def __init__(self, log: list[Statement]) -> None:
         self._log = log

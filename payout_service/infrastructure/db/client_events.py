@@ -11,6 +11,7 @@ from typing import Any
 
 from payout_service.application.ports import NewClientEvent
 from payout_service.domain.client_events import ClientEvent, new_event_id
+from payout_service.infrastructure.db import statements as sql
 from payout_service.infrastructure.db.session import Row, SqlSession
 
 EVENTS_PER_INSERT = 500  # rows per multi-row INSERT (a batch writes thousands)
@@ -62,19 +63,19 @@ class SqlClientEventLog:
 
     async def _take(self, user_id: int, count: int) -> int:
         """Moves the user's counter on by `count`, creating it at the user's first event (its
-        row stays locked until the transaction ends), and returns the new last sequence."""
-        upsert = (
-            " ON CONFLICT (user_id)"
-            " DO UPDATE SET last_sequence = last_sequence + excluded.last_sequence"
-            if self._s.dialect.is_sqlite
-            else " ON DUPLICATE KEY UPDATE last_sequence = last_sequence + VALUES(last_sequence)"
-        )
-        await self._s.execute(
-            "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES (%s, %s)" + upsert,
-            user_id,
-            count,
-        )
-        return await self.last_sequence(user_id)
+        row stays locked until the transaction ends), and returns the new last sequence: one
+        statement, where an upsert and a read of the counter were two."""
+        if self._s.dialect.is_sqlite:
+            rows = await self._s.rows(
+                "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES (%s, %s)"
+                " ON CONFLICT (user_id)"
+                " DO UPDATE SET last_sequence = last_sequence + excluded.last_sequence"
+                " RETURNING last_sequence",
+                user_id,
+                count,
+            )
+            return int(rows[0]["last_sequence"])
+        return await self._s.insert(sql.TAKE_EVENT_SEQUENCES, user_id, count) or count
 
     async def last_sequence(self, user_id: int) -> int:
         rows = await self._s.rows(

@@ -22,6 +22,13 @@ INSERT_LEDGER_POSTING = (
     " amount_minor, payout_id, created_at)"
     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
+# A user's client-event counter moved on by a count, created at the user's first event (MySQL);
+# the row stays locked to the transaction's end. The new last sequence comes back as the
+# statement's insert id, or 0 when the row was new (it then holds the count).
+TAKE_EVENT_SEQUENCES = (
+    "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES (%s, %s)"
+    " ON DUPLICATE KEY UPDATE last_sequence = LAST_INSERT_ID(last_sequence + VALUES(last_sequence))"
+)
 # A payout's columns, the one list its INSERT, SELECTs and UPDATE are built from (payouts.py maps
 # them to the Payout); tests/integration/test_migrations.py checks it against the model.
 PAYOUT_COLUMNS = (
