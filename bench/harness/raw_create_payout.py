@@ -1,11 +1,12 @@
 """The raw limit: the service's create-payout transaction through plain asyncmy, nothing else.
 
 The statements are the service's own (payout_service.infrastructure.db.statements; the client
-event's INSERT, which its adapter builds for many rows, written out below), issued in the order CreatePayout
-issues them, with values of the same types and sizes, between the same BEGIN and COMMIT, on
-connections set up as the service's pool sets them up. Before each run, transaction_shape.py
-checks the statements, their order and their values' types and sizes against CreatePayout's.
-Left out is everything that is not the database's work: HTTP, JSON, validation, the ORM.
+event's INSERT, which its adapter builds for many rows, written out below), issued in the order
+CreatePayout issues them, with values of the same types and sizes, between the same BEGIN and
+COMMIT, on connections set up as the service's pool sets them up. Before each run,
+transaction_shape.py checks the statements, their order and their values' types and sizes
+against CreatePayout's. Left out is everything that is not the database's work: HTTP, JSON,
+validation, the ORM.
 """
 
 from __future__ import annotations
