@@ -64,21 +64,19 @@ class ReceiveWebhook:
     ) -> WebhookReceipt:
         digest = canonical_sha256(body)
         try:
-            stored = await self._store_applying(webhook, raw_payload, digest, headers)
+            return await self._store_applying(webhook, raw_payload, digest, headers)
         except UniqueViolation:
-            # A concurrent delivery of the same event_id committed first; ours rolled back.
+            # Its event_id is stored already (a redelivery, or a concurrent delivery that
+            # committed first); ours rolled back whole.
             async with self._uow() as uow:
                 known = await uow.webhooks.find(webhook.event_id)
             if known is None:
                 raise
-            stored = known
-        if isinstance(stored, WebhookReceipt):
-            return stored
-        return await self._repeated(stored, raw_payload, digest)
+        return await self._repeated(known, raw_payload, digest)
 
     async def _store_applying(
         self, webhook: ProviderWebhook, raw_payload: str, digest: str, headers: dict[str, str]
-    ) -> WebhookReceipt | InboxEvent:
+    ) -> WebhookReceipt:
         try:
             return await self._store(webhook, raw_payload, digest, headers, apply=True)
         except UniqueViolation:
@@ -89,7 +87,7 @@ class ReceiveWebhook:
 
     async def store_unapplied(
         self, webhook: ProviderWebhook, raw_payload: str, digest: str, headers: dict[str, str]
-    ) -> WebhookReceipt | InboxEvent:
+    ) -> WebhookReceipt:
         """Stores the webhook for the inbox to apply (the way back when applying fails)."""
         return await self._store(webhook, raw_payload, digest, headers, apply=False)
 
@@ -100,13 +98,11 @@ class ReceiveWebhook:
         digest: str,
         headers: dict[str, str],
         apply: bool,
-    ) -> WebhookReceipt | InboxEvent:
-        """The receipt of the webhook stored now (and applied, if `apply`), or the inbox row
-        that holds its event_id already."""
+    ) -> WebhookReceipt:
+        """The receipt of the webhook stored now (and applied, if `apply`). UniqueViolation
+        when its event_id is stored already: redeliveries are the rare case, so the stored one
+        is looked for after an insert fails, not before every insert."""
         async with self._uow(headers) as uow:
-            known = await uow.webhooks.find(webhook.event_id)
-            if known is not None:
-                return known
             now = self._clock.now()
             inbox_id = await uow.webhooks.add(webhook, raw_payload, digest, now)
             applied = await apply_stored(uow, inbox_id, webhook, now) if apply else None
