@@ -112,7 +112,7 @@ class DeliverClientEvents:
         users = {user for user in map(_user_of, envelopes) if user is not None}
         if not users:
             return list(envelopes)
-        async with self._uow() as uow:
+        async with self._uow.reading() as uow:
             receiving = await uow.webhook_endpoints.users_with_endpoints(users)
         return [e for e in envelopes if _user_of(e) in receiving or _user_of(e) is None]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -732,6 +733,12 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self, headers: Mapping[str, str] | None = None) -> UnitOfWork:
         """`headers`: the request's or message's tracing headers (request_id...), carried by the
         events this unit of work writes."""
+        ...
+
+    def reading(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """The repositories outside any transaction, for one read that needs none (a single
+        statement sees what was committed before it): no BEGIN and ROLLBACK around it. Nothing
+        done through it can be committed."""
         ...
 
 

@@ -1110,6 +1110,10 @@ class FakeUnitOfWorkFactory:
     def __call__(self, headers: Mapping[str, str] | None = None) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.database, headers)
 
+    def reading(self) -> FakeUnitOfWork:
+        """A unit of work never committed: what it reads is the committed state."""
+        return FakeUnitOfWork(self.database)
+
 
 class FakeProviderClient:
     """The provider, scripted by the test.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from types import TracebackType
 
+from tortoise import Tortoise
 from tortoise.backends.base.client import TransactionContext
 from tortoise.transactions import in_transaction
 
@@ -127,6 +129,14 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self, headers: Mapping[str, str] | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._dialect, self._connection_name, self.on_commit, headers)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[SqlUnitOfWork]:
+        """A unit of work whose statements each run on their own, in autocommit, on a pooled
+        connection (Tortoise's path, which acquires one per statement)."""
+        uow = SqlUnitOfWork(self._dialect, self._connection_name)
+        uow.bind(SqlSession(Tortoise.get_connection(self._connection_name), self._dialect))
+        yield uow
 
     def read_committed(self) -> SqlUnitOfWorkFactory:
         """The same, on the connection whose transactions run at READ COMMITTED (MySQL, for
