@@ -15,9 +15,12 @@ from actors import runtime
 from actors.database_lifetime import DatabaseLifetime
 from actors.stop_signals import first_stop_signal_only
 from payout_service.infrastructure.broker import setup_broker
+from payout_service.infrastructure.event_loops import use_uvloop
 from payout_service.infrastructure.logs import configure_logging
 from payout_service.infrastructure.settings import Settings
 
+# Before the AsyncIO middleware creates the worker's event loop, at worker boot.
+use_uvloop()
 settings = Settings.from_env()
 configure_logging(settings)
 broker = setup_broker(settings)

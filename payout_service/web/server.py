@@ -8,7 +8,6 @@ many of these processes on one port (web.process_tier).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -16,6 +15,7 @@ from aiohttp import web
 
 from payout_service.bootstrap import build_services
 from payout_service.infrastructure.db.database import close_database, open_database
+from payout_service.infrastructure.event_loops import use_uvloop
 from payout_service.infrastructure.settings import Settings
 from payout_service.web.app import create_app
 
@@ -48,12 +48,7 @@ def web_app(settings: Settings) -> web.Application:
 
 def serve(app: web.Application, settings: Settings, serving: Callable[[], None]) -> None:
     """Serves `app` on HOST:PORT until SIGTERM/SIGINT; `serving` is called once it listens."""
-    try:
-        import uvloop
-
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    except ImportError:  # uvloop is optional off Linux
-        pass
+    use_uvloop()
     web.run_app(
         app,
         host=settings.host,

@@ -5,6 +5,8 @@ worker's connections."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,3 +54,31 @@ async def test_a_worker_connects_to_its_database_at_boot_before_any_message(
             lambda count: count > before,
             what="the worker's connection to its database",
         )
+
+
+async def test_a_worker_runs_its_actors_on_uvloop_and_parses_redis_replies_with_hiredis(
+    outbox_settings: Settings, tmp_path: Path
+) -> None:
+    # Given a worker process's environment, as the Procfile gives it
+    probe = (
+        "import dramatiq.asyncio, logging\n"
+        "import actors.worker\n"
+        "loop = dramatiq.asyncio.EventLoopThread(logging.getLogger()).loop\n"
+        "connection = actors.worker.broker.client.connection_pool.make_connection()\n"
+        "print(type(loop).__module__, type(connection._parser).__name__)\n"
+    )
+
+    # When the worker module loads and its AsyncIO middleware makes the actors' event loop
+    result = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", probe,
+        env=environment(outbox_settings, tmp_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(result.communicate(), 60)
+
+    # Then the loop is uvloop's (database round trips and provider calls are a loop's turns, in C)
+    # and Redis replies go through hiredis (every message is a fetch and an ack)
+    assert result.returncode == 0, err.decode()
+    loop_module, parser = out.decode().split()
+    assert loop_module == "uvloop"
+    assert parser == "HiredisParser"
