@@ -7,6 +7,7 @@ from datetime import datetime
 
 from payout_service.application.errors import NotFound
 from payout_service.application.ports import UnitOfWork
+from payout_service.application.write_events import write_events
 from payout_service.domain.client_events import ENDPOINT_AGGREGATE, WebhookEndpoint
 from payout_service.domain.events import DomainEvent
 
@@ -32,6 +33,5 @@ async def ask_notify(
     """Writes the request (DELIVERIES_REQUESTED or PING_REQUESTED) to the outbox, in the
     transaction of the change that calls for it: it goes out only if the change commits."""
     payload = {"user_id": endpoint.user_id, "endpoint_id": endpoint.id}
-    await uow.outbox.add(
-        DomainEvent(event_name, ENDPOINT_AGGREGATE, endpoint.id, payload), headers, now
-    )
+    request = DomainEvent(event_name, ENDPOINT_AGGREGATE, endpoint.id, payload)
+    await write_events(uow, [(request, now)], headers)

@@ -20,9 +20,10 @@ class Consumer:
     batched: bool = False  # its actor takes `envelopes` (a list), not one `envelope`
 
 
-# The books: the audit log, written for every event, and the ledger, settled by the events that
-# end or return a payout. One batched consumer for both: most events also go to another consumer,
-# and one message per published batch saves a message, a transaction and a worker turn per event.
+# The books: the audit log, written for every published event, and the ledger, settled by the
+# events that end or return a payout. One batched consumer for both: most events also go to
+# another consumer, and one message per published batch saves a message, a transaction and a
+# worker turn per event.
 BOOKS = Consumer("keep_books", "events", batched=True)
 PROVIDER_SEND = Consumer("send_payout", "provider-send")
 WEBHOOK_APPLY = Consumer("apply_webhook", "inbox")
@@ -47,6 +48,7 @@ ROUTES: dict[str, tuple[Consumer, ...]] = {
     events.PAYOUT_CANCELLED: (BOOKS, NOTIFY),
     events.PAYOUT_RETURNED: (BOOKS, NOTIFY),
     events.PAYOUT_NEEDS_REVIEW: (BOOKS, NOTIFY),
+    events.PAYOUT_REVIEW_RESOLVED: (BOOKS,),
     events.PAYOUT_BATCH_CREATED: (BOOKS, NOTIFY),
     events.PAYOUT_BATCH_COMPLETED: (BOOKS, NOTIFY),
     WEBHOOK_RECEIVED: (BOOKS, WEBHOOK_APPLY),
@@ -55,6 +57,13 @@ ROUTES: dict[str, tuple[Consumer, ...]] = {
     client_events.PING_REQUESTED: (BOOKS, NOTIFY),
 }
 
+
+# Events no consumer acts on: only the audit log hears of them, so they are written to it in their
+# own transaction and never published (application.write_events). Their routes stay for rows an
+# earlier version wrote to the outbox.
+AUDIT_ONLY = frozenset(
+    {events.PAYOUT_PROVIDER_ACCEPTED, events.PAYOUT_REVIEW_RESOLVED, WEBHOOK_APPLIED}
+)
 
 # Events that open their aggregate's stream, written in the transaction that creates the aggregate:
 # no earlier event of it can be waiting, so they may go out without the ordering check.

@@ -1,5 +1,6 @@
-"""The books consumer: every event into the audit log, and each payout's end or return into the
-ledger (ledger_settlement), once.
+"""The books consumer: every published event into the audit log (an audit-only event is written
+there by its own transaction: application.write_events), and each payout's end or return into
+the ledger (ledger_settlement), once.
 
 It is a batched consumer (event_routes.BOOKS): one message brings the events of a published
 batch, kept in one transaction with their processed-message rows (an audit message, and a ledger

@@ -34,6 +34,7 @@ from payout_service.application.ports import (
     UnitOfWorkFactory,
 )
 from payout_service.application.stored_webhooks import InboxResult, apply_stored
+from payout_service.application.write_events import write_events
 from payout_service.domain.events import DomainEvent
 
 AGGREGATE_TYPE = "provider_webhook"
@@ -106,7 +107,7 @@ class ReceiveWebhook:
             now = self._clock.now()
             inbox_id = await uow.webhooks.add(webhook, raw_payload, digest, now)
             applied = await apply_stored(uow, inbox_id, webhook, now) if apply else None
-            await uow.outbox.add(_stored_event(inbox_id, webhook, applied), headers, now)
+            await write_events(uow, [(_stored_event(inbox_id, webhook, applied), now)], headers)
             await uow.commit()
         self._metrics.webhook_ingested()
         if applied is None:

@@ -50,6 +50,7 @@ from payout_service.application.provider_lookup import (
     ask_provider,
     unchanged_since,
 )
+from payout_service.application.write_events import write_events
 from payout_service.domain.client_events import DELIVERIES_REQUESTED, ENDPOINT_AGGREGATE
 from payout_service.domain.events import DomainEvent
 from payout_service.domain.failure_codes import Failure, FailureCode
@@ -161,8 +162,8 @@ class ReconcilePayouts:
             DELIVERIES_REQUESTED, ENDPOINT_AGGREGATE, endpoint_id, {"endpoint_id": endpoint_id}
         )
         async with self._uow() as uow:
-            await uow.outbox.add(
-                request, {"request_id": f"reconcile-{endpoint_id}"}, self._clock.now()
+            await write_events(
+                uow, [(request, self._clock.now())], {"request_id": f"reconcile-{endpoint_id}"}
             )
             await uow.commit()
         log.warning(

@@ -2,7 +2,8 @@
 saved in it, and what a batch item's end does to its batch.
 
 Both unit-of-work adapters (SQL, and the fakes of the unit tests) call write_saved_events, so the
-rules are written once: every new event to the outbox, in order, dated when its aggregate last
+rules are written once: every new event to the outbox (or, if only the audit log hears of it,
+to the audit log: application.write_events), in order, dated when its aggregate last
 changed; the client-visible ones to the client event log too (a payout's at its version, a
 batch's as an event of no payout whose id its outbox row carries, so the notify consumer finds
 it); and each item that ended (or came back) counted on its batch, under the batch's row lock,
@@ -17,6 +18,7 @@ from datetime import datetime
 
 from payout_service.application.ports import NewClientEvent, UnitOfWork
 from payout_service.application.representation import batch_client_event_of, client_event_of
+from payout_service.application.write_events import write_events
 from payout_service.domain.client_events import new_event_id
 from payout_service.domain.events import DomainEvent
 from payout_service.domain.payout import Payout
@@ -42,7 +44,7 @@ async def write_saved_events(uow: UnitOfWork, headers: Mapping[str, str]) -> Non
             visible.append(batch_client_event_of(event.snapshot, event.name, event_id))
         batch.events.clear()
     if dated:
-        await uow.outbox.add_all(dated, dict(headers))
+        await write_events(uow, dated, headers)
     if visible:
         await uow.client_events.append(visible, max(moment for _, moment in dated))
 

@@ -70,7 +70,11 @@ async def test_old_messages_about_events_already_kept_change_nothing(
         await count(db, "audit_logs"),
         await ledger_kinds(db, payout_id),
     )
-    assert before[1:] == (len(kept), [("hold", "debit"), ("debit", "debit")])
+    # (the audit log also holds the events only it hears of, written with them, never published)
+    published_audited = await count(
+        db, "audit_logs", "message_id IN (SELECT message_id FROM outbox_messages)"
+    )
+    assert (published_audited, before[2]) == (len(kept), [("hold", "debit"), ("debit", "debit")])
 
     # When its events come again in the messages the old consumers were sent, and a worker of
     # the `events` queue consumes them

@@ -61,10 +61,16 @@ async def test_success_stores_the_provider_payout_and_its_acceptance(
     assert [
         (a["attempt"], a["result"], a["http_status"]) for a in await attempts(db, created["id"])
     ] == [(1, "accepted", 202)]
-    assert await events_of(db, created["id"]) == [
-        events.PAYOUT_CREATED,
-        events.PAYOUT_PROCESSING,
+    assert await events_of(db, created["id"]) == [events.PAYOUT_CREATED, events.PAYOUT_PROCESSING]
+    # and its acceptance, which no consumer acts on, is in the audit log, written with it
+    accepted = await rows(
+        db,
+        "SELECT payload FROM audit_logs WHERE aggregate_id = %s AND event_name = %s",
+        created["id"],
         events.PAYOUT_PROVIDER_ACCEPTED,
+    )
+    assert [json.loads(r["payload"])["provider_payout_id"] for r in accepted] == [
+        payout["provider_payout_id"]
     ]
     # and the provider keeps our payout id as its reference, the client's as metadata
     assert held.request["reference"] == created["id"] and held.request["amount"] == "150.00"

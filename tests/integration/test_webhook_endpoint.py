@@ -26,7 +26,12 @@ from tests.integration.webhook_support import (
     webhook,
 )
 
-STORED = ("provider_webhook_events", "provider_webhook_conflicts", "outbox_messages")
+STORED = (
+    "provider_webhook_events",
+    "provider_webhook_conflicts",
+    "outbox_messages",
+    "audit_logs",
+)
 # Seconds clearly outside the endpoint's (default) tolerance: int(time.time()) drops up to a
 # second, so a timestamp only 1 s beyond it can land back inside by the time it is checked.
 BEYOND_THE_TOLERANCE = Settings().webhook_signature_tolerance_seconds + 5
@@ -36,7 +41,7 @@ async def stored(db) -> dict[str, int]:
     return {table: await count(db, table) for table in STORED}
 
 
-async def test_a_signed_webhook_is_stored_and_applied_with_its_outbox_message(webhook_api, db):
+async def test_a_signed_webhook_is_stored_and_applied_with_its_audit_row(webhook_api, db):
     # When a correctly signed webhook arrives about a payout this service does not know
     body = webhook()
     response = await post_webhook(webhook_api, body)
@@ -44,8 +49,8 @@ async def test_a_signed_webhook_is_stored_and_applied_with_its_outbox_message(we
     assert response.status == 202
     answer = await response.json()
     assert (answer["duplicate"], answer["result"]) == (False, "payout_not_found")
-    # And the inbox row, raw payload and result included, and its outbox message (for the audit
-    # log only: nothing is left to apply) were written together
+    # And the inbox row, raw payload and result included, and its audit row (nothing is left
+    # to apply, so nothing is published: no outbox message) were written together
     (event,) = await rows(db, "SELECT * FROM provider_webhook_events")
     assert event["id"] == answer["inbox_event_id"]
     assert (event["event_id"], event["status"], event["result"]) == (
@@ -55,7 +60,8 @@ async def test_a_signed_webhook_is_stored_and_applied_with_its_outbox_message(we
     )
     assert event["processed_at"] is not None
     assert event["payload"] == raw(body).decode()
-    (message,) = await rows(db, "SELECT event_name, aggregate_id, payload FROM outbox_messages")
+    assert await count(db, "outbox_messages") == 0
+    (message,) = await rows(db, "SELECT event_name, aggregate_id, payload FROM audit_logs")
     assert message["event_name"] == "provider.webhook.applied"
     payload = json.loads(message["payload"])
     assert (payload["inbox_event_id"], payload["result"]) == (
@@ -94,12 +100,13 @@ async def test_an_event_id_reused_with_another_payload_is_kept_as_a_conflict(web
             "duplicate": True,
             "result": "payload_conflict",
         }
-    # Then the original stays the only inbox row with one outbox message, and the conflicting
-    # payload is kept once, visible to an operator
+    # Then the original stays the only inbox row with one audit row (and nothing to publish), and
+    # the conflicting payload is kept once, visible to an operator
     assert await stored(db) == {
         "provider_webhook_events": 1,
         "provider_webhook_conflicts": 1,
-        "outbox_messages": 1,
+        "outbox_messages": 0,
+        "audit_logs": 1,
     }
     (conflict,) = await rows(db, "SELECT event_id, payload FROM provider_webhook_conflicts")
     assert conflict["event_id"] == "evt-1" and '"failed"' in conflict["payload"]

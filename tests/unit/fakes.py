@@ -190,6 +190,9 @@ class State:
     account_credits: dict[tuple[int, str], AccountCredit] = field(default_factory=dict)
     processed: set[tuple[str, str]] = field(default_factory=set)
     audit: list[Envelope] = field(default_factory=list)
+    # Every event written, once, in write order: to the outbox, or to the audit log alone (an
+    # audit-only event, application.write_events). (aggregate id, event name, message id)
+    written: list[tuple[str, str, str]] = field(default_factory=list)
     webhooks: dict[int, StoredWebhook] = field(default_factory=dict)
     webhook_conflicts: list[WebhookConflict] = field(default_factory=list)
     send_attempts: dict[str, list[SendAttempt]] = field(default_factory=dict)
@@ -216,8 +219,12 @@ class State:
         return {(p, a.number) for p, attempts in self.send_attempts.items() for a in attempts}
 
     def events_of(self, aggregate_id: str) -> list[str]:
-        """The names of the aggregate's outbox rows, in write order."""
-        return [r.event.name for r in self.outbox if r.event.aggregate_id == aggregate_id]
+        """The names of the aggregate's events, published or audit-only, in write order."""
+        return [name for aggregate, name, _ in self.written if aggregate == aggregate_id]
+
+    def write_outbox_row(self, row: OutboxRow) -> None:
+        self.outbox.append(row)
+        self.written.append((row.event.aggregate_id, row.event.name, row.message_id))
 
 
 # The unique constraints a commit checks against what others committed since it began.
@@ -276,7 +283,7 @@ class FakeDatabase:
         """Stores the payout and writes its pending events, as a committed unit of work would."""
         self.committed.payouts[payout.id] = _stored(payout)
         for event in payout.events:
-            self.committed.outbox.append(
+            self.committed.write_outbox_row(
                 OutboxRow(event, dict(headers or {}), self.new_message_id(), payout.updated_at)
             )
         payout.events.clear()
@@ -564,7 +571,7 @@ class FakeOutbox:
         self._new_message_id = new_message_id
 
     async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> None:
-        self._state.outbox.append(
+        self._state.write_outbox_row(
             OutboxRow(copy.deepcopy(event), dict(headers), self._new_message_id(), now)
         )
 
@@ -638,7 +645,12 @@ class FakeAuditLog:
 
     async def append_all(self, envelopes: Sequence[Envelope], now: datetime) -> None:
         audited = {e.message_id for e in self._state.audit}
-        self._state.audit.extend(e for e in envelopes if e.message_id not in audited)
+        fresh = [e for e in envelopes if e.message_id not in audited]
+        self._state.audit.extend(fresh)
+        written = {message_id for _, _, message_id in self._state.written}
+        self._state.written += [
+            (e.aggregate_id, e.event, e.message_id) for e in fresh if e.message_id not in written
+        ]
 
 
 class FakeLedgerHistory:

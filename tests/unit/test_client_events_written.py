@@ -75,4 +75,4 @@ async def test_events_not_visible_to_clients_write_no_client_event():
         await tx.payouts.add(payout)
         await tx.commit()
     assert uow.database.committed.client_events == []
-    assert [r.event.name for r in uow.database.committed.outbox] == ["payout.provider_accepted"]
+    assert uow.database.committed.events_of(payout.id) == ["payout.provider_accepted"]

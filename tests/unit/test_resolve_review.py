@@ -331,9 +331,10 @@ async def test_a_forced_outcome_is_written_with_the_operator_and_reason(
         events.PAYOUT_REVIEW_RESOLVED,
         final_event,
     ]
-    (row,) = [r for r in database.committed.outbox if r.event.name == events.PAYOUT_REVIEW_RESOLVED]
-    assert (row.event.payload["operator"], row.event.payload["reason"]) == (OPERATOR, REASON)
-    assert row.event.payload["outcome"] == str(outcome.outcome)
+    # (in the audit log, written with the outcome: no consumer acts on the decision itself)
+    (row,) = [e for e in database.committed.audit if e.event == events.PAYOUT_REVIEW_RESOLVED]
+    assert (row.payload["operator"], row.payload["reason"]) == (OPERATOR, REASON)
+    assert row.payload["outcome"] == str(outcome.outcome)
     assert row.headers == {"operator": OPERATOR}
 
 

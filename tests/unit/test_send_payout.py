@@ -71,17 +71,19 @@ async def test_an_accepted_send_records_the_providers_id_and_writes_provider_acc
     provider.will_accept("prov-1")
     # When its payout.created message is handled
     outcome = await send(envelope, retries=0)
-    # Then the payout is processing under the provider's id, with its event and the message's
-    # headers, and the attempt is closed as accepted
+    # Then the payout is processing under the provider's id, and the attempt is closed as
+    # accepted; its event, which no consumer acts on, is in the audit log with the message's
+    # headers, and not in the outbox
     payout = stored(database)
     assert outcome is SendOutcome.ACCEPTED
     assert (payout.status, payout.provider_payout_id) == (PayoutStatus.PROCESSING, "prov-1")
-    accepted_rows = [
-        (r.event.payload["provider_payout_id"], r.headers)
-        for r in database.committed.outbox
-        if r.event.name == events.PAYOUT_PROVIDER_ACCEPTED
+    accepted = [
+        (e.aggregate_id, e.payload["provider_payout_id"], e.headers)
+        for e in database.committed.audit
+        if e.event == events.PAYOUT_PROVIDER_ACCEPTED
     ]
-    assert accepted_rows == [("prov-1", HEADERS)]
+    assert accepted == [("p-1", "prov-1", HEADERS)]
+    assert events.PAYOUT_PROVIDER_ACCEPTED not in [r.event.name for r in database.committed.outbox]
     assert attempts(database) == [SendAttemptResult.ACCEPTED]
     assert (PROVIDER_SEND.name, envelope.message_id) in database.committed.processed
     # And the provider was asked to pay the payout's terms under the payout's key

@@ -1,4 +1,5 @@
-"""audit_logs: every published event, as its consumer received it."""
+"""audit_logs: every event, as its consumer received it, or as its transaction wrote it when no
+consumer acts on it (application.write_events)."""
 
 from __future__ import annotations
 
