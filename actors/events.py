@@ -1,4 +1,5 @@
-"""The books consumer on the `events` queue: audit log and ledger settlement."""
+"""The books consumer on the `events` queue: the audit log and ledger settlement of the events an
+earlier version left to it (application.keep_books)."""
 
 from __future__ import annotations
 

@@ -97,9 +97,9 @@ class WorkerServices:
 def build_worker_services(settings: Settings) -> WorkerServices:
     """A worker process's services; its metrics are summed with its siblings' by Dramatiq's
     exposition server (multiprocess mode, see infrastructure.worker_process)."""
-    uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
-    clock = SystemClock()
     metrics = PrometheusMetrics()
+    uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url), metrics=metrics)
+    clock = SystemClock()
     provider = AiohttpProviderClient.from_settings(settings)
     webhook_sender = AiohttpWebhookSender.from_settings(settings)
     return WorkerServices(
@@ -209,8 +209,8 @@ def publish_commits_at_once(
 
 def build_services(settings: Settings) -> Services:
     """The web process's services; its fast path is started and stopped with the app."""
-    uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url))
     metrics = PrometheusMetrics.for_process()
+    uow = SqlUnitOfWorkFactory(dialect_for_url(settings.database_url), metrics=metrics)
     provider = AiohttpProviderClient.from_settings(settings)
     cancel_payout = CancelPayout(
         uow,

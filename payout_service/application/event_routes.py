@@ -8,6 +8,7 @@ processed messages.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from payout_service.domain import client_events, events
@@ -20,10 +21,9 @@ class Consumer:
     batched: bool = False  # its actor takes `envelopes` (a list), not one `envelope`
 
 
-# The books: the audit log, written for every published event, and the ledger, settled by the
-# events that end or return a payout. One batched consumer for both: most events also go to
-# another consumer, and one message per published batch saves a message, a transaction and a
-# worker turn per event.
+# The books of events written before they were kept in the events' own transaction (an outbox row
+# without BOOKS_KEPT in its headers): the audit log, written for every event, and the ledger,
+# settled by the events that end or return a payout. One batched consumer for both.
 BOOKS = Consumer("keep_books", "events", batched=True)
 PROVIDER_SEND = Consumer("send_payout", "provider-send")
 WEBHOOK_APPLY = Consumer("apply_webhook", "inbox")
@@ -38,42 +38,51 @@ NOTIFY = Consumer("notify", "notifications", batched=True)
 WEBHOOK_RECEIVED = "provider.webhook.received"
 WEBHOOK_APPLIED = "provider.webhook.applied"
 
+# Every event is also written to the audit log, and each payout's end or return posted to the
+# ledger, by the transaction that writes it (application.write_events, application.saved_events):
+# an event no consumer acts on is never published.
 ROUTES: dict[str, tuple[Consumer, ...]] = {
-    events.PAYOUT_CREATED: (BOOKS, PROVIDER_SEND, NOTIFY),
-    events.PAYOUT_PROCESSING: (BOOKS, NOTIFY),
-    events.PAYOUT_SEND_REQUESTED: (BOOKS, PROVIDER_SEND),
-    events.PAYOUT_PROVIDER_ACCEPTED: (BOOKS,),
-    events.PAYOUT_SUCCEEDED: (BOOKS, NOTIFY),
-    events.PAYOUT_FAILED: (BOOKS, NOTIFY),
-    events.PAYOUT_CANCELLED: (BOOKS, NOTIFY),
-    events.PAYOUT_RETURNED: (BOOKS, NOTIFY),
-    events.PAYOUT_NEEDS_REVIEW: (BOOKS, NOTIFY),
-    events.PAYOUT_REVIEW_RESOLVED: (BOOKS,),
-    events.PAYOUT_BATCH_CREATED: (BOOKS, NOTIFY),
-    events.PAYOUT_BATCH_COMPLETED: (BOOKS, NOTIFY),
-    WEBHOOK_RECEIVED: (BOOKS, WEBHOOK_APPLY),
-    WEBHOOK_APPLIED: (BOOKS,),
-    client_events.DELIVERIES_REQUESTED: (BOOKS, NOTIFY),
-    client_events.PING_REQUESTED: (BOOKS, NOTIFY),
+    events.PAYOUT_CREATED: (PROVIDER_SEND, NOTIFY),
+    events.PAYOUT_PROCESSING: (NOTIFY,),
+    events.PAYOUT_SEND_REQUESTED: (PROVIDER_SEND,),
+    events.PAYOUT_PROVIDER_ACCEPTED: (),
+    events.PAYOUT_SUCCEEDED: (NOTIFY,),
+    events.PAYOUT_FAILED: (NOTIFY,),
+    events.PAYOUT_CANCELLED: (NOTIFY,),
+    events.PAYOUT_RETURNED: (NOTIFY,),
+    events.PAYOUT_NEEDS_REVIEW: (NOTIFY,),
+    events.PAYOUT_REVIEW_RESOLVED: (),
+    events.PAYOUT_BATCH_CREATED: (NOTIFY,),
+    events.PAYOUT_BATCH_COMPLETED: (NOTIFY,),
+    WEBHOOK_RECEIVED: (WEBHOOK_APPLY,),
+    WEBHOOK_APPLIED: (),
+    client_events.DELIVERIES_REQUESTED: (NOTIFY,),
+    client_events.PING_REQUESTED: (NOTIFY,),
 }
 
-
-# Events no consumer acts on: only the audit log hears of them, so they are written to it in their
-# own transaction and never published (application.write_events). Their routes stay for rows an
-# earlier version wrote to the outbox.
-AUDIT_ONLY = frozenset(
-    {events.PAYOUT_PROVIDER_ACCEPTED, events.PAYOUT_REVIEW_RESOLVED, WEBHOOK_APPLIED}
-)
+# The header of every outbox row whose transaction kept its books. A row without it was written
+# by an earlier version, which left the audit row and the ledger to the books consumer: it still
+# goes there as well (consumers_of).
+BOOKS_KEPT = ("books", "kept")
 
 # Events that open their aggregate's stream, written in the transaction that creates the aggregate:
 # no earlier event of it can be waiting, so they may go out without the ordering check.
 OPENING_EVENTS = frozenset({events.PAYOUT_CREATED, WEBHOOK_RECEIVED, WEBHOOK_APPLIED})
 
 
-def consumers_of(event_name: str) -> tuple[Consumer, ...]:
-    return ROUTES.get(event_name, (BOOKS,))
+def consumers_of(event_name: str, headers: Mapping[str, str]) -> tuple[Consumer, ...]:
+    """The consumers of an outbox row's event, given the row's headers."""
+    key, value = BOOKS_KEPT
+    routes = ROUTES.get(event_name, ())
+    return routes if headers.get(key) == value else (BOOKS, *routes)
+
+
+def is_published(event_name: str) -> bool:
+    """Whether a consumer acts on the event: the others are only written to the audit log."""
+    return bool(ROUTES.get(event_name))
 
 
 def service_queues() -> list[str]:
-    """Every queue a consumer listens on, sorted."""
-    return sorted({consumer.queue for consumers in ROUTES.values() for consumer in consumers})
+    """Every queue a consumer listens on, sorted (the books' too, for rows of earlier versions)."""
+    queues = {consumer.queue for consumers in ROUTES.values() for consumer in consumers}
+    return sorted(queues | {BOOKS.queue})

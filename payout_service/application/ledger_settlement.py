@@ -1,24 +1,37 @@
-"""Settling the ledger, a step of keeping the books: a finished payout settles its hold, and a
-returned one gets its money back.
+"""Settling the ledger: a finished payout settles its hold, and a returned one gets its money back.
 
 payout.succeeded posts the hold (balance and held both go down by the amount); payout.failed and
 payout.cancelled void it (held goes down); payout.returned credits the debited amount back to
-the user with a reversing `return` posting, the debit staying as it was. A hold is never settled
-twice, nor a return credited twice, even if two different messages try: the checks are locking
-reads made after the account's row lock. A return whose payout.succeeded has not been applied
-yet (its message is late) posts the debit first: the payout did succeed before it came back,
-and the late message then finds the hold settled.
+the user with a reversing `return` posting, the debit staying as it was.
+
+The transaction that ends or returns a payout posts it (post_transitions, called by the unit of
+work's commit: application.saved_events), so a payout's status and its account never disagree,
+not even for a moment. Those transitions happen once each, under the payout's row lock (the
+state machine refuses a second), so nothing is read back to check they were posted before.
+
+The books consumer settles the events an earlier version left to it (settle): it checks with
+locking reads, made after the account's row lock, that the hold was not settled nor the return
+credited before, by another message or by the transaction that wrote the event. A return whose
+payout.succeeded it has not seen yet posts the debit first: the payout did succeed before it came
+back, and the late message then finds the hold settled.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
+from itertools import groupby
+from typing import Any
 
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import Metrics, UnitOfWork
 from payout_service.domain import events
-from payout_service.domain.accounts import Account
+from payout_service.domain.accounts import Account, LedgerEntry
+from payout_service.domain.events import DomainEvent
+
+log = logging.getLogger("payout_service.books")
 
 OUTCOMES = {
     events.PAYOUT_SUCCEEDED: "succeeded",
@@ -33,31 +46,72 @@ class Settlement(Enum):
     RETURNED = "returned"  # the paid amount came back to the user's balance
 
 
-def settles(envelope: Envelope) -> bool:
+# What an event posted: its name, its payout, its payload, and the settlements in order.
+Posted = tuple[str, str, Mapping[str, Any], list[Settlement]]
+
+
+def settles(event_name: str) -> bool:
     """Whether the event ends or returns a payout: the events the ledger acts on."""
-    return envelope.event in OUTCOMES or envelope.event == events.PAYOUT_RETURNED
+    return event_name in OUTCOMES or event_name == events.PAYOUT_RETURNED
 
 
-def account_of(envelope: Envelope) -> tuple[int, str]:
-    """The (user_id, currency) whose account `settle` locks: the order to lock accounts in."""
-    return int(envelope.payload["user_id"]), envelope.payload["currency"]
+def account_of(payload: Mapping[str, Any]) -> tuple[int, str]:
+    """The (user_id, currency) of the account an end or return posts to: the order to lock
+    accounts in."""
+    return int(payload["user_id"]), payload["currency"]
+
+
+async def post_transitions(
+    uow: UnitOfWork, dated: Sequence[tuple[DomainEvent, datetime]]
+) -> list[Posted]:
+    """Posts the ends and returns among a transaction's payout events, in their order per
+    account; each account locked once, in account_of order, with one UPDATE and one INSERT."""
+    ends = [(e, moment) for e, moment in dated if settles(e.name)]
+    posted: list[Posted] = []
+    for key, group in groupby(
+        sorted(ends, key=lambda pair: account_of(pair[0].payload)),
+        key=lambda pair: account_of(pair[0].payload),
+    ):
+        mine = list(group)
+        account = await uow.accounts.get_for_update(*key)
+        if account is None:
+            continue  # no account, no balances to move (accounts are never deleted)
+        entries: list[LedgerEntry] = []
+        for event, _ in mine:
+            amount = int(event.payload["amount_minor"])
+            done = []
+            if event.name != events.PAYOUT_RETURNED:
+                entries.append(_close_hold(account, event.name, amount, event.aggregate_id))
+                done.append(_closing(event.name))
+            else:
+                entries.append(account.credit_return(amount, event.aggregate_id))
+                done.append(Settlement.RETURNED)
+            posted.append((event.name, event.aggregate_id, event.payload, done))
+        now = max(moment for _, moment in mine)
+        await uow.accounts.save_balances(account, now)
+        await uow.accounts.append_entries(entries, now)
+    return posted
 
 
 async def settle(uow: UnitOfWork, envelope: Envelope, now: datetime) -> list[Settlement]:
-    """What was posted, in order; nothing when the event is not an end or a return, or what it
-    asks for was posted before."""
-    if not settles(envelope):
+    """The books consumer's settlement of an earlier version's event: what was posted, in
+    order; nothing when the event is not an end or a return, or what it asks for was posted
+    before."""
+    if not settles(envelope.event):
         return []
     returning = envelope.event == events.PAYOUT_RETURNED
     payout_id = envelope.aggregate_id
-    account = await uow.accounts.get_for_update(*account_of(envelope))
+    account = await uow.accounts.get_for_update(*account_of(envelope.payload))
     if account is None:
         return []
     amount = int(envelope.payload["amount_minor"])
     done = []
     if not await uow.ledger.has_settled(payout_id):
-        paid = returning or envelope.event == events.PAYOUT_SUCCEEDED
-        done.append(await _close_hold(uow, account, amount, payout_id, paid, now))
+        closing = events.PAYOUT_SUCCEEDED if returning else envelope.event
+        entry = _close_hold(account, closing, amount, payout_id)
+        await uow.accounts.save_balances(account, now)
+        await uow.accounts.append_entry(entry, now)
+        done.append(_closing(closing))
     if returning and not await uow.ledger.has_returned(payout_id):
         entry = account.credit_return(amount, payout_id)
         await uow.accounts.save_balances(account, now)
@@ -66,25 +120,31 @@ async def settle(uow: UnitOfWork, envelope: Envelope, now: datetime) -> list[Set
     return done
 
 
-async def _close_hold(
-    uow: UnitOfWork, account: Account, amount: int, payout_id: str, paid: bool, now: datetime
-) -> Settlement:
-    entry = account.debit_held(amount, payout_id) if paid else account.release(amount, payout_id)
-    await uow.accounts.save_balances(account, now)
-    await uow.accounts.append_entry(entry, now)
-    return Settlement.DEBITED if paid else Settlement.RELEASED
+def _close_hold(account: Account, event_name: str, amount: int, payout_id: str) -> LedgerEntry:
+    if event_name == events.PAYOUT_SUCCEEDED:
+        return account.debit_held(amount, payout_id)
+    return account.release(amount, payout_id)
 
 
-def count(metrics: Metrics, envelope: Envelope, done: list[Settlement]) -> None:
-    """Counts each payout's end once, when its hold is settled, and each return once, when it is
-    credited: call it after the commit, with what `settle` posted (a second message about what
-    was done posted nothing, and counts nothing)."""
-    code = envelope.payload.get("failure_code")
-    for settlement in done:
-        if settlement is Settlement.RETURNED:
-            metrics.payout_returned(str(code or "unknown"))
-            continue
-        outcome = OUTCOMES.get(envelope.event, "succeeded")  # a return's late debit
-        metrics.payout_finished(outcome, None if outcome == "succeeded" else code)
-        if settlement is Settlement.DEBITED:
-            metrics.account_debited()
+def _closing(event_name: str) -> Settlement:
+    return Settlement.DEBITED if event_name == events.PAYOUT_SUCCEEDED else Settlement.RELEASED
+
+
+def report(metrics: Metrics, posted: Sequence[Posted]) -> None:
+    """Counts and logs what was posted: call it after the commit. Each payout's end is counted
+    once, when its hold is settled, and each return once, when it is credited (a second message
+    about what was done posted nothing, and counts nothing)."""
+    for event_name, payout_id, payload, done in posted:
+        code = payload.get("failure_code")
+        for settlement in done:
+            # one line per posting: `grep <payout id>` finds it
+            log.info(
+                "ledger %s", settlement.value, extra={"payout_id": payout_id, "event": event_name}
+            )
+            if settlement is Settlement.RETURNED:
+                metrics.payout_returned(str(code or "unknown"))
+                continue
+            outcome = OUTCOMES.get(event_name, "succeeded")  # a return's late debit
+            metrics.payout_finished(outcome, None if outcome == "succeeded" else code)
+            if settlement is Settlement.DEBITED:
+                metrics.account_debited()

@@ -198,11 +198,14 @@ class IdempotencyStore(Protocol):
 
 
 class Outbox(Protocol):
-    async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> None: ...
+    async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> str:
+        """The new row's message id."""
+        ...
+
     async def add_all(
         self, dated: Sequence[tuple[DomainEvent, datetime]], headers: dict[str, str]
-    ) -> None:
-        """Events with the moment of each, in order: as add() would one by one."""
+    ) -> list[str]:
+        """Events with the moment of each, in order, as add() would one by one: their ids."""
         ...
 
     async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
@@ -758,9 +761,9 @@ class Metrics(Protocol):
     every request); each outcome is counted once, by the code that commits it, after the commit.
 
     payout_finished's outcome is "succeeded", "failed" or "cancelled", with the payout's
-    failure_code (None for "succeeded"); the books consumer counts it when it settles the
-    payout's hold, so a use case that ends a payout does not count it again. payout_returned is
-    counted by the books consumer too, when it posts the return.
+    failure_code (None for "succeeded"); the unit of work that settles the payout's hold counts
+    it once committed (ledger_settlement.report), so a use case that ends a payout does not
+    count it again. payout_returned is counted the same way, when the return is posted.
     provider_request's result is "accepted", "rejected", "temporary_error" or "timeout" (an
     unknown answer other than a timeout counts as "temporary_error");
     webhook_processed's result is, at the endpoint, "rejected" (bad signature), "duplicate" or

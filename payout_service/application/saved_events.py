@@ -1,13 +1,15 @@
 """What a unit of work's commit() writes before committing: the new events of the aggregates
-saved in it, and what a batch item's end does to its batch.
+saved in it, what a payout's end or return does to its account, and what a batch item's end does
+to its batch.
 
 Both unit-of-work adapters (SQL, and the fakes of the unit tests) call write_saved_events, so the
-rules are written once: every new event to the outbox (or, if only the audit log hears of it,
-to the audit log: application.write_events), in order, dated when its aggregate last
-changed; the client-visible ones to the client event log too (a payout's at its version, a
-batch's as an event of no payout whose id its outbox row carries, so the notify consumer finds
-it); and each item that ended (or came back) counted on its batch, under the batch's row lock,
-taken last in the transaction: the batch's payout_batch.completed follows its last item's event.
+rules are written once: each payout's end or return posted to the ledger, the accounts locked
+first, in order (ledger_settlement.post_transitions); every new event to the audit log, and to the
+outbox if a consumer acts on it (application.write_events), in order, dated when its aggregate last
+changed; the client-visible ones to the client event log too (a payout's at its version, a batch's
+as an event of no payout whose id its outbox row carries, so the notify consumer finds it); and
+each item that ended (or came back) counted on its batch, under the batch's row lock, taken last in
+the transaction: the batch's payout_batch.completed follows its last item's event.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from payout_service.application import ledger_settlement
 from payout_service.application.ports import NewClientEvent, UnitOfWork
 from payout_service.application.representation import batch_client_event_of, client_event_of
 from payout_service.application.write_events import write_events
@@ -25,9 +28,12 @@ from payout_service.domain.payout import Payout
 from payout_service.domain.payout_batch import moves_batch
 
 
-async def write_saved_events(uow: UnitOfWork, headers: Mapping[str, str]) -> None:
+async def write_saved_events(
+    uow: UnitOfWork, headers: Mapping[str, str]
+) -> list[ledger_settlement.Posted]:
+    """What was posted to the ledger: report it once the transaction commits
+    (ledger_settlement.report)."""
     payouts = list(uow.payouts.seen)
-    await _move_batches(uow, payouts)
     dated: list[tuple[DomainEvent, datetime]] = []
     visible: list[NewClientEvent] = []
     for payout in payouts:
@@ -35,6 +41,9 @@ async def write_saved_events(uow: UnitOfWork, headers: Mapping[str, str]) -> Non
             dated.append((event, payout.updated_at))
             if event.snapshot is not None:
                 visible.append(client_event_of(event.snapshot, event.name))
+    posted = await ledger_settlement.post_transitions(uow, dated)
+    await _move_batches(uow, payouts)
+    for payout in payouts:
         payout.events.clear()
     for batch in uow.batches.seen.values():
         for event in batch.events:
@@ -47,6 +56,7 @@ async def write_saved_events(uow: UnitOfWork, headers: Mapping[str, str]) -> Non
         await write_events(uow, dated, headers)
     if visible:
         await uow.client_events.append(visible, max(moment for _, moment in dated))
+    return posted
 
 
 async def _move_batches(uow: UnitOfWork, payouts: list[Payout]) -> None:

@@ -1,10 +1,11 @@
-"""Where a transaction's events go: to the outbox, for the consumers that act on them, or, for
-the events only the audit log hears of (event_routes.AUDIT_ONLY), straight into the audit log in
-the same transaction.
+"""Where a transaction's events go: every one to the audit log, and those a consumer acts on to
+the outbox as well (event_routes.ROUTES), all in the transaction that raised them.
 
-An audit-only event published would cost an outbox row, the relay's claim and mark, and the books'
-turn, only to end as the audit row written here. Either way the event is kept exactly when its
-transaction commits.
+An event no consumer acts on is never published: an outbox row, the relay's claim and mark and a
+consumer's turn would only end as the audit row written here. A published event's audit row
+carries its outbox row's message id, so the audit log keeps it once even if the books consumer
+is handed it too (an earlier version's row: event_routes.BOOKS_KEPT). Either way the event is
+kept exactly when its transaction commits.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from itertools import groupby
 
-from payout_service.application.event_routes import AUDIT_ONLY
+from payout_service.application.event_routes import BOOKS_KEPT, is_published
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import UnitOfWork
 from payout_service.domain.events import DomainEvent
@@ -23,21 +23,35 @@ from payout_service.domain.events import DomainEvent
 async def write_events(
     uow: UnitOfWork, dated: Sequence[tuple[DomainEvent, datetime]], headers: Mapping[str, str]
 ) -> None:
-    """Events and the moment of each, written in their order: each run of published ones to the
-    outbox, each run of audit-only ones to the audit log (mostly one run of one kind)."""
-    for audit_only, run in groupby(dated, key=lambda pair: pair[0].name in AUDIT_ONLY):
-        events = list(run)
-        if not audit_only:
-            await uow.outbox.add_all(events, dict(headers))
-            continue
-        entries = [_audit_entry(event, moment, headers) for event, moment in events]
-        await uow.audit.append_all(entries, max(e.occurred_at for e in entries))
+    """Events and the moment of each, written in their order: at most one multi-row INSERT into
+    the outbox and one into the audit log."""
+    if not dated:
+        return
+    published = [(event, moment) for event, moment in dated if is_published(event.name)]
+    key, value = BOOKS_KEPT
+    # a message's mark comes back in the headers of the transaction it starts: said once, here
+    plain = {name: header for name, header in headers.items() if name != key}
+    message_ids = iter(
+        await uow.outbox.add_all(published, {**plain, key: value}) if published else []
+    )
+    entries = [
+        _audit_entry(
+            next(message_ids) if is_published(event.name) else str(uuid.uuid4()),
+            event,
+            moment,
+            plain,
+        )
+        for event, moment in dated
+    ]
+    await uow.audit.append_all(entries, max(e.occurred_at for e in entries))
 
 
-def _audit_entry(event: DomainEvent, moment: datetime, headers: Mapping[str, str]) -> Envelope:
-    """The event as the books would have received it, under a message id of its own."""
+def _audit_entry(
+    message_id: str, event: DomainEvent, moment: datetime, headers: Mapping[str, str]
+) -> Envelope:
+    """The event as the books consumer would have received it."""
     return Envelope(
-        message_id=str(uuid.uuid4()),
+        message_id=message_id,
         event=event.name,
         aggregate_type=event.aggregate_type,
         aggregate_id=event.aggregate_id,

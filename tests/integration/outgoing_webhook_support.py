@@ -228,7 +228,7 @@ class InProcessNotify:
         batch = [OutboxRow.from_db(r, dialect) for r in found]
         if batch:
             self._last_id = batch[-1].id
-        mine = [r for r in batch if NOTIFY in consumers_of(r.event_name)]
+        mine = [r for r in batch if NOTIFY in consumers_of(r.event_name, r.headers)]
         ordered = reversed(mine) if newest_first else mine
         await self.consume([Envelope.from_dict(message_body(row)) for row in ordered])
         return [r.event_name for r in mine]

@@ -34,8 +34,8 @@ OLD_AUDIT = Consumer("record_audit", "events", batched=True)
 OLD_LEDGER = Consumer("settle_ledger", "events")
 
 
-def old_routes(event_name: str) -> tuple[Consumer, ...]:
-    return (OLD_AUDIT, OLD_LEDGER) if event_name == events.PAYOUT_SUCCEEDED else (OLD_AUDIT,)
+def old_routes(row: OutboxRow) -> tuple[Consumer, ...]:
+    return (OLD_AUDIT, OLD_LEDGER) if row.event_name == events.PAYOUT_SUCCEEDED else (OLD_AUDIT,)
 
 
 async def outbox_rows(db: SqlUnitOfWorkFactory) -> list[OutboxRow]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from payout_service.bootstrap import WorkerServices
+from payout_service.bootstrap import Services
 from payout_service.domain.failure_codes import MESSAGES, FailureCode
 from payout_service.domain.payout import PayoutStatus
 from payout_service.domain.provider_report import ProviderStatus
@@ -25,9 +25,10 @@ from tests.integration.webhook_support import (
 )
 
 
-def counted(consumers: WorkerServices, name: str) -> dict[str, float]:
-    """The worker's `name` counter by its failure_code label."""
-    text = consumers.metrics.exposition().decode()
+def counted(services: Services, name: str) -> dict[str, float]:
+    """The web process's `name` counter by its failure_code label: it applied the webhook, and
+    the webhook's transaction ended the payout."""
+    text = services.metrics.exposition().decode()
     return {
         sample.labels["failure_code"]: sample.value
         for family in text_string_to_metric_families(text)
@@ -37,7 +38,7 @@ def counted(consumers: WorkerServices, name: str) -> dict[str, float]:
 
 
 async def test_a_failed_payout_says_why_with_the_providers_code(
-    webhook_api, auth, db, dispatch_outbox, consumers
+    webhook_api, webhook_services, auth, db, dispatch_outbox
 ):
     # Given a payout the provider accepted
     payout_id = await accepted_payout(webhook_api, auth, db)
@@ -52,7 +53,7 @@ async def test_a_failed_payout_says_why_with_the_providers_code(
     assert payout["failure_message"] == MESSAGES[FailureCode.ACCOUNT_CLOSED]
     assert payout["returned_at"] is None
     # and the failure is counted under its code
-    assert counted(consumers, "payouts_failed_total")["account_closed"] == 1
+    assert counted(webhook_services, "payouts_failed_total")["account_closed"] == 1
 
 
 async def test_an_unknown_provider_code_is_could_not_process_keeping_the_raw_code(
@@ -83,7 +84,7 @@ async def test_a_cancelled_payout_says_it_was_cancelled_by_the_client(api, auth)
 
 
 async def test_a_returned_payout_shows_why_and_when_and_is_listed_as_returned(
-    webhook_api, auth, db, dispatch_outbox, consumers
+    webhook_api, webhook_services, auth, db, dispatch_outbox
 ):
     # Given a payout of 150.00 that succeeded (debited)
     payout_id = await accepted_payout(webhook_api, auth, db)
@@ -115,7 +116,7 @@ async def test_a_returned_payout_shows_why_and_when_and_is_listed_as_returned(
     assert lines[:2] == [("return", "credit"), ("debit", "debit")]
     assert ledger["data"][0]["amount"] == "150.00"
     # and the return is counted under its code
-    assert counted(consumers, "payouts_returned_total")["no_account"] == 1
+    assert counted(webhook_services, "payouts_returned_total")["no_account"] == 1
 
 
 @pytest.mark.parametrize(

@@ -77,7 +77,7 @@ async def test_sigterm_under_load_loses_no_payout_and_no_event(
     async with db() as tx:
         payouts = {r["id"] for r in await tx.session.rows("SELECT id FROM payouts")}
         rows = await tx.session.rows(
-            "SELECT message_id, event_name, aggregate_id, status FROM outbox_messages"
+            "SELECT message_id, event_name, aggregate_id, status, headers FROM outbox_messages"
         )
     assert payouts == answered
     assert {r["aggregate_id"] for r in rows if r["event_name"] == "payout.created"} == answered
@@ -92,7 +92,7 @@ async def test_sigterm_under_load_loses_no_payout_and_no_event(
     expected = [
         (consumer.queue, consumer.name, r["message_id"])
         for r in rows
-        for consumer in consumers_of(r["event_name"])
+        for consumer in consumers_of(r["event_name"], json.loads(r["headers"]))
     ]
     assert sorted(queued) == sorted(expected)
 

@@ -126,7 +126,8 @@ async def test_provider_audit_reports_a_return_until_it_is_recorded(
 async def given_payout(
     db: SqlUnitOfWorkFactory, n: int, at: datetime, succeed: bool = True
 ) -> None:
-    """Payout p-{n}, accepted as prov-{n} at `at`, and succeeded then unless told otherwise."""
+    """Payout p-{n} of 1.00 held on the demo user's account, accepted as prov-{n} at `at`, and
+    succeeded then (its hold debited) unless told otherwise."""
     payout = Payout.create(
         payout_id=f"p-{n}",
         user_id=DEMO_USER_ID,
@@ -140,6 +141,10 @@ async def given_payout(
     if succeed:
         payout.succeed(at)
     async with db() as tx:
+        account = await tx.accounts.get_for_update(DEMO_USER_ID, "USD")
+        assert account is not None
+        await tx.accounts.append_entry(account.hold(100, payout.id), at)
+        await tx.accounts.save_balances(account, at)
         await tx.payouts.add(payout)
         await tx.commit()
 

@@ -6,7 +6,7 @@ from payout_service.domain.money import Money, currency
 from payout_service.domain.payout import Payout
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.seed import DEMO_USER_ID
-from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 
 OUTBOX = "SELECT event_name, aggregate_id, headers FROM outbox_messages ORDER BY id"
 
@@ -22,6 +22,15 @@ def new_payout() -> Payout:
     )
 
 
+async def add_held(tx: SqlUnitOfWork, payout: Payout) -> None:
+    """The payout and its hold on the demo user's account, as a create writes them."""
+    account = await tx.accounts.get_for_update(DEMO_USER_ID, "USD")
+    assert account is not None
+    await tx.accounts.append_entry(account.hold(payout.amount.minor, payout.id), payout.created_at)
+    await tx.accounts.save_balances(account, payout.created_at)
+    await tx.payouts.add(payout)
+
+
 async def outbox(db: SqlUnitOfWorkFactory) -> list[tuple[str, str, dict[str, str]]]:
     async with db() as tx:
         rows = await tx.session.rows(OUTBOX)
@@ -32,7 +41,7 @@ async def test_a_saved_payouts_events_are_written_by_the_commit(db: SqlUnitOfWor
     # Given a payout created through the unit of work
     payout = new_payout()
     async with db({"request_id": "create"}) as tx:
-        await tx.payouts.add(payout)
+        await add_held(tx, payout)
         await tx.commit()
     # When another transaction changes it and only saves it
     async with db({"request_id": "cancel"}) as tx:
@@ -41,10 +50,11 @@ async def test_a_saved_payouts_events_are_written_by_the_commit(db: SqlUnitOfWor
         stored.cancel(SystemClock().now())
         await tx.payouts.update(stored)
         await tx.commit()
-    # Then both events are in the outbox, each with its transaction's headers
+    # Then both events are in the outbox, each with its transaction's headers, and the mark
+    # that its transaction kept the books
     assert await outbox(db) == [
-        ("payout.created", payout.id, {"request_id": "create"}),
-        ("payout.cancelled", payout.id, {"request_id": "cancel"}),
+        ("payout.created", payout.id, {"request_id": "create", "books": "kept"}),
+        ("payout.cancelled", payout.id, {"request_id": "cancel", "books": "kept"}),
     ]
 
 
@@ -61,7 +71,7 @@ async def test_two_copies_of_one_payout_saved_in_one_transaction_lose_no_event(
     payout = new_payout()
     payout.start_processing(SystemClock().now())
     async with db() as tx:
-        await tx.payouts.add(payout)
+        await add_held(tx, payout)
         await tx.commit()
     # When one transaction loads it, changes and saves it, then loads it again, changes and
     # saves that copy (as applying two provider reports in a row does)

@@ -96,14 +96,15 @@ async def test_redelivered_messages_change_nothing(
         await count(db, "audit_logs"),
         await count(db, "outbox_messages"),
     )
-    # When the broker delivers every message again, and an operator runs an inbox pass too
-    # (the webhook's own event is in the audit log already, never published: no message)
+    # When the books consumer is handed every event (as an earlier version's rows would hand
+    # them), and an operator runs an inbox pass too (the webhook's own event is in the audit
+    # log already, never published: no message)
     assert await dispatch_outbox.envelopes("provider.webhook.applied") == []
     for event in ("payout.created", "payout.succeeded"):
         envelopes = await dispatch_outbox.envelopes(event)
         assert len(envelopes) == 1
         for envelope in envelopes:
-            assert await consumers.keep_books([envelope]) == 0
+            await consumers.keep_books([envelope])
     assert await ApplyWebhook(db, SystemClock()).process_pending(50) == []
     # Then balances, audit rows and outbox are as they were: one state change, one debit
     assert (

@@ -154,7 +154,7 @@ class OutboxDispatcher:
         while batch := await self._new_rows():
             for row in batch:
                 envelope = Envelope.from_dict(message_body(row))
-                for consumer in consumers_of(row.event_name):
+                for consumer in consumers_of(row.event_name, row.headers):
                     if consumer == BOOKS:
                         await self._consumers.keep_books([envelope])
                     elif consumer == WEBHOOK_APPLY:

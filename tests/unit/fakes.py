@@ -19,7 +19,10 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
+from payout_service.application import ledger_settlement
+from payout_service.application.event_routes import BOOKS_KEPT, is_published
 from payout_service.application.messages import Envelope
+from payout_service.application.metrics import NO_METRICS
 from payout_service.application.ports import (
     RECEIVED,
     AccountCredit,
@@ -28,6 +31,7 @@ from payout_service.application.ports import (
     AuditRun,
     DeliveryClaim,
     InboxEvent,
+    Metrics,
     NewClientEvent,
     PageCursor,
     PayoutFilter,
@@ -189,10 +193,8 @@ class State:
     users: dict[int, User] = field(default_factory=dict)
     account_credits: dict[tuple[int, str], AccountCredit] = field(default_factory=dict)
     processed: set[tuple[str, str]] = field(default_factory=set)
+    # every event written, once, in write order (application.write_events)
     audit: list[Envelope] = field(default_factory=list)
-    # Every event written, once, in write order: to the outbox, or to the audit log alone (an
-    # audit-only event, application.write_events). (aggregate id, event name, message id)
-    written: list[tuple[str, str, str]] = field(default_factory=list)
     webhooks: dict[int, StoredWebhook] = field(default_factory=dict)
     webhook_conflicts: list[WebhookConflict] = field(default_factory=list)
     send_attempts: dict[str, list[SendAttempt]] = field(default_factory=dict)
@@ -220,11 +222,7 @@ class State:
 
     def events_of(self, aggregate_id: str) -> list[str]:
         """The names of the aggregate's events, published or audit-only, in write order."""
-        return [name for aggregate, name, _ in self.written if aggregate == aggregate_id]
-
-    def write_outbox_row(self, row: OutboxRow) -> None:
-        self.outbox.append(row)
-        self.written.append((row.event.aggregate_id, row.event.name, row.message_id))
+        return [e.event for e in self.audit if e.aggregate_id == aggregate_id]
 
 
 # The unique constraints a commit checks against what others committed since it began.
@@ -280,12 +278,16 @@ class FakeDatabase:
         return account
 
     def add_payout(self, payout: Payout, headers: Mapping[str, str] | None = None) -> None:
-        """Stores the payout and writes its pending events, as a committed unit of work would."""
+        """Stores the payout and writes its pending events, as a committed unit of work would
+        (application.write_events), though it posts nothing to the ledger."""
         self.committed.payouts[payout.id] = _stored(payout)
         for event in payout.events:
-            self.committed.write_outbox_row(
-                OutboxRow(event, dict(headers or {}), self.new_message_id(), payout.updated_at)
-            )
+            message_id, moment = self.new_message_id(), payout.updated_at
+            if is_published(event.name):
+                self.committed.outbox.append(
+                    OutboxRow(event, booked(headers or {}), message_id, moment)
+                )
+            self.committed.audit.append(_audited(message_id, event, headers or {}, moment))
         payout.events.clear()
 
     def add_send_attempts(
@@ -455,6 +457,25 @@ class FakePayoutRepository:
                 raise UniqueViolation(f"provider_payout_id {payout.provider_payout_id} is used")
 
 
+def booked(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers of an outbox row whose transaction kept its books (event_routes.BOOKS_KEPT)."""
+    return {**headers, BOOKS_KEPT[0]: BOOKS_KEPT[1]}
+
+
+def _audited(
+    message_id: str, event: DomainEvent, headers: Mapping[str, str], moment: datetime
+) -> Envelope:
+    return Envelope(
+        message_id,
+        event.name,
+        event.aggregate_type,
+        event.aggregate_id,
+        dict(event.payload),
+        dict(headers),
+        moment,
+    )
+
+
 def _stored(payout: Payout) -> Payout:
     """A row keeps the payout's state, not its events: a payout read back has none pending."""
     return dataclasses.replace(copy.deepcopy(payout), events=[])
@@ -570,16 +591,15 @@ class FakeOutbox:
         self._state = state
         self._new_message_id = new_message_id
 
-    async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> None:
-        self._state.write_outbox_row(
-            OutboxRow(copy.deepcopy(event), dict(headers), self._new_message_id(), now)
-        )
+    async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> str:
+        message_id = self._new_message_id()
+        self._state.outbox.append(OutboxRow(copy.deepcopy(event), dict(headers), message_id, now))
+        return message_id
 
     async def add_all(
         self, dated: Sequence[tuple[DomainEvent, datetime]], headers: dict[str, str]
-    ) -> None:
-        for event, now in dated:
-            await self.add(event, headers, now)
+    ) -> list[str]:
+        return [await self.add(event, headers, now) for event, now in dated]
 
     async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
         for row in self._state.outbox:
@@ -647,10 +667,6 @@ class FakeAuditLog:
         audited = {e.message_id for e in self._state.audit}
         fresh = [e for e in envelopes if e.message_id not in audited]
         self._state.audit.extend(fresh)
-        written = {message_id for _, _, message_id in self._state.written}
-        self._state.written += [
-            (e.aggregate_id, e.event, e.message_id) for e in fresh if e.message_id not in written
-        ]
 
 
 class FakeLedgerHistory:
@@ -1066,9 +1082,15 @@ class FakeUnitOfWork:
     send_attempts: FakeSendAttemptLog
     provider_audits: FakeProviderAudits
 
-    def __init__(self, database: FakeDatabase, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database: FakeDatabase,
+        headers: Mapping[str, str] | None = None,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         self._database = database
         self._headers = dict(headers or {})
+        self._metrics = metrics
 
     async def __aenter__(self) -> FakeUnitOfWork:
         database = self._database
@@ -1100,12 +1122,13 @@ class FakeUnitOfWork:
         return None
 
     async def commit(self) -> None:
-        await write_saved_events(self, self._headers)
+        posted = await write_saved_events(self, self._headers)
         hook, self._database.before_next_commit = self._database.before_next_commit, None
         if hook is not None:
             await hook()
         self._refuse_conflicts_with(self._database.committed)
         self._database.committed = copy.deepcopy(self._work)
+        ledger_settlement.report(self._metrics, posted)
 
     def _refuse_conflicts_with(self, committed: State) -> None:
         """Rows another transaction committed since ours began, clashing with rows we added."""
@@ -1116,11 +1139,14 @@ class FakeUnitOfWork:
 
 
 class FakeUnitOfWorkFactory:
-    def __init__(self, database: FakeDatabase) -> None:
+    """`metrics` counts what each committed unit of work posted, as the SQL one's does."""
+
+    def __init__(self, database: FakeDatabase, metrics: Metrics = NO_METRICS) -> None:
         self.database = database
+        self.metrics = metrics
 
     def __call__(self, headers: Mapping[str, str] | None = None) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self.database, headers)
+        return FakeUnitOfWork(self.database, headers, self.metrics)
 
     def reading(self) -> FakeUnitOfWork:
         """A unit of work never committed: what it reads is the committed state."""

@@ -20,6 +20,7 @@ from tests.unit.fakes import (
     FakeUnitOfWorkFactory,
     RecordingMetrics,
     StoredWebhook,
+    booked,
     new_payout,
 )
 
@@ -105,7 +106,7 @@ async def test_a_final_webhook_finishes_an_accepted_payout_and_marks_its_row_app
     payout = stored(database)
     assert (payout.status, payout.provider_status_at) == (final, START)
     finished = [r.headers for r in database.committed.outbox if r.event.name == event_name]
-    assert finished == [HEADERS]
+    assert finished == [booked(HEADERS)]
     # And the row records what applying it did
     row = inbox_row(database, envelope)
     assert (row.processed_at, row.result, row.payout_id, row.detail) == (

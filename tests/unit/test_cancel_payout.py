@@ -22,6 +22,7 @@ from tests.unit.fakes import (
     FakeProviderClient,
     FakeProviderSendQueue,
     FakeUnitOfWorkFactory,
+    booked,
     new_payout,
 )
 
@@ -87,7 +88,7 @@ async def test_a_pending_payout_is_cancelled_and_its_queued_send_aborted(
     cancelled = [
         r.headers for r in database.committed.outbox if r.event.name == events.PAYOUT_CANCELLED
     ]
-    assert cancelled == [CANCEL_HEADERS]
+    assert cancelled == [booked(CANCEL_HEADERS)]
     # And the send queue is told which payout.created message not to start
     assert sends.cancelled == [created_message_id]
 

@@ -21,6 +21,7 @@ from tests.unit.fakes import (
     FakeUnitOfWorkFactory,
     SequentialIds,
     State,
+    booked,
 )
 
 USER = 123
@@ -84,7 +85,7 @@ async def test_create_holds_funds_and_writes_payout_key_and_event_together(
     assert (stored.payout_id, stored.response.body) == (body["id"], result.body)
     assert stored.response.expires_at == clock.now() + TTL
     assert [(o.event.name, o.headers) for o in state.outbox] == [
-        ("payout.created", {"request_id": "r-1"})
+        ("payout.created", booked({"request_id": "r-1"}))
     ]
 
 

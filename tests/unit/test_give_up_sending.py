@@ -17,6 +17,7 @@ from tests.unit.fakes import (
     FakeDatabase,
     FakeProviderClient,
     FakeUnitOfWorkFactory,
+    booked,
     new_payout,
 )
 
@@ -67,7 +68,7 @@ async def test_a_payout_the_provider_refused_each_time_is_failed(give_up, databa
     assert (payout.status, payout.completed_at) == (PayoutStatus.FAILED, clock.now())
     assert payout.last_error == "gave up after 3 attempts: 503 from the provider"
     failed = [r.headers for r in database.committed.outbox if r.event.name == events.PAYOUT_FAILED]
-    assert failed == [HEADERS]
+    assert failed == [booked(HEADERS)]
 
 
 async def test_a_payout_never_sent_is_failed_with_the_last_error(give_up, database):

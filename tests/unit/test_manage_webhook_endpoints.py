@@ -23,7 +23,7 @@ from payout_service.domain.client_events import (
     EndpointState,
 )
 from payout_service.domain.events import PAYOUT_CREATED
-from tests.unit.fakes import FakeClock, FakeDatabase, FakeUnitOfWorkFactory, new_payout
+from tests.unit.fakes import FakeClock, FakeDatabase, FakeUnitOfWorkFactory, booked, new_payout
 
 USER = 7
 OTHER_USER = 8
@@ -179,7 +179,7 @@ async def test_re_enabling_a_disabled_endpoint_asks_for_its_deliveries_once(endp
         )
     ]
     (row,) = [r for r in database.committed.outbox if r.event.aggregate_id == endpoint_id]
-    assert row.headers == HEADERS
+    assert row.headers == booked(HEADERS)
 
 
 async def test_re_enabling_forgets_the_failing_spell(endpoints, database, clock):

@@ -17,6 +17,7 @@ from tests.unit.fakes import (
     FakeDatabase,
     FakeUnitOfWorkFactory,
     RecordingMetrics,
+    booked,
     new_payout,
 )
 
@@ -56,11 +57,16 @@ async def test_a_new_webhook_is_applied_in_the_transaction_that_stores_it(
     row = database.committed.webhooks[receipt.inbox_event_id]
     assert (row.result, row.payout_id, row.processed_at is not None) == ("applied", "p-1", True)
     # And the outbox holds the payout's event, with the webhook request's headers; the webhook's
-    # own event, which only the audit log hears of, went to the audit log in that commit
+    # own event, which only the audit log hears of, went to the audit log in that commit, and so
+    # did the payout's
     written = database.committed.outbox[before:]
-    assert [(r.event.name, r.headers) for r in written] == [(events.PAYOUT_SUCCEEDED, HEADERS)]
-    assert [(e.event, e.aggregate_id, e.headers) for e in database.committed.audit] == [
-        (WEBHOOK_APPLIED, str(receipt.inbox_event_id), HEADERS)
+    assert [(r.event.name, r.headers) for r in written] == [
+        (events.PAYOUT_SUCCEEDED, booked(HEADERS))
+    ]
+    audited = [e for e in database.committed.audit if e.headers == HEADERS]
+    assert [(e.event, e.aggregate_id) for e in audited] == [
+        (WEBHOOK_APPLIED, str(receipt.inbox_event_id)),
+        (events.PAYOUT_SUCCEEDED, "p-1"),
     ]
     assert metrics.counted == [("webhook_ingested", None), ("webhook_processed", "applied")]
 

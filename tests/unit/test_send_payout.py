@@ -27,6 +27,7 @@ from tests.unit.fakes import (
     FakeDatabase,
     FakeProviderClient,
     FakeUnitOfWorkFactory,
+    booked,
     new_payout,
 )
 
@@ -254,7 +255,7 @@ async def test_a_permanent_refusal_fails_the_payout_and_is_not_sent_again(send, 
     assert payout.status is PayoutStatus.FAILED
     assert "wallet unknown" in (payout.last_error or "")
     failed = [r.headers for r in database.committed.outbox if r.event.name == events.PAYOUT_FAILED]
-    assert failed == [HEADERS]
+    assert failed == [booked(HEADERS)]
     assert attempts(database) == [SendAttemptResult.PERMANENT_ERROR]
     # And a redelivery of the message is skipped (the fake provider has no answer left to give)
     assert await send(envelope, retries=1) is SendOutcome.SKIPPED

@@ -1,6 +1,6 @@
 """The unit of work writes the events of the payouts saved through it: a use case only saves."""
 
-from tests.unit.fakes import START, FakeDatabase, FakeUnitOfWorkFactory, new_payout
+from tests.unit.fakes import START, FakeDatabase, FakeUnitOfWorkFactory, booked, new_payout
 
 
 async def test_commit_writes_the_events_of_an_updated_payout_with_the_units_headers():
@@ -19,8 +19,8 @@ async def test_commit_writes_the_events_of_an_updated_payout_with_the_units_head
     # Then each change's event is in the outbox once, with the headers of its unit of work
     written = [(row.event.name, row.headers) for row in uow.database.committed.outbox]
     assert written == [
-        ("payout.created", {"request_id": "create"}),
-        ("payout.cancelled", {"request_id": "cancel"}),
+        ("payout.created", booked({"request_id": "create"})),
+        ("payout.cancelled", booked({"request_id": "cancel"})),
     ]
 
 

@@ -15,7 +15,14 @@ from payout_service.domain.client_events import (
     WebhookEndpoint,
 )
 from payout_service.domain.events import PAYOUT_CREATED, PAYOUT_PROCESSING
-from tests.unit.fakes import START, FakeClock, FakeDatabase, FakeUnitOfWorkFactory, new_payout
+from tests.unit.fakes import (
+    START,
+    FakeClock,
+    FakeDatabase,
+    FakeUnitOfWorkFactory,
+    booked,
+    new_payout,
+)
 
 USER = 7
 OTHER_USER = 8
@@ -89,7 +96,7 @@ async def test_replay_makes_what_the_endpoint_subscribes_to_after_the_sequence_p
     assert {(r.status, r.next_attempt_at) for r in rows} == {(DeliveryStatus.PENDING, LATER)}
     assert requests_of(database, "we-1") == [REQUESTED]
     (row,) = [r for r in database.committed.outbox if r.event.aggregate_id == "we-1"]
-    assert row.headers == HEADERS
+    assert row.headers == booked(HEADERS)
 
 
 async def test_a_replay_with_nothing_to_send_asks_nothing(log, database):

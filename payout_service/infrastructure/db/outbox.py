@@ -83,7 +83,7 @@ class SqlOutbox:
         self.written: list[str] = []
         self.opening: list[OutboxRow] = []
 
-    async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> None:
+    async def add(self, event: DomainEvent, headers: dict[str, str], now: datetime) -> str:
         d = self._s.dialect
         message_id = str(uuid.uuid4())
         row_id = await self._s.insert(
@@ -100,15 +100,16 @@ class SqlOutbox:
         self.written.append(message_id)
         if event.name in OPENING_EVENTS:
             self.opening.append(_opening_row(row_id, message_id, event, headers, now))
+        return message_id
 
     async def add_all(
         self, dated: Sequence[tuple[DomainEvent, datetime]], headers: dict[str, str]
-    ) -> None:
+    ) -> list[str]:
         """Events and the moment of each, in order: one row alone as add() writes it, more in
         multi-row INSERTs (a batch's items), whose opening rows' ids are read back."""
         if len(dated) == 1:
-            await self.add(dated[0][0], headers, dated[0][1])
-            return
+            return [await self.add(dated[0][0], headers, dated[0][1])]
+        written: list[str] = []
         d = self._s.dialect
         encoded_headers = json.dumps(headers, separators=(",", ":"))
         columns, _, row = sql.INSERT_OUTBOX_MESSAGE.partition(" VALUES ")
@@ -129,6 +130,7 @@ class SqlOutbox:
                 ]
             await self._s.execute(f"{columns} VALUES {', '.join([row] * len(chunk))}", *values)
             self.written += message_ids
+            written += message_ids
             opening = {
                 m: dated_event
                 for m, dated_event in zip(message_ids, chunk, strict=True)
@@ -136,6 +138,7 @@ class SqlOutbox:
             }
             if opening:
                 await self._note_opening(opening, headers)
+        return written
 
     async def _note_opening(
         self, written: dict[str, tuple[DomainEvent, datetime]], headers: dict[str, str]

@@ -10,6 +10,9 @@ from tortoise import Tortoise
 from tortoise.backends.base.client import TransactionContext
 from tortoise.transactions import in_transaction
 
+from payout_service.application import ledger_settlement
+from payout_service.application.metrics import NO_METRICS
+from payout_service.application.ports import Metrics
 from payout_service.application.saved_events import write_saved_events
 from payout_service.infrastructure.db.accounts import SqlAccountRepository
 from payout_service.infrastructure.db.api_keys import SqlApiKeyRepository
@@ -37,8 +40,9 @@ OnCommit = Callable[[list[str], list[OutboxRow]], None]
 
 class SqlUnitOfWork:
     """Rolls back on leaving unless commit() was called; an exception always rolls back.
-    commit() writes the new events of every payout and batch saved through it
-    (application.saved_events)."""
+    commit() writes the new events of every payout and batch saved through it, and posts the
+    payouts' ends and returns (application.saved_events); once committed, it counts and logs
+    those postings on `metrics`."""
 
     payouts: SqlPayoutRepository
     accounts: SqlAccountRepository
@@ -62,11 +66,13 @@ class SqlUnitOfWork:
         connection_name: str = "default",
         on_commit: OnCommit | None = None,
         headers: Mapping[str, str] | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._dialect = dialect
         self._connection_name = connection_name
         self._on_commit = on_commit
         self._headers = dict(headers or {})
+        self._metrics = metrics
         self._context: TransactionContext | None = None
         self._committed = False
 
@@ -95,9 +101,10 @@ class SqlUnitOfWork:
         self.webhook_deliveries = SqlWebhookDeliveries(session)
 
     async def commit(self) -> None:
-        await write_saved_events(self, self._headers)
+        posted = await write_saved_events(self, self._headers)
         await self.session.connection.commit()  # type: ignore[attr-defined]
         self._committed = True
+        ledger_settlement.report(self._metrics, posted)
         if self._on_commit is not None and self.outbox.written:
             self._on_commit(self.outbox.written, self.outbox.opening)
 
@@ -115,20 +122,25 @@ class SqlUnitOfWork:
 
 class SqlUnitOfWorkFactory:
     """`on_commit` receives the outbox message ids each committed transaction wrote: the web
-    process uses it to publish them at once instead of waiting for the relay's next poll."""
+    process uses it to publish them at once instead of waiting for the relay's next poll.
+    `metrics` counts the payouts each committed transaction ended or returned."""
 
     def __init__(
         self,
         dialect: Dialect,
         connection_name: str = "default",
         on_commit: OnCommit | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._dialect = dialect
         self._connection_name = connection_name
         self.on_commit = on_commit
+        self.metrics = metrics
 
     def __call__(self, headers: Mapping[str, str] | None = None) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._dialect, self._connection_name, self.on_commit, headers)
+        return SqlUnitOfWork(
+            self._dialect, self._connection_name, self.on_commit, headers, self.metrics
+        )
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[SqlUnitOfWork]:
@@ -143,4 +155,4 @@ class SqlUnitOfWorkFactory:
         outbox claims: see database.tortoise_config); on SQLite, itself."""
         if self._dialect.is_sqlite:
             return self
-        return SqlUnitOfWorkFactory(self._dialect, READ_COMMITTED_CONNECTION)
+        return SqlUnitOfWorkFactory(self._dialect, READ_COMMITTED_CONNECTION, metrics=self.metrics)

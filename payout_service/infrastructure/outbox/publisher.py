@@ -30,6 +30,10 @@ def batch_message_id(outbox_message_ids: Sequence[str], consumer: Consumer) -> s
     return str(uuid.uuid5(_MESSAGE_IDS, f"{','.join(outbox_message_ids)}/{consumer.name}"))
 
 
+def routes_of(row: OutboxRow) -> tuple[Consumer, ...]:
+    return consumers_of(row.event_name, row.headers)
+
+
 def message_body(row: OutboxRow) -> dict[str, Any]:
     return {
         "message_id": row.message_id,
@@ -45,12 +49,12 @@ def message_body(row: OutboxRow) -> dict[str, Any]:
 class DramatiqPublisher:
     """Blocking (redis-py is synchronous): callers run it in a worker thread.
 
-    `routes` names each event's consumers; the service's routing table unless told otherwise."""
+    `routes` names each row's consumers; the service's routing table unless told otherwise."""
 
     def __init__(
         self,
         broker: PromptRedisBroker,
-        routes: Callable[[str], Sequence[Consumer]] = consumers_of,
+        routes: Callable[[OutboxRow], Sequence[Consumer]] = routes_of,
     ) -> None:
         self._broker = broker
         self._routes = routes
@@ -72,7 +76,7 @@ class DramatiqPublisher:
         batches: dict[Consumer, list[dict[str, Any]]] = {}
         for row in rows:
             body = message_body(row)
-            for consumer in self._routes(row.event_name):
+            for consumer in self._routes(row):
                 if consumer.batched:
                     batches.setdefault(consumer, []).append(body)
                     continue
