@@ -408,10 +408,22 @@ def _provider_mock(settings: Settings, _: argparse.Namespace) -> None:
 
 
 def _reconcile(settings: Settings, args: argparse.Namespace) -> None:
-    """One pass; with --repeat, one pass per RECONCILE_INTERVAL_SECONDS until SIGTERM/SIGINT."""
+    """One pass; with --repeat, one pass per RECONCILE_INTERVAL_SECONDS until SIGTERM/SIGINT,
+    serving GET /metrics on PORT: the payouts its passes end are counted there."""
+    from prometheus_client import start_http_server
+
     from payout_service.bootstrap import build_reconciler
+    from payout_service.infrastructure.metrics import PrometheusMetrics
+
+    metrics = PrometheusMetrics.for_process()
+    server = (
+        start_http_server(settings.port, settings.host, metrics.registry)[0]
+        if args.repeat
+        else None
+    )
 
     async def work(uow: SqlUnitOfWorkFactory) -> None:
+        uow.metrics = metrics
         reconcile, provider = build_reconciler(settings, uow)
         try:
             if args.repeat:
@@ -422,6 +434,8 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> None:
             await provider.close()
 
     with_database(settings, work)
+    if server is not None:
+        server.shutdown()
 
 
 async def _reconcile_repeatedly(reconcile: ReconcilePayouts, interval_seconds: int) -> None:

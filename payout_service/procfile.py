@@ -26,7 +26,7 @@ SERVES = {
     "inbox": "GET /metrics (Dramatiq workers)",
     "provider-send": "GET /metrics (Dramatiq workers)",
     "provider-mock": "the stand-in payment provider",
-    "reconciler": "no port: asks the provider about late payouts",
+    "reconciler": "GET /metrics; asks the provider about late payouts",
     "dashboard": "the Dramatiq dashboard",
     "notify": "GET /metrics (Dramatiq workers)",
 }

@@ -10,6 +10,7 @@ import signal
 from dataclasses import replace
 from pathlib import Path
 
+import aiohttp
 from aiohttp.test_utils import TestClient
 
 from payout_service.domain import events
@@ -31,7 +32,7 @@ from tests.integration.provider_support import (
     taken_by_provider,
     worker_environment,
 )
-from tests.processes import Output, start_command
+from tests.processes import Output, free_port, start_command
 
 USD_OPENING_MINOR = 1_000_000
 
@@ -153,9 +154,11 @@ async def test_the_reconciler_process_runs_a_pass_every_interval_until_sigterm(
     provider_settings: Settings,
     tmp_path: Path,
 ) -> None:
-    # Given the reconciler process type running with a one-second interval
+    # Given the reconciler process type running with a one-second interval, its metrics on a
+    # port of its own
     env = worker_environment(provider_settings, tmp_path)
-    env.update(RECONCILE_AFTER_SECONDS="0", RECONCILE_INTERVAL_SECONDS="1")
+    port = free_port()
+    env.update(RECONCILE_AFTER_SECONDS="0", RECONCILE_INTERVAL_SECONDS="1", PORT=str(port))
     process = await start_command("reconcile", "--repeat", env=env)
     output = Output(process)
     try:
@@ -168,6 +171,12 @@ async def test_the_reconciler_process_runs_a_pass_every_interval_until_sigterm(
             lambda p: p["status"] == "success",
             what="the payout succeeded by reconciliation",
         )
+        # And the pass that ended it settled its hold and counted the success where it did so
+        assert await held_minor(db) == 0
+        async with aiohttp.ClientSession() as session:
+            response = await session.get(f"http://127.0.0.1:{port}/metrics")
+            text = await response.text()
+        assert "\npayouts_succeeded_total 1.0\n" in text, text
     finally:
         process.send_signal(signal.SIGTERM)
         code = await process.wait()
