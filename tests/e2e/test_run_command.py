@@ -48,25 +48,27 @@ async def test_run_starts_every_process_and_sigterm_stops_them_all(tmp_path: Pat
             ready = await _get(http, f"http://127.0.0.1:{ports['web']}/ready")
             assert ready["status"] == "ready", ready
 
-            # and a created payout reaches the events workers through the relay or fast path
+            # and a created payout reaches the provider-send workers through the relay or fast
+            # path
             created = await http.post(
                 f"http://127.0.0.1:{ports['web']}/api/payouts",
                 json=payout_body(),
                 headers={"Authorization": f"Bearer {DEMO_API_KEY}", "Idempotency-Key": "e2e"},
             )
             assert created.status == 201, await created.text()
-            audited = await _scrape_until(
+            sent = await _scrape_until(
                 http,
-                ports["events"],
-                lambda s: s.get(("dramatiq_messages_total", "keep_books"), 0) >= 1,
+                ports["provider-send"],
+                lambda s: s.get(("dramatiq_messages_total", "send_payout"), 0) >= 1,
             )
-            # and applied by the books consumer: Dramatiq counts a message once processed, and
-            # as an error too when its actor raised
-            assert audited.get(("dramatiq_message_errors_total", "keep_books"), 0) == 0, audited
+            # and is sent by them: Dramatiq counts a message once processed, and as an error too
+            # when its actor raised
+            assert sent.get(("dramatiq_message_errors_total", "send_payout"), 0) == 0, sent
 
             # and every process type with metrics serves them on its port (the inbox's, idle
             # since webhooks are applied as they come, has nothing to count yet)
-            for name in ("web", "relay", *[t for t in WORKER_TYPES if t in ports]):
+            workers = [t for t in WORKER_TYPES if t in ports]
+            for name in ("web", "relay", "reconciler", *workers):
                 await _scrape_until(http, ports[name], lambda s, n=name: n == "inbox" or len(s) > 0)
 
             # and the dashboard shows the service's queues
