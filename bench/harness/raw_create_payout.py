@@ -34,6 +34,11 @@ INSERT_CLIENT_EVENT = (
     "INSERT INTO client_events (event_id, type, user_id, sequence, payout_id, payout_version,"
     " created_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
+INSERT_AUDIT_ROW = (
+    "INSERT INTO audit_logs (message_id, event_name, aggregate_type, aggregate_id, payload,"
+    " request_id, occurred_at, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON DUPLICATE KEY UPDATE message_id = message_id"
+)
 # provider_payout_id, provider_status, send_attempts, last_error, next_retry_at, completed_at,
 # needs_review
 _NOT_YET_SENT = (None, None, 0, None, None, None, False)
@@ -107,12 +112,17 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
         await cursor.execute(
             sql.INSERT_LEDGER_POSTING, [*user_line, payout_id, now, *clearing_line, payout_id, now]
         )
-        # The unit of work writes the payout's events on commit: the outbox row, then the
-        # client-visible event (the payout as the API shows it) numbered under the user's counter.
-        payload = _event_payload(payout_id, user_id, key)
+        # The unit of work writes the payout's events on commit: the outbox row (marked as
+        # booked), its audit row, then the client-visible event (the payout as the API shows it)
+        # numbered under the user's counter.
+        payload, message_id = _event_payload(payout_id, user_id, key), str(uuid.uuid4())
         await cursor.execute(
             sql.INSERT_OUTBOX_MESSAGE,
-            [str(uuid.uuid4()), "payout.created", "payout", payout_id, payload, _HEADERS, now, now],
+            [message_id, "payout.created", "payout", payout_id, payload, _BOOKED, now, now],
+        )
+        await cursor.execute(
+            INSERT_AUDIT_ROW,
+            [message_id, "payout.created", "payout", payout_id, payload, _REQUEST_ID, now, now],
         )
         await cursor.execute(sql.TAKE_EVENT_SEQUENCES, [user_id, 1])
         sequence = cursor.lastrowid or 1
@@ -123,7 +133,8 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
     await connection.commit()
 
 
-_HEADERS = json.dumps({"request_id": uuid.uuid4().hex}, separators=(",", ":"))
+_REQUEST_ID = uuid.uuid4().hex
+_BOOKED = json.dumps({"request_id": _REQUEST_ID, "books": "kept"}, separators=(",", ":"))
 
 
 def _payout_json(payout_id: str, user_id: int, reference: str, now: datetime) -> str:
