@@ -3,8 +3,8 @@
 Runs when the broker's retries are exhausted, whatever the last error was (the provider's, or
 this service's own, such as a database outage). Once, in effect: a payout that was accepted,
 finished or cancelled meanwhile is left as it is. When every attempt's answer was definite (the
-provider said it did not take it), the payout fails (payout.failed, which the books consumer
-answers by releasing the hold). When some attempt's answer is unknown (a timeout, a 5xx, a
+provider said it did not take it), the payout fails (payout.failed), and its hold is released
+in that transaction. When some attempt's answer is unknown (a timeout, a 5xx, a
 worker that died mid-call), the provider may be paying it out: the provider is asked first
 (application.provider_lookup). Never taken: the payout fails. A record: the payout adopts it.
 No answer: the payout waits for an operator (needs_review), funds held.

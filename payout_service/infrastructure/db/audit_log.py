@@ -1,5 +1,5 @@
-"""audit_logs: every event, as its consumer received it, or as its transaction wrote it when no
-consumer acts on it (application.write_events)."""
+"""audit_logs: every event, as its transaction wrote it (application.write_events), or as the
+books consumer received one an earlier version left to it."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ class SqlAuditLog:
 
     async def append_all(self, envelopes: Sequence[Envelope], now: datetime) -> None:
         """One multi-row INSERT for the whole batch. An event audited already (message_id is
-        unique) is skipped, not refused: the books consumer may be handed an event the audit
-        consumer it replaced applied under its own name."""
+        unique) is skipped, not refused: the books consumer may be handed an event its
+        transaction audited, or that the audit consumer it replaced applied under its own name."""
         if not envelopes:
             return
         d = self._s.dialect

@@ -11,8 +11,9 @@ posted or voided twice, or settled for another amount than was held, or settled 
 no return is credited twice, or for another amount than was debited, or without a debit.
 For every payout, its lines match its status: a success payout has one debit, a returned one a
 debit and one return credit, a failed or cancelled one one release, an unfinished one none. A
-payout that changed after `quiet_since` may still have its entry on its way (the books consumer
-posts it after the change commits): only lines it should not have are held against it.
+payout that changed after `quiet_since` may still have its entry on its way (a change an earlier
+version committed, whose books consumer posts it afterwards; today the changing transaction posts
+it): only lines it should not have are held against it.
 
 Each check is one aggregate query that returns only the rows breaking it, so a clean ledger of
 any size comes back as a handful of empty results.
