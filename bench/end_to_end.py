@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
         raise SystemExit("set BENCH_MYSQL_URL or TEST_MYSQL_URL (scripts/test-services)")
     print(
         f"end to end: {args.payouts:,} payouts at concurrency {args.concurrency}"
-        f" over {ACCOUNTS} accounts, mock provider in success mode",
+        f" over {args.accounts} accounts, mock provider in success mode",
         flush=True,
     )
     before = _baseline(args)
@@ -191,6 +191,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the commit whose own bench gives the limit, run first; 'none' skips it",
     )
     parser.add_argument("--profile", type=Path, help="record py-spy profiles into this folder")
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=ACCOUNTS,
+        help="the accounts the payouts are spread over (1: one hot account); a baseline commit's"
+        " bench spreads them over its own 100, so pair another number with --baseline none",
+    )
     return parser
 
 
@@ -229,14 +236,14 @@ def _queue_of(actor: str) -> str:
 
 async def _create_only(server_url: str, args: argparse.Namespace) -> tuple[float, float]:
     """Payouts/s, and the machine's CPU-milliseconds per payout."""
-    async with bench_database(server_url, ACCOUNTS) as database_url:
+    async with bench_database(server_url, args.accounts) as database_url:
         with (
             temporary_redis() as private_redis,
             running_api(database_url, private_redis.url) as base_url,
         ):
             with machine_busy_time() as cpu:
                 started = time.perf_counter()
-                await _create(base_url, args.payouts, args.concurrency)
+                await _create(base_url, args.payouts, args.concurrency, args.accounts)
                 elapsed = time.perf_counter() - started
             return args.payouts / elapsed, cpu.seconds * 1000 / args.payouts
 
@@ -261,7 +268,7 @@ def _process_types(web_port: int, mock_port: int) -> tuple[ProcessType, ...]:
 async def _end_to_end(server_url: str, args: argparse.Namespace) -> Journey:
     web_port, mock_port = free_loopback_port(), free_loopback_port()
     base_url = f"http://127.0.0.1:{web_port}"
-    async with bench_database(server_url, ACCOUNTS) as database_url:
+    async with bench_database(server_url, args.accounts) as database_url:
         with temporary_redis() as private_redis:
             env = {
                 "DATABASE_URL": database_url,
@@ -288,7 +295,7 @@ async def _end_to_end(server_url: str, args: argparse.Namespace) -> Journey:
                         cpu_by_group([*groups, *DATABASES]) as cpu,
                     ):
                         started = time.perf_counter()
-                        await _create(base_url, args.payouts, args.concurrency)
+                        await _create(base_url, args.payouts, args.concurrency, args.accounts)
                         debited = await _until_debited(database_url, args.payouts)
                         elapsed = time.perf_counter() - started
                 statements = await _statements(database_url) - statements_before
@@ -316,7 +323,7 @@ async def _end_to_end(server_url: str, args: argparse.Namespace) -> Journey:
     )
 
 
-async def _create(base_url: str, count: int, concurrency: int) -> None:
+async def _create(base_url: str, count: int, concurrency: int, accounts: int) -> None:
     """`count` creates from `concurrency` clients; a create that is not a 201 is retried (same
     key) a few times, so every counted payout exists."""
     numbers = iter(range(count))
@@ -324,7 +331,7 @@ async def _create(base_url: str, count: int, concurrency: int) -> None:
 
         async def client() -> None:
             for n in numbers:
-                user = n % ACCOUNTS + 1
+                user = n % accounts + 1
                 body = {
                     "user_id": user,
                     "amount": "1.00",
