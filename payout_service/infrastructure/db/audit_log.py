@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from payout_service.application.messages import Envelope
+from payout_service.infrastructure.db.outbox import ROWS_PER_INSERT
 from payout_service.infrastructure.db.session import SqlSession
 
 
@@ -16,11 +17,16 @@ class SqlAuditLog:
         self._s = session
 
     async def append_all(self, envelopes: Sequence[Envelope], now: datetime) -> None:
-        """One multi-row INSERT for the whole batch. An event audited already (message_id is
-        unique) is skipped, not refused: the books consumer may be handed an event its
-        transaction audited, or that the audit consumer it replaced applied under its own name."""
-        if not envelopes:
-            return
+        """One multi-row INSERT per ROWS_PER_INSERT events, as the outbox writes its rows: a batch
+        of 5,000 items audits them all in its own transaction, and SQLite's default build takes
+        at most 32,766 values a statement (Debian's takes 250,000).
+        An event audited already (message_id is unique) is skipped, not refused: the books
+        consumer may be handed an event its transaction audited, or that the audit consumer it
+        replaced applied under its own name."""
+        for start in range(0, len(envelopes), ROWS_PER_INSERT):
+            await self._insert(envelopes[start : start + ROWS_PER_INSERT], now)
+
+    async def _insert(self, envelopes: Sequence[Envelope], now: datetime) -> None:
         d = self._s.dialect
         recorded = d.to_db(now)
         # Not INSERT IGNORE, which would also turn a bad value into a warning.
