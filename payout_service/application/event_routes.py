@@ -65,6 +65,13 @@ ROUTES: dict[str, tuple[Consumer, ...]] = {
 # goes there as well (consumers_of).
 BOOKS_KEPT = ("books", "kept")
 
+
+def booked(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers, marked as those of a row whose transaction kept its books."""
+    key, value = BOOKS_KEPT
+    return {**headers, key: value}
+
+
 # Events that open their aggregate's stream, written in the transaction that creates the aggregate:
 # no earlier event of it can be waiting, so they may go out without the ordering check.
 OPENING_EVENTS = frozenset({events.PAYOUT_CREATED, WEBHOOK_RECEIVED, WEBHOOK_APPLIED})

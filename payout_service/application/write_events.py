@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from payout_service.application.event_routes import BOOKS_KEPT, is_published
+from payout_service.application.event_routes import BOOKS_KEPT, booked, is_published
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import UnitOfWork
 from payout_service.domain.events import DomainEvent
@@ -27,26 +27,20 @@ async def write_events(
     the outbox and one into the audit log."""
     if not dated:
         return
-    published = [(event, moment) for event, moment in dated if is_published(event.name)]
-    key, value = BOOKS_KEPT
+    key, _ = BOOKS_KEPT
     # a message's mark comes back in the headers of the transaction it starts: said once, here
     plain = {name: header for name, header in headers.items() if name != key}
-    message_ids = iter(
-        await uow.outbox.add_all(published, {**plain, key: value}) if published else []
-    )
+    published = [is_published(event.name) for event, _ in dated]
+    to_outbox = [pair for pair, out in zip(dated, published, strict=True) if out]
+    message_ids = iter(await uow.outbox.add_all(to_outbox, booked(plain)) if to_outbox else [])
     entries = [
-        _audit_entry(
-            next(message_ids) if is_published(event.name) else str(uuid.uuid4()),
-            event,
-            moment,
-            plain,
-        )
-        for event, moment in dated
+        audit_entry(next(message_ids) if out else str(uuid.uuid4()), event, moment, plain)
+        for (event, moment), out in zip(dated, published, strict=True)
     ]
     await uow.audit.append_all(entries, max(e.occurred_at for e in entries))
 
 
-def _audit_entry(
+def audit_entry(
     message_id: str, event: DomainEvent, moment: datetime, headers: Mapping[str, str]
 ) -> Envelope:
     """The event as the books consumer would have received it."""

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from payout_service.application import ledger_settlement
-from payout_service.application.event_routes import BOOKS_KEPT, is_published
+from payout_service.application.event_routes import booked, is_published
 from payout_service.application.messages import Envelope
 from payout_service.application.metrics import NO_METRICS
 from payout_service.application.ports import (
@@ -48,6 +48,7 @@ from payout_service.application.ports import (
 )
 from payout_service.application.saved_events import write_saved_events
 from payout_service.application.saved_payouts import SavedPayouts
+from payout_service.application.write_events import audit_entry
 from payout_service.domain.accounts import Account, EntryKind, LedgerEntry, LedgerLine
 from payout_service.domain.client_events import (
     ClientEvent,
@@ -287,7 +288,7 @@ class FakeDatabase:
                 self.committed.outbox.append(
                     OutboxRow(event, booked(headers or {}), message_id, moment)
                 )
-            self.committed.audit.append(_audited(message_id, event, headers or {}, moment))
+            self.committed.audit.append(audit_entry(message_id, event, moment, headers or {}))
         payout.events.clear()
 
     def add_send_attempts(
@@ -455,25 +456,6 @@ class FakePayoutRepository:
         for other in self._state.payouts.values():
             if other.id != payout.id and other.provider_payout_id == payout.provider_payout_id:
                 raise UniqueViolation(f"provider_payout_id {payout.provider_payout_id} is used")
-
-
-def booked(headers: Mapping[str, str]) -> dict[str, str]:
-    """The headers of an outbox row whose transaction kept its books (event_routes.BOOKS_KEPT)."""
-    return {**headers, BOOKS_KEPT[0]: BOOKS_KEPT[1]}
-
-
-def _audited(
-    message_id: str, event: DomainEvent, headers: Mapping[str, str], moment: datetime
-) -> Envelope:
-    return Envelope(
-        message_id,
-        event.name,
-        event.aggregate_type,
-        event.aggregate_id,
-        dict(event.payload),
-        dict(headers),
-        moment,
-    )
 
 
 def _stored(payout: Payout) -> Payout:
