@@ -52,7 +52,8 @@ class ConnectionParams:
         )
 
     async def connect(self, with_database: bool = True) -> asyncmy.Connection:
-        """Connected as Tortoise's pool connects: autocommit on, utf8mb4, strict mode."""
+        """Connected as the service's pool connects: autocommit on, utf8mb4, strict mode, and
+        as many statements kept prepared (DATABASE_STATEMENT_CACHE's default)."""
         return await asyncmy.connect(
             host=self.host,
             port=self.port,
@@ -62,6 +63,7 @@ class ConnectionParams:
             autocommit=True,
             charset="utf8mb4",
             sql_mode="STRICT_TRANS_TABLES",
+            stmt_cache_size=Settings().database_statement_cache,
         )
 
 

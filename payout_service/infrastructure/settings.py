@@ -52,6 +52,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     database_pool_size: int = 20
+    # MySQL: statements each connection keeps prepared on the server (0: none). A statement with
+    # values then goes as a prepared statement's execution: the server does not parse it again
+    # and the client sends its values without escaping them into the text. Every connection
+    # keeps its own, so this times the connections open must stay under the server's
+    # max_prepared_stmt_count (16,382 by default); past it, a statement goes as text.
+    database_statement_cache: int = 32
     # How many `web` processes serve PORT together (SO_REUSEPORT; the Heroku and gunicorn
     # convention), each with its own event loop, database pool (DATABASE_POOL_SIZE connections
     # each) and outbox fast path. 1: one process, as `payout-service web` always ran.

@@ -47,7 +47,11 @@ def _connection_url(settings: Settings, overrides: dict[str, str]) -> str:
         # Several processes share the file: wait for the writer instead of failing at once.
         extra = {"busy_timeout": "10000", "synchronous": "FULL"}
     else:
-        extra = {"minsize": "1", "maxsize": str(settings.database_pool_size)}
+        extra = {
+            "minsize": "1",
+            "maxsize": str(settings.database_pool_size),
+            "stmt_cache_size": str(settings.database_statement_cache),
+        }
     query = "&".join(q for q in (parts.query, urlencode(extra | overrides)) if q)
     return urlunsplit(parts._replace(query=query))
 
