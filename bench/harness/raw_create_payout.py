@@ -34,6 +34,11 @@ INSERT_CLIENT_EVENT = (
     "INSERT INTO client_events (event_id, type, user_id, sequence, payout_id, payout_version,"
     " created_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
+# As SqlWebhookEndpoints asks, under lock, for one user
+USERS_WITH_ENDPOINTS = (
+    "SELECT DISTINCT user_id FROM webhook_endpoints WHERE user_id IN (%s) AND state <> %s"
+    + MYSQL.for_share
+)
 INSERT_AUDIT_ROW = (
     "INSERT INTO audit_logs (message_id, event_name, aggregate_type, aggregate_id, payload,"
     " request_id, occurred_at, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
@@ -112,29 +117,34 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
         await cursor.execute(
             sql.INSERT_LEDGER_POSTING, [*user_line, payout_id, now, *clearing_line, payout_id, now]
         )
-        # The unit of work writes the payout's events on commit: the outbox row (marked as
-        # booked), its audit row, then the client-visible event (the payout as the API shows it)
-        # numbered under the user's counter.
-        payload, message_id = _event_payload(payout_id, user_id, key), str(uuid.uuid4())
-        await cursor.execute(
-            sql.INSERT_OUTBOX_MESSAGE,
-            [message_id, "payout.created", "payout", payout_id, payload, _BOOKED, now, now],
-        )
-        await cursor.execute(
-            INSERT_AUDIT_ROW,
-            [message_id, "payout.created", "payout", payout_id, payload, _REQUEST_ID, now, now],
-        )
+        # The unit of work writes the payout's events on commit: the client-visible event (the
+        # payout as the API shows it) numbered under the user's counter; whether an endpoint
+        # of the user hears of it, read under lock (the bench's users have none); the outbox row
+        # (marked as booked, and as unheard: it goes to the sender alone), and its audit row.
         await cursor.execute(sql.TAKE_EVENT_SEQUENCES, [user_id, 1])
         sequence = cursor.lastrowid or 1
         await cursor.execute(
             INSERT_CLIENT_EVENT,
             [new_event_id(), "payout.created", user_id, sequence, payout_id, _VERSION, now, body],
         )
+        await cursor.execute(USERS_WITH_ENDPOINTS, [user_id, "disabled"])
+        await cursor.fetchall()
+        payload, message_id = _event_payload(payout_id, user_id, key), str(uuid.uuid4())
+        await cursor.execute(
+            sql.INSERT_OUTBOX_MESSAGE,
+            [message_id, "payout.created", "payout", payout_id, payload, _MARKED, now, now],
+        )
+        await cursor.execute(
+            INSERT_AUDIT_ROW,
+            [message_id, "payout.created", "payout", payout_id, payload, _REQUEST_ID, now, now],
+        )
     await connection.commit()
 
 
 _REQUEST_ID = uuid.uuid4().hex
-_BOOKED = json.dumps({"request_id": _REQUEST_ID, "books": "kept"}, separators=(",", ":"))
+_MARKED = json.dumps(
+    {"request_id": _REQUEST_ID, "books": "kept", "endpoints": "none"}, separators=(",", ":")
+)
 
 
 def _payout_json(payout_id: str, user_id: int, reference: str, now: datetime) -> str:

@@ -120,7 +120,8 @@ class CreatePayout:
     async def _hold_funds(uow: UnitOfWork, payout: Payout, now: datetime) -> None:
         """Locks the account last: every payout of the account queues on this row until commit,
         so the fewer statements after the lock, the more payouts one account takes per second
-        (only the payout's payout.created outbox row, written by the commit, follows it).
+        (only what the commit writes follows it: payout.created's client event, outbox row and
+        audit row).
         A failure here (no account, not enough money) rolls back the rows written before it."""
         code = payout.amount.currency.code
         account = await uow.accounts.get_for_update(payout.user_id, code)

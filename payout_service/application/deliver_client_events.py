@@ -1,10 +1,12 @@
 """The notify consumer: the client's events to its webhook endpoints, signed, in order per payout.
 
 It is a batched consumer (event_routes.NOTIFY): one message brings the client events and requests
-of a published batch. One query finds which of their users have an endpoint not disabled; the
-events of the others are skipped there, most users having none. The rest go side by side, one
-chain at a time: a payout's events (or an endpoint's requests) in the batch's order, each handled
-as below.
+of a published batch. Events of users without endpoints are mostly never published to it (their
+transaction found none: event_routes.UNHEARD); for those that are (an endpoint disabled or deleted
+since, rows of earlier versions), one query finds which users still have an endpoint not
+disabled, and the events of the others are skipped there. The rest go side by side, one chain at
+a time: a payout's events (or an endpoint's requests) in the batch's order, each handled as
+below.
 
 On a batch's event (payout_batch.created, .completed) its client event, named in the message,
 goes to each endpoint receiving it as a chain of its own.

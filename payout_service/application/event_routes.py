@@ -28,9 +28,10 @@ BOOKS = Consumer("keep_books", "events", batched=True)
 PROVIDER_SEND = Consumer("send_payout", "provider-send")
 WEBHOOK_APPLY = Consumer("apply_webhook", "inbox")
 # Client events to the clients' webhook endpoints: every client-visible payout and batch event
-# (domain.events.CLIENT_VISIBLE, BATCH_CLIENT_VISIBLE), and the API's requests to deliver or ping.
-# Batched: most users have no endpoint, and one query for a batch finds whose events to skip,
-# where one message per event cost a worker turn and a transaction each for nothing.
+# (domain.events.CLIENT_VISIBLE, BATCH_CLIENT_VISIBLE) of a user with an endpoint (UNHEARD), and
+# the API's requests to deliver or ping. Batched: one query for a batch finds whose events to skip
+# (rows of earlier versions, written before UNHEARD), where one message per event cost a worker
+# turn and a transaction each for nothing.
 NOTIFY = Consumer("notify", "notifications", batched=True)
 
 # A provider webhook stored unapplied (applying it as it came failed), for the inbox to apply;
@@ -72,6 +73,20 @@ def booked(headers: Mapping[str, str]) -> dict[str, str]:
     return {**headers, key: value}
 
 
+# The header of an outbox row whose client-visible event no endpoint hears: its user had none
+# that was not disabled when its transaction held the user's event counter (saved_events). The
+# row does not go to NOTIFY, and an event that only NOTIFY acts on gets no row at all. An
+# endpoint registered later starts after the sequence it reads under that counter's lock, so
+# it would receive none of these events anyway.
+UNHEARD = ("endpoints", "none")
+
+
+def unheard(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers, marked as those of a row no client endpoint hears."""
+    key, value = UNHEARD
+    return {**headers, key: value}
+
+
 # Events that open their aggregate's stream, written in the transaction that creates the aggregate:
 # no earlier event of it can be waiting, so they may go out without the ordering check.
 OPENING_EVENTS = frozenset({events.PAYOUT_CREATED, WEBHOOK_RECEIVED, WEBHOOK_APPLIED})
@@ -80,13 +95,19 @@ OPENING_EVENTS = frozenset({events.PAYOUT_CREATED, WEBHOOK_RECEIVED, WEBHOOK_APP
 def consumers_of(event_name: str, headers: Mapping[str, str]) -> tuple[Consumer, ...]:
     """The consumers of an outbox row's event, given the row's headers."""
     key, value = BOOKS_KEPT
-    routes = ROUTES.get(event_name, ())
+    routes = routes_of_event(event_name, heard=headers.get(UNHEARD[0]) != UNHEARD[1])
     return routes if headers.get(key) == value else (BOOKS, *routes)
 
 
-def is_published(event_name: str) -> bool:
+def routes_of_event(event_name: str, heard: bool = True) -> tuple[Consumer, ...]:
+    """The consumers of an event; `heard`: whether a client endpoint may hear of it (UNHEARD)."""
+    routes = ROUTES.get(event_name, ())
+    return routes if heard else tuple(c for c in routes if c != NOTIFY)
+
+
+def is_published(event_name: str, heard: bool = True) -> bool:
     """Whether a consumer acts on the event: the others are only written to the audit log."""
-    return bool(ROUTES.get(event_name))
+    return bool(routes_of_event(event_name, heard))
 
 
 def service_queues() -> list[str]:

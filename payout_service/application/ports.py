@@ -203,9 +203,10 @@ class Outbox(Protocol):
         ...
 
     async def add_all(
-        self, dated: Sequence[tuple[DomainEvent, datetime]], headers: dict[str, str]
+        self, dated: Sequence[tuple[DomainEvent, datetime, dict[str, str]]]
     ) -> list[str]:
-        """Events with the moment of each, in order, as add() would one by one: their ids."""
+        """Events with the moment and headers of each, in order, as add() would one by one:
+        their ids."""
         ...
 
     async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
@@ -546,9 +547,14 @@ class WebhookEndpoints(Protocol):
         """The user's endpoints not disabled that subscribe to the type."""
         ...
 
-    async def users_with_endpoints(self, user_ids: Collection[int]) -> set[int]:
+    async def users_with_endpoints(
+        self, user_ids: Collection[int], *, locking: bool = False
+    ) -> set[int]:
         """Those of the users with an endpoint not disabled: the only ones whose client events
-        may have somewhere to go. One query, whatever the number of users."""
+        may have somewhere to go. One query, whatever the number of users. `locking`: read as
+        committed now (not as the transaction's snapshot saw it), under shared locks kept until
+        the transaction ends, so none of these users' endpoints is added, enabled or disabled
+        meanwhile (SQLite's single writer keeps them as they are anyway)."""
         ...
 
     async def update(self, endpoint: WebhookEndpoint) -> None: ...

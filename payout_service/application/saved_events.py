@@ -4,12 +4,14 @@ to its batch.
 
 Both unit-of-work adapters (SQL, and the fakes of the unit tests) call write_saved_events, so the
 rules are written once: each payout's end or return posted to the ledger, the accounts locked
-first, in order (ledger_settlement.post_transitions); every new event to the audit log, and to the
+first, in order (ledger_settlement.post_transitions); each item that ended (or came back) counted
+on its batch, under the batch's row lock: the batch's payout_batch.completed follows its last
+item's event; the client-visible events to the client event log (a payout's at its version, a
+batch's as an event of no payout whose id its outbox row carries, so the notify consumer finds
+it), under the users' event counters, and then, read under lock, which of those users have an
+endpoint to hear of them (event_routes.UNHEARD); last, every new event to the audit log, and to the
 outbox if a consumer acts on it (application.write_events), in order, dated when its aggregate last
-changed; the client-visible ones to the client event log too (a payout's at its version, a batch's
-as an event of no payout whose id its outbox row carries, so the notify consumer finds it); and
-each item that ended (or came back) counted on its batch, under the batch's row lock, taken last in
-the transaction: the batch's payout_batch.completed follows its last item's event.
+changed.
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ async def write_saved_events(
     (ledger_settlement.report)."""
     payouts = list(uow.payouts.seen)
     dated: list[tuple[DomainEvent, datetime]] = []
+    owners: list[int] = []  # the user of each event in `dated`
     visible: list[NewClientEvent] = []
     for payout in payouts:
         for event in payout.events:
             dated.append((event, payout.updated_at))
+            owners.append(payout.user_id)
             if event.snapshot is not None:
                 visible.append(client_event_of(event.snapshot, event.name))
     posted = await ledger_settlement.post_transitions(uow, dated)
@@ -50,12 +54,25 @@ async def write_saved_events(
             event_id = new_event_id()
             named = replace(event, payload={**event.payload, "event_id": event_id})
             dated.append((named, batch.updated_at))
+            owners.append(batch.user_id)
             visible.append(batch_client_event_of(event.snapshot, event.name, event_id))
         batch.events.clear()
-    if dated:
-        await write_events(uow, dated, headers)
+    unheard_at: set[int] = set()
     if visible:
         await uow.client_events.append(visible, max(moment for _, moment in dated))
+        # Read as committed, under the event counters just taken: an endpoint registered,
+        # enabled or disabled before this read is seen, and one after it starts after these
+        # events (event_routes.UNHEARD).
+        listening = await uow.webhook_endpoints.users_with_endpoints(
+            {event.user_id for event in visible}, locking=True
+        )
+        unheard_at = {
+            i
+            for i, ((event, _), user) in enumerate(zip(dated, owners, strict=True))
+            if event.snapshot is not None and user not in listening
+        }
+    if dated:
+        await write_events(uow, dated, headers, unheard_at)
     return posted
 
 

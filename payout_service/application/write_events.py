@@ -1,5 +1,6 @@
 """Where a transaction's events go: every one to the audit log, and those a consumer acts on to
-the outbox as well (event_routes.ROUTES), all in the transaction that raised them.
+the outbox as well (event_routes.ROUTES; NOTIFY only for an event a client endpoint may hear), all
+in the transaction that raised them.
 
 An event no consumer acts on is never published: an outbox row, the relay's claim and mark and a
 consumer's turn would only end as the audit row written here. A published event's audit row
@@ -11,28 +12,44 @@ kept exactly when its transaction commits.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from payout_service.application.event_routes import BOOKS_KEPT, booked, is_published
+from payout_service.application.event_routes import (
+    BOOKS_KEPT,
+    UNHEARD,
+    booked,
+    is_published,
+    unheard,
+)
 from payout_service.application.messages import Envelope
 from payout_service.application.ports import UnitOfWork
 from payout_service.domain.events import DomainEvent
 
+_MARKS = {BOOKS_KEPT[0], UNHEARD[0]}
+
 
 async def write_events(
-    uow: UnitOfWork, dated: Sequence[tuple[DomainEvent, datetime]], headers: Mapping[str, str]
+    uow: UnitOfWork,
+    dated: Sequence[tuple[DomainEvent, datetime]],
+    headers: Mapping[str, str],
+    unheard_at: Collection[int] = (),
 ) -> None:
     """Events and the moment of each, written in their order: at most one multi-row INSERT into
-    the outbox and one into the audit log."""
+    the outbox and one into the audit log. `unheard_at`: the positions in `dated` of client-visible
+    events no client endpoint hears (event_routes.UNHEARD)."""
     if not dated:
         return
-    key, _ = BOOKS_KEPT
-    # a message's mark comes back in the headers of the transaction it starts: said once, here
-    plain = {name: header for name, header in headers.items() if name != key}
-    published = [is_published(event.name) for event, _ in dated]
-    to_outbox = [pair for pair, out in zip(dated, published, strict=True) if out]
-    message_ids = iter(await uow.outbox.add_all(to_outbox, booked(plain)) if to_outbox else [])
+    # a message's marks come back in the headers of the transaction it starts: said once, here
+    plain = {name: header for name, header in headers.items() if name not in _MARKS}
+    heard = [i not in unheard_at for i in range(len(dated))]
+    published = [is_published(event.name, h) for (event, _), h in zip(dated, heard, strict=True)]
+    to_outbox = [
+        (event, moment, booked(plain) if h else unheard(booked(plain)))
+        for (event, moment), h, out in zip(dated, heard, published, strict=True)
+        if out
+    ]
+    message_ids = iter(await uow.outbox.add_all(to_outbox) if to_outbox else [])
     entries = [
         audit_entry(next(message_ids) if out else str(uuid.uuid4()), event, moment, plain)
         for (event, moment), out in zip(dated, published, strict=True)

@@ -11,6 +11,11 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from payout_service.domain.client_events import (
+    WebhookEndpoint,
+    new_endpoint_id,
+    new_endpoint_secret,
+)
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.seed import DEMO_USER_ID, add_api_key, open_account
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
@@ -138,3 +143,26 @@ async def mysql_connection(url: str, autocommit: bool = False) -> Any:
         database=parts.path.lstrip("/"),
         autocommit=autocommit,
     )
+
+
+async def add_listening_endpoint(
+    db: SqlUnitOfWorkFactory, user_id: int = DEMO_USER_ID
+) -> WebhookEndpoint:
+    """An enabled endpoint of the user for every event type, that nothing delivers to in the
+    test: the user's client-visible events then get their outbox rows to notify
+    (event_routes.UNHEARD)."""
+    now = SystemClock().now()
+    endpoint = WebhookEndpoint(
+        id=new_endpoint_id(),
+        user_id=user_id,
+        url="http://127.0.0.1:9/listening",
+        event_types=("*",),
+        description="",
+        secret=new_endpoint_secret(),
+        created_at=now,
+        updated_at=now,
+    )
+    async with db() as tx:
+        await tx.webhook_endpoints.add(endpoint)
+        await tx.commit()
+    return endpoint

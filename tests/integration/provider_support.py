@@ -19,6 +19,7 @@ import redis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from payout_service.application.event_routes import is_published
 from payout_service.application.ports import PayoutInstruction, SendAttemptOutcome
 from payout_service.application.reconcile_payouts import ReconcileReport
 from payout_service.bootstrap import Services, build_reconciler, build_relay, build_services
@@ -207,12 +208,14 @@ async def attempts(db: SqlUnitOfWorkFactory, payout_id: str) -> list[dict[str, A
 
 
 async def events_of(db: SqlUnitOfWorkFactory, payout_id: str) -> list[str]:
+    """The payout's events some consumer acts on, in order, from the audit log, which keeps every
+    event (the outbox only those a consumer hears: the demo user has no webhook endpoint)."""
     found = await rows(
         db,
-        "SELECT event_name FROM outbox_messages WHERE aggregate_id = %s ORDER BY id",
+        "SELECT event_name FROM audit_logs WHERE aggregate_id = %s ORDER BY id",
         payout_id,
     )
-    return [r["event_name"] for r in found]
+    return [r["event_name"] for r in found if is_published(r["event_name"])]
 
 
 def send_key(payout_id: str) -> str:

@@ -20,7 +20,7 @@ from payout_service.infrastructure.db.seed import DEMO_USER_ID
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from payout_service.infrastructure.outbox.fast_path import OutboxFastPath
 from payout_service.infrastructure.settings import Settings
-from tests.integration.helpers import payout_body, post_payout
+from tests.integration.helpers import add_listening_endpoint, payout_body, post_payout
 from tests.integration.processes import (
     BrokerKeys,
     effects,
@@ -87,7 +87,9 @@ async def test_committed_event_reaches_each_consumer_once_even_when_delivered_ag
 ) -> None:
     # Given a payout created through the API and then finished (the finishing transaction
     # settled the hold), its three outbox rows left unpublished as an earlier version left its
-    # rows, without the books' mark: the books consumer's to keep
+    # rows, without the books' mark: the books consumer's to keep (the user has a webhook
+    # endpoint, so each of the payout's events has its row)
+    await add_listening_endpoint(db)
     created = await post_payout(outbox_api, auth, payout_body(amount="150.00"))
     assert created.status == 201, await created.text()
     payout_id = (await created.json())["id"]

@@ -136,9 +136,7 @@ async def test_items_ending_at_once_complete_their_batch_exactly_once(
     batch = await batch_of(db, batch_id)
     assert batch.status is BatchStatus.COMPLETED
     assert batch.succeeded == 24
-    found = await rows(
-        db, "SELECT event_name FROM outbox_messages WHERE aggregate_id = %s", batch_id
-    )
+    found = await rows(db, "SELECT event_name FROM audit_logs WHERE aggregate_id = %s", batch_id)
     assert sorted(r["event_name"] for r in found) == [
         events.PAYOUT_BATCH_COMPLETED,
         events.PAYOUT_BATCH_CREATED,

@@ -325,7 +325,7 @@ async def test_cancelling_a_batch_cancels_every_item_and_ends_it_failed(api, aut
     assert response.status == 200
     assert await response.json() == {"batch_id": batch["id"], "cancelled": 3, "not_cancellable": 0}
     (cancelled,) = await rows(
-        db, "SELECT COUNT(*) AS n FROM outbox_messages WHERE event_name = %s", "payout.cancelled"
+        db, "SELECT COUNT(*) AS n FROM audit_logs WHERE event_name = %s", "payout.cancelled"
     )
     assert int(cancelled["n"]) == 3
     # And the batch has ended failed (nothing paid), counted so, and said so once

@@ -67,7 +67,7 @@ async def test_a_return_credits_the_user_once_under_fifty_duplicate_webhooks(
     # And one payout.returned event was written
     events = await rows(
         db,
-        "SELECT COUNT(*) AS n FROM outbox_messages WHERE aggregate_id = %s"
+        "SELECT COUNT(*) AS n FROM audit_logs WHERE aggregate_id = %s"
         " AND event_name = 'payout.returned'",
         payout_id,
     )

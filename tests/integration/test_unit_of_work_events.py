@@ -7,6 +7,7 @@ from payout_service.domain.payout import Payout
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.seed import DEMO_USER_ID
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from tests.integration.helpers import add_listening_endpoint
 
 OUTBOX = "SELECT event_name, aggregate_id, headers FROM outbox_messages ORDER BY id"
 
@@ -38,7 +39,8 @@ async def outbox(db: SqlUnitOfWorkFactory) -> list[tuple[str, str, dict[str, str
 
 
 async def test_a_saved_payouts_events_are_written_by_the_commit(db: SqlUnitOfWorkFactory):
-    # Given a payout created through the unit of work
+    # Given a payout created through the unit of work, of a user with a webhook endpoint
+    await add_listening_endpoint(db)
     payout = new_payout()
     async with db({"request_id": "create"}) as tx:
         await add_held(tx, payout)
@@ -67,7 +69,8 @@ async def test_a_rolled_back_unit_of_work_leaves_no_event(db: SqlUnitOfWorkFacto
 async def test_two_copies_of_one_payout_saved_in_one_transaction_lose_no_event(
     db: SqlUnitOfWorkFactory,
 ):
-    # Given a payout being sent
+    # Given a payout being sent, of a user with a webhook endpoint
+    await add_listening_endpoint(db)
     payout = new_payout()
     payout.start_processing(SystemClock().now())
     async with db() as tx:

@@ -264,7 +264,7 @@ async def test_the_inbox_pass_applies_what_no_actor_has_and_the_actor_then_skips
     assert [(r.result, r.payout_id) for r in results] == [("applied", payout_id)]
     await dispatch_outbox()
     assert [r["result"] for r in await inbox(db)] == ["applied"]
-    assert await count(db, "outbox_messages", "event_name = %s", "payout.succeeded") == 1
+    assert await count(db, "audit_logs", "event_name = %s", "payout.succeeded") == 1
     assert await ledger_kinds(db, payout_id) == [HOLD, DEBIT]
 
 
@@ -291,7 +291,7 @@ async def test_concurrent_deliveries_and_consumers_make_one_change_and_one_debit
     await dispatch_outbox()
     # Then the message was consumed once, and the payout changed once and was debited once
     assert consumed.count(True) == 1 and len(passed) <= 1
-    assert await count(db, "outbox_messages", "event_name = %s", "payout.succeeded") == 1
+    assert await count(db, "audit_logs", "event_name = %s", "payout.succeeded") == 1
     assert await ledger_kinds(db, payout_id) == [HOLD, DEBIT]
     assert (await money(webhook_api, auth))["balance"] == "9850.00"
     await assert_ledger_clean(db)

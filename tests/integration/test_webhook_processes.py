@@ -283,7 +283,7 @@ async def test_200_concurrent_deliveries_make_one_inbox_row_one_change_and_one_d
     )
     await eventually(lambda: settled(db, process_settings), what="the outbox and queues to drain")
     assert await count(db, "provider_webhook_events") == 1
-    assert await count(db, "outbox_messages", "event_name = %s", "payout.succeeded") == 1
+    assert await count(db, "audit_logs", "event_name = %s", "payout.succeeded") == 1
     assert await ledger_kinds(db, payout_id) == [("hold", "debit"), ("debit", "debit")]
     assert (await money(api, auth))["balance"] == "9850.00"  # type: ignore[arg-type]
     assert (await audited(db))["provider.webhook.applied"] == 1

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from payout_service.application import ledger_settlement
-from payout_service.application.event_routes import booked, is_published
+from payout_service.application.event_routes import booked, is_published, unheard
 from payout_service.application.messages import Envelope
 from payout_service.application.metrics import NO_METRICS
 from payout_service.application.ports import (
@@ -278,15 +278,37 @@ class FakeDatabase:
         self.committed.accounts[(user_id, currency)] = account
         return account
 
+    def add_endpoint(self, user_id: int, endpoint_id: str = "we_listening") -> WebhookEndpoint:
+        """An enabled endpoint of the user for every event type: the user's client-visible
+        events go to the notify consumer from now on (event_routes.UNHEARD)."""
+        endpoint = WebhookEndpoint(
+            id=endpoint_id,
+            user_id=user_id,
+            url=f"https://client.example/{endpoint_id}",
+            event_types=("*",),
+            description="",
+            secret=f"whsec_{endpoint_id}",
+            created_at=START,
+            updated_at=START,
+        )
+        self.committed.webhook_endpoints[endpoint.id] = endpoint
+        return endpoint
+
     def add_payout(self, payout: Payout, headers: Mapping[str, str] | None = None) -> None:
         """Stores the payout and writes its pending events, as a committed unit of work would
         (application.write_events), though it posts nothing to the ledger."""
         self.committed.payouts[payout.id] = _stored(payout)
+        listening = any(
+            e.user_id == payout.user_id and e.state is not EndpointState.DISABLED
+            for e in self.committed.webhook_endpoints.values()
+        )
         for event in payout.events:
             message_id, moment = self.new_message_id(), payout.updated_at
-            if is_published(event.name):
+            heard = listening or event.snapshot is None
+            if is_published(event.name, heard):
+                marked = booked(headers or {})
                 self.committed.outbox.append(
-                    OutboxRow(event, booked(headers or {}), message_id, moment)
+                    OutboxRow(event, marked if heard else unheard(marked), message_id, moment)
                 )
             self.committed.audit.append(audit_entry(message_id, event, moment, headers or {}))
         payout.events.clear()
@@ -579,9 +601,9 @@ class FakeOutbox:
         return message_id
 
     async def add_all(
-        self, dated: Sequence[tuple[DomainEvent, datetime]], headers: dict[str, str]
+        self, dated: Sequence[tuple[DomainEvent, datetime, dict[str, str]]]
     ) -> list[str]:
-        return [await self.add(event, headers, now) for event, now in dated]
+        return [await self.add(event, headers, now) for event, now, headers in dated]
 
     async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:
         for row in self._state.outbox:
@@ -888,8 +910,11 @@ class FakeWebhookEndpoints:
             if e.state is not EndpointState.DISABLED and e.subscribes_to(event_type)
         ]
 
-    async def users_with_endpoints(self, user_ids: Collection[int]) -> set[int]:
-        self._queries.append(("users_with_endpoints", tuple(sorted(user_ids))))
+    async def users_with_endpoints(
+        self, user_ids: Collection[int], *, locking: bool = False
+    ) -> set[int]:
+        query = "users_with_endpoints, locking" if locking else "users_with_endpoints"
+        self._queries.append((query, tuple(sorted(user_ids))))
         return {
             e.user_id
             for e in self._state.webhook_endpoints.values()

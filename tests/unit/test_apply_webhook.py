@@ -97,6 +97,7 @@ async def test_a_final_webhook_finishes_an_accepted_payout_and_marks_its_row_app
     apply, database, clock, metrics, status, final, event_name
 ):
     # Given an accepted payout and a stored webhook reporting its outcome
+    database.add_endpoint(7)  # its user's webhook endpoint: notify hears of it
     given_payout(database, accepted)
     envelope = await given_webhook(database, "evt-1", status)
     # When the inbox row's message is consumed

@@ -76,6 +76,7 @@ async def test_a_pending_payout_is_cancelled_and_its_queued_send_aborted(
     cancel, database, sends, clock
 ):
     # Given a pending payout
+    database.add_endpoint(USER)  # its user's webhook endpoint: notify hears of it
     created_message_id = given(database)
     # When its owner cancels it
     payout = await cancel(USER, "p-1", CANCEL_HEADERS)

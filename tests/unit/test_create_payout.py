@@ -12,6 +12,7 @@ from payout_service.application.errors import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
 )
+from payout_service.application.event_routes import PROVIDER_SEND, consumers_of, unheard
 from payout_service.domain.accounts import EntryKind
 from payout_service.domain.errors import InsufficientFunds, InvalidAmount, UnknownCurrency
 from payout_service.domain.payout import PayoutStatus
@@ -84,9 +85,11 @@ async def test_create_holds_funds_and_writes_payout_key_and_event_together(
     stored = state.idempotency[(USER, "key-1")]
     assert (stored.payout_id, stored.response.body) == (body["id"], result.body)
     assert stored.response.expires_at == clock.now() + TTL
+    # And its event goes to the sender only: the user has no webhook endpoint to notify
     assert [(o.event.name, o.headers) for o in state.outbox] == [
-        ("payout.created", booked({"request_id": "r-1"}))
+        ("payout.created", unheard(booked({"request_id": "r-1"})))
     ]
+    assert consumers_of("payout.created", state.outbox[0].headers) == (PROVIDER_SEND,)
 
 
 async def test_same_key_same_body_replays_the_first_answer_and_writes_nothing(

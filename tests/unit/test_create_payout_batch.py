@@ -63,6 +63,7 @@ def command(
 async def test_all_or_nothing_creates_every_item_with_one_hold_posting_each(
     create: CreatePayoutBatch, database: FakeDatabase
 ) -> None:
+    database.add_endpoint(USER)  # its user's webhook endpoint: notify hears of the batch
     result = await create(command([item(n) for n in range(5)] + [item(9, "5.00", "EUR")]))
 
     body = json.loads(result.body)

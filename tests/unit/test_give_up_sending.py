@@ -58,6 +58,7 @@ def retried(payout: Payout) -> None:
 
 async def test_a_payout_the_provider_refused_each_time_is_failed(give_up, database, clock):
     # Given a payout whose every attempt was answered with a temporary error
+    database.add_endpoint(7)  # its user's webhook endpoint: notify hears of it
     given(database, retried, [SendAttemptResult.TEMPORARY_ERROR] * 3)
     # When the provider-send runs out of retries
     failed_now = await give_up("p-1", attempts=3, last_error="SendRetryLater", headers=HEADERS)

@@ -165,6 +165,7 @@ async def test_the_books_consumer_posts_nothing_a_transaction_posted_already(
 ) -> None:
     # Given a payout whose success its transaction posted, and that success's outbox row as an
     # earlier version's books consumer would still receive it (say, published before an upgrade)
+    database.add_endpoint(7)  # its user's webhook endpoint: notify hears of it
     database.open_account(*USD, BALANCE)
     await given_held(uow, new_payout("p-1", amount_minor=15_000))
     await change(uow, "p-1", "start_processing", "succeed")

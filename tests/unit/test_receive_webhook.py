@@ -48,6 +48,7 @@ async def test_a_new_webhook_is_applied_in_the_transaction_that_stores_it(
     receive, database, metrics
 ):
     # Given an accepted payout
+    database.add_endpoint(7)  # its user's webhook endpoint: notify hears of it
     before = given_accepted_payout(database)
     # When its success webhook arrives
     receipt = await receive(success(), {"event_id": "evt-1"}, "{}", HEADERS)

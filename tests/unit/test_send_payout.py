@@ -245,6 +245,7 @@ async def test_a_lost_answer_is_recorded_as_no_answer(send, database, provider):
 
 async def test_a_permanent_refusal_fails_the_payout_and_is_not_sent_again(send, database, provider):
     # Given a provider that refuses the payout for good
+    database.add_endpoint(7)  # its user's webhook endpoint: notify hears of it
     envelope = given(database)
     provider.will_fail(ProviderPermanentError("rejected", "wallet unknown", 422))
     # When the payout is sent, the refusal is raised

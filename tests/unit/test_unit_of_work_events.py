@@ -5,7 +5,9 @@ from tests.unit.fakes import START, FakeDatabase, FakeUnitOfWorkFactory, booked,
 
 async def test_commit_writes_the_events_of_an_updated_payout_with_the_units_headers():
     # Given a stored payout
-    uow = FakeUnitOfWorkFactory(FakeDatabase())
+    database = FakeDatabase()
+    database.add_endpoint(7)  # its user's webhook endpoint: notify hears of it
+    uow = FakeUnitOfWorkFactory(database)
     async with uow({"request_id": "create"}) as tx:
         await tx.payouts.add(new_payout())
         await tx.commit()

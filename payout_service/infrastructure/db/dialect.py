@@ -24,6 +24,11 @@ class Dialect:
         # SQLite has no row locks; its transactions are serialised by the single writer instead.
         return "" if self.is_sqlite else " FOR UPDATE"
 
+    @property
+    def for_share(self) -> str:
+        # MariaDB has no FOR SHARE; MySQL 8 takes both spellings.
+        return "" if self.is_sqlite else " LOCK IN SHARE MODE"
+
     def sql(self, statement: str) -> str:
         return _qmark(statement) if self.is_sqlite else statement
 

@@ -103,28 +103,28 @@ class SqlOutbox:
         return message_id
 
     async def add_all(
-        self, dated: Sequence[tuple[DomainEvent, datetime]], headers: dict[str, str]
+        self, dated: Sequence[tuple[DomainEvent, datetime, dict[str, str]]]
     ) -> list[str]:
-        """Events and the moment of each, in order: one row alone as add() writes it, more in
-        multi-row INSERTs (a batch's items), whose opening rows' ids are read back."""
+        """Events and the moment and headers of each, in order: one row alone as add() writes
+        it, more in multi-row INSERTs (a batch's items), whose opening rows' ids are read back."""
         if len(dated) == 1:
-            return [await self.add(dated[0][0], headers, dated[0][1])]
+            event, now, headers = dated[0]
+            return [await self.add(event, headers, now)]
         written: list[str] = []
         d = self._s.dialect
-        encoded_headers = json.dumps(headers, separators=(",", ":"))
         columns, _, row = sql.INSERT_OUTBOX_MESSAGE.partition(" VALUES ")
         for start in range(0, len(dated), ROWS_PER_INSERT):
             chunk = dated[start : start + ROWS_PER_INSERT]
             message_ids = [str(uuid.uuid4()) for _ in chunk]
             values: list[Any] = []
-            for message_id, (event, now) in zip(message_ids, chunk, strict=True):
+            for message_id, (event, now, headers) in zip(message_ids, chunk, strict=True):
                 values += [
                     message_id,
                     event.name,
                     event.aggregate_type,
                     event.aggregate_id,
                     json.dumps(event.payload, separators=(",", ":")),
-                    encoded_headers,
+                    json.dumps(headers, separators=(",", ":")),
                     d.to_db(now),
                     d.to_db(now),
                 ]
@@ -137,18 +137,18 @@ class SqlOutbox:
                 if dated_event[0].name in OPENING_EVENTS
             }
             if opening:
-                await self._note_opening(opening, headers)
+                await self._note_opening(opening)
         return written
 
     async def _note_opening(
-        self, written: dict[str, tuple[DomainEvent, datetime]], headers: dict[str, str]
+        self, written: dict[str, tuple[DomainEvent, datetime, dict[str, str]]]
     ) -> None:
         marks = ", ".join(["%s"] * len(written))
         rows = await self._s.rows(
             f"SELECT id, message_id FROM outbox_messages WHERE message_id IN ({marks})", *written
         )
         ids = {str(r["message_id"]): int(r["id"]) for r in rows}
-        for message_id, (event, now) in written.items():
+        for message_id, (event, now, headers) in written.items():
             self.opening.append(_opening_row(ids[message_id], message_id, event, headers, now))
 
     async def message_id_of(self, aggregate_id: str, event_name: str) -> str | None:

@@ -61,12 +61,15 @@ class SqlWebhookEndpoints:
             if e.state is not EndpointState.DISABLED and e.subscribes_to(event_type)
         ]
 
-    async def users_with_endpoints(self, user_ids: Collection[int]) -> set[int]:
+    async def users_with_endpoints(
+        self, user_ids: Collection[int], *, locking: bool = False
+    ) -> set[int]:
         if not user_ids:
             return set()
         rows = await self._s.rows(
             "SELECT DISTINCT user_id FROM webhook_endpoints"
-            f" WHERE user_id IN ({', '.join(['%s'] * len(user_ids))}) AND state <> %s",
+            f" WHERE user_id IN ({', '.join(['%s'] * len(user_ids))}) AND state <> %s"
+            + (self._s.dialect.for_share if locking else ""),
             *user_ids,
             str(EndpointState.DISABLED),
         )
