@@ -257,6 +257,12 @@ class DeliveryChains:
         disabled it. A 2xx to an endpoint seen healthy changes nothing: no lock, no write."""
         if answer.delivered and seen.state is EndpointState.ENABLED and not seen.failing_since:
             return seen, False
+        if not answer.delivered:
+            # A failure may disable the endpoint, which appends the user's event under their
+            # event counter: take the counter before the endpoint, as every transaction writing
+            # the user's events does before it reads their endpoints under lock (saved_events),
+            # or the two would wait for each other.
+            await uow.client_events.last_sequence(seen.user_id)
         endpoint = await uow.webhook_endpoints.get_for_update(seen.id)
         if endpoint is None:
             return seen, False

@@ -256,6 +256,9 @@ class FakeDatabase:
         self.fail_payout_lookups: Exception | None = None
         # every lookup of users' endpoints (FakeWebhookEndpoints), for tests that count them
         self.endpoint_queries: list[tuple[str, tuple[int, ...]]] = []
+        # the locks MySQL would take on users' event counters and endpoints, in order, for tests
+        # of the order transactions take them in
+        self.locks: list[tuple[str, object]] = []
         self._sequences: dict[str, itertools.count[int]] = {}
 
     def next_id(self, table: str) -> int:
@@ -821,10 +824,12 @@ class FakeProviderAudits:
 
 
 class FakeClientEventLog:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, locks: list[tuple[str, object]]) -> None:
         self._state = state
+        self._locks = locks
 
     async def append(self, new: Sequence[NewClientEvent], now: datetime) -> Sequence[ClientEvent]:
+        self._locks += [("counter", user) for user in sorted({n.user_id for n in new})]
         numbered = []
         for n in new:
             sequence = self._state.event_sequences.get(n.user_id, 0) + 1
@@ -874,6 +879,7 @@ class FakeClientEventLog:
         return sorted(found, key=lambda e: e.payout_version or 0)
 
     async def last_sequence(self, user_id: int) -> int:
+        self._locks.append(("counter", user_id))
         return self._state.event_sequences.get(user_id, 0)
 
     async def purge(self, created_before: datetime, limit: int) -> int:
@@ -883,11 +889,18 @@ class FakeClientEventLog:
 
 
 class FakeWebhookEndpoints:
-    """`queries`: each lookup of users' endpoints, (method, user ids), for tests that count them."""
+    """`queries`: each lookup of users' endpoints, (method, user ids), for tests that count them;
+    `locks`: the row locks MySQL would take, shared with the client event log's."""
 
-    def __init__(self, state: State, queries: list[tuple[str, tuple[int, ...]]]) -> None:
+    def __init__(
+        self,
+        state: State,
+        queries: list[tuple[str, tuple[int, ...]]],
+        locks: list[tuple[str, object]],
+    ) -> None:
         self._state = state
         self._queries = queries
+        self._locks = locks
 
     async def add(self, endpoint: WebhookEndpoint) -> None:
         self._state.webhook_endpoints[endpoint.id] = copy.deepcopy(endpoint)
@@ -896,6 +909,7 @@ class FakeWebhookEndpoints:
         return copy.deepcopy(self._state.webhook_endpoints.get(endpoint_id))
 
     async def get_for_update(self, endpoint_id: str) -> WebhookEndpoint | None:
+        self._locks.append(("endpoint", endpoint_id))
         return await self.get(endpoint_id)
 
     async def list_for_user(self, user_id: int) -> Sequence[WebhookEndpoint]:
@@ -915,6 +929,12 @@ class FakeWebhookEndpoints:
     ) -> set[int]:
         query = "users_with_endpoints, locking" if locking else "users_with_endpoints"
         self._queries.append((query, tuple(sorted(user_ids))))
+        if locking:
+            self._locks += [
+                ("endpoint", e.id)
+                for e in self._state.webhook_endpoints.values()
+                if e.user_id in user_ids
+            ]
         return {
             e.user_id
             for e in self._state.webhook_endpoints.values()
@@ -1115,8 +1135,10 @@ class FakeUnitOfWork:
         self.webhooks = FakeWebhookInbox(self._work, database.next_id)
         self.send_attempts = FakeSendAttemptLog(self._work)
         self.provider_audits = FakeProviderAudits(self._work)
-        self.client_events = FakeClientEventLog(self._work)
-        self.webhook_endpoints = FakeWebhookEndpoints(self._work, database.endpoint_queries)
+        self.client_events = FakeClientEventLog(self._work, database.locks)
+        self.webhook_endpoints = FakeWebhookEndpoints(
+            self._work, database.endpoint_queries, database.locks
+        )
         self.webhook_deliveries = FakeWebhookDeliveries(self._work, database.next_id)
         return self
 

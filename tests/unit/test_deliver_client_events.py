@@ -355,6 +355,26 @@ async def test_an_endpoint_failing_too_long_is_disabled_and_its_user_told(
     assert world.deliveries()[0].status is DeliveryStatus.PENDING
 
 
+async def test_a_failed_attempt_takes_the_users_event_counter_before_the_endpoint(
+    database: FakeDatabase, clock: FakeClock, metrics: RecordingMetrics
+) -> None:
+    # Given an endpoint whose attempts fail, and so may disable it (which appends the user's
+    # event under their counter)
+    world = World(database, clock, metrics, disable_after=timedelta(minutes=1))
+    world.endpoint("we_1")
+    await world.create()
+    world.sender.answer_for = lambda post: 500
+    writes = len(world.database.locks)
+    # When an attempt fails
+    await world.notify(world.message(PAYOUT_CREATED))
+    # Then its transaction took the counter before the endpoint, the order in which every
+    # transaction writing the user's events takes them: the two never wait for each other
+    recorded = world.database.locks[writes:]
+    assert recorded[:2] == [("counter", USER), ("endpoint", "we_1")]
+    # as the payout's own transaction did, counter first, then the endpoints under lock
+    assert world.database.locks[:writes] == [("counter", USER), ("endpoint", "we_1")]
+
+
 async def test_a_disabled_endpoint_gets_its_pending_deliveries_once_enabled(
     world: World,
 ) -> None:
