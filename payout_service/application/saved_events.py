@@ -37,12 +37,10 @@ async def write_saved_events(
     (ledger_settlement.report)."""
     payouts = list(uow.payouts.seen)
     dated: list[tuple[DomainEvent, datetime]] = []
-    owners: list[int] = []  # the user of each event in `dated`
     visible: list[NewClientEvent] = []
     for payout in payouts:
         for event in payout.events:
             dated.append((event, payout.updated_at))
-            owners.append(payout.user_id)
             if event.snapshot is not None:
                 visible.append(client_event_of(event.snapshot, event.name))
     posted = await ledger_settlement.post_transitions(uow, dated)
@@ -54,7 +52,6 @@ async def write_saved_events(
             event_id = new_event_id()
             named = replace(event, payload={**event.payload, "event_id": event_id})
             dated.append((named, batch.updated_at))
-            owners.append(batch.user_id)
             visible.append(batch_client_event_of(event.snapshot, event.name, event_id))
         batch.events.clear()
     unheard_at: set[int] = set()
@@ -68,8 +65,8 @@ async def write_saved_events(
         )
         unheard_at = {
             i
-            for i, ((event, _), user) in enumerate(zip(dated, owners, strict=True))
-            if event.snapshot is not None and user not in listening
+            for i, (event, _) in enumerate(dated)
+            if event.snapshot is not None and event.snapshot.user_id not in listening
         }
     if dated:
         await write_events(uow, dated, headers, unheard_at)
