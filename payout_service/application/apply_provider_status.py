@@ -46,13 +46,20 @@ async def apply_provider_status(
 
 async def _find_for_update(uow: UnitOfWork, report: ProviderReport) -> Payout | None:
     """The payout the report names, locked: the one holding its provider payout id, else the
-    one whose id is its reference."""
-    payout_id = None
+    one whose id is its reference. A provider echoes our id as the reference, so that payout is
+    locked first: when it holds the provider payout id (unique) it is the one, found in one
+    statement instead of a lookup and a lock."""
+    named = await uow.payouts.get_for_update(report.reference) if report.reference else None
+    if named is not None and (
+        not report.provider_payout_id or named.provider_payout_id == report.provider_payout_id
+    ):
+        return named
+    holder = None
     if report.provider_payout_id:
-        payout_id = await uow.payouts.id_for_provider_payout_id(report.provider_payout_id)
-    if payout_id is None:
-        payout_id = report.reference
-    return await uow.payouts.get_for_update(payout_id) if payout_id else None
+        holder = await uow.payouts.id_for_provider_payout_id(report.provider_payout_id)
+    if holder is None or (named is not None and holder == named.id):
+        return named
+    return await uow.payouts.get_for_update(holder)
 
 
 def _not_found_detail(report: ProviderReport) -> str:

@@ -15,7 +15,7 @@ from payout_service.application.event_routes import WEBHOOK_APPLY, WEBHOOK_RECEI
 from payout_service.application.messages import Envelope
 from payout_service.application.metrics import NO_METRICS
 from payout_service.application.ports import Clock, Metrics, UnitOfWork, UnitOfWorkFactory
-from payout_service.application.stored_webhooks import InboxResult, apply_stored
+from payout_service.application.stored_webhooks import InboxResult, apply_webhook
 from payout_service.domain.provider_report import ReportOutcome
 
 
@@ -58,7 +58,10 @@ class ApplyWebhook:
         event = await uow.webhooks.get_for_update(inbox_id)
         if event is None or not _open(event.processed_at is None, event.result, retry):
             return None
-        return await apply_stored(uow, inbox_id, event.webhook, self._clock.now())
+        now = self._clock.now()
+        applied = await apply_webhook(uow, event.webhook, now)
+        await uow.webhooks.mark_processed(inbox_id, applied, now)
+        return InboxResult(inbox_id, applied.result, applied.payout_id)
 
     def _count(self, results: list[InboxResult]) -> None:
         for result in results:

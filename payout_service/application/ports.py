@@ -268,7 +268,15 @@ class ProcessedMessages(Protocol):
     """Message ids each consumer has applied; remembered in the same transaction as the effect."""
 
     async def already_processed(self, consumer: str, message_id: str) -> bool: ...
-    async def remember(self, consumer: str, message_id: str, now: datetime) -> None: ...
+    async def remember(self, consumer: str, message_id: str, now: datetime) -> None:
+        """UniqueViolation if the consumer has applied the message already: a concurrent
+        delivery's effect is then rolled back with it."""
+        ...
+
+    async def remember_if_new(self, consumer: str, message_id: str, now: datetime) -> None:
+        """Remembers the message unless the consumer has already; never fails on that."""
+        ...
+
     async def processed_among(self, consumer: str, message_ids: Sequence[str]) -> set[str]: ...
     async def remember_all(
         self, consumer: str, message_ids: Sequence[str], now: datetime
@@ -318,6 +326,15 @@ RECEIVED = "received"
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookResult:
+    """What applying a stored webhook did: its row's result, payout and why it was not applied."""
+
+    result: str
+    payout_id: str | None
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class InboxEvent:
     """A stored provider webhook; processed_at is None until an inbox pass applied it."""
 
@@ -335,10 +352,19 @@ class WebhookInbox(Protocol):
     async def find(self, event_id: str) -> InboxEvent | None: ...
     async def get_for_update(self, inbox_id: int) -> InboxEvent | None: ...
     async def add(
-        self, webhook: ProviderWebhook, payload: str, payload_hash: str, now: datetime
-    ) -> int: ...
+        self,
+        webhook: ProviderWebhook,
+        payload: str,
+        payload_hash: str,
+        now: datetime,
+        applied: WebhookResult | None = None,
+    ) -> int:
+        """Stores the webhook, processed at `now` with its result when `applied`, else for the
+        inbox to apply; returns the row's id. UniqueViolation if its event_id is stored."""
+        ...
+
     async def mark_processed(
-        self, inbox_id: int, result: str, payout_id: str | None, detail: str | None, now: datetime
+        self, inbox_id: int, applied: WebhookResult, now: datetime
     ) -> None: ...
     async def ids_to_process(self, limit: int, retry_not_found: bool) -> Sequence[int]: ...
     async def add_conflict(
@@ -358,8 +384,10 @@ class SendAttemptOutcome:
 class SendAttemptLog(Protocol):
     """payout_send_attempts: one row per call to the provider, opened before it, closed after."""
 
-    async def open(self, payout_id: str, now: datetime) -> int:
-        """Marks any attempt left open as unknown, opens the next; returns its number (1, 2...)."""
+    async def open(self, payout_id: str, now: datetime, first: bool = False) -> int:
+        """Marks any attempt left open as unknown, opens the next; returns its number (1, 2...).
+        `first`: the caller knows the payout has no attempt yet (it was pending, under its row
+        lock), so none is looked for."""
         ...
 
     async def close(

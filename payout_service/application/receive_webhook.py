@@ -32,8 +32,9 @@ from payout_service.application.ports import (
     ProviderWebhook,
     UniqueViolation,
     UnitOfWorkFactory,
+    WebhookResult,
 )
-from payout_service.application.stored_webhooks import InboxResult, apply_stored
+from payout_service.application.stored_webhooks import apply_webhook
 from payout_service.application.write_events import write_events
 from payout_service.domain.events import DomainEvent
 
@@ -102,11 +103,14 @@ class ReceiveWebhook:
     ) -> WebhookReceipt:
         """The receipt of the webhook stored now (and applied, if `apply`). UniqueViolation
         when its event_id is stored already: redeliveries are the rare case, so the stored one
-        is looked for after an insert fails, not before every insert."""
+        is looked for after an insert fails, not before every insert. The row is inserted after
+        applying, with its result, in one statement: a redelivery's changes roll back with its
+        failed insert, and a concurrent one waits for the payout's lock, then finds the change
+        made."""
         async with self._uow(headers) as uow:
             now = self._clock.now()
-            inbox_id = await uow.webhooks.add(webhook, raw_payload, digest, now)
-            applied = await apply_stored(uow, inbox_id, webhook, now) if apply else None
+            applied = await apply_webhook(uow, webhook, now) if apply else None
+            inbox_id = await uow.webhooks.add(webhook, raw_payload, digest, now, applied)
             await write_events(uow, [(_stored_event(inbox_id, webhook, applied), now)], headers)
             await uow.commit()
         self._metrics.webhook_ingested()
@@ -136,7 +140,7 @@ class ReceiveWebhook:
 
 
 def _stored_event(
-    inbox_id: int, webhook: ProviderWebhook, applied: InboxResult | None
+    inbox_id: int, webhook: ProviderWebhook, applied: WebhookResult | None
 ) -> DomainEvent:
     """provider.webhook.applied (for the audit log) when it was applied, else
     provider.webhook.received (for the apply_webhook actor too)."""

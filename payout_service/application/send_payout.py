@@ -134,10 +134,12 @@ class SendPayout:
             if payout is None or not payout.awaits_sending:
                 await self._mark_handled(uow, envelope)
                 return None
-            if payout.status is PayoutStatus.PENDING:
+            # A payout leaves pending only here, opening its first attempt in the same transaction.
+            first = payout.status is PayoutStatus.PENDING
+            if first:
                 payout.start_processing(now)
                 await uow.payouts.update(payout)
-            number = await uow.send_attempts.open(payout.id, now)
+            number = await uow.send_attempts.open(payout.id, now, first=first)
             await uow.commit()
         return _OpenAttempt(payout.id, number, _instruction(payout))
 
@@ -240,9 +242,9 @@ class SendPayout:
         copy of the message (a row published twice) may have been sent and remembered while
         this one waited for the provider; both worked under the payout's lock and its one key,
         so this one's changes stand, and remembering it again would only fail them."""
-        consumer, message_id = PROVIDER_SEND.name, envelope.message_id
-        if not await uow.processed_messages.already_processed(consumer, message_id):
-            await uow.processed_messages.remember(consumer, message_id, self._clock.now())
+        await uow.processed_messages.remember_if_new(
+            PROVIDER_SEND.name, envelope.message_id, self._clock.now()
+        )
         await uow.commit()
 
     def _count(self, result: str, started: float) -> None:

@@ -1,6 +1,6 @@
-"""Applying a stored provider webhook to its payout: the step shared by receiving a webhook
-(application.receive_webhook applies it as it stores it) and by the inbox
-(application.apply_webhook applies what was stored unapplied)."""
+"""Applying a provider webhook to its payout: the step shared by receiving a webhook
+(application.receive_webhook applies it before it stores it, with its result) and by the inbox
+(application.apply_webhook applies what was stored unapplied, and records the row's result)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from payout_service.application.apply_provider_status import apply_provider_status
-from payout_service.application.ports import ProviderWebhook, UnitOfWork
+from payout_service.application.ports import ProviderWebhook, UnitOfWork, WebhookResult
 from payout_service.domain.provider_report import ProviderReport
 
 
@@ -19,11 +19,8 @@ class InboxResult:
     payout_id: str | None
 
 
-async def apply_stored(
-    uow: UnitOfWork, inbox_id: int, webhook: ProviderWebhook, now: datetime
-) -> InboxResult:
-    """Applies the webhook of inbox row `inbox_id` (locked by this unit of work, or written by
-    it) to its payout and records the row's result."""
+async def apply_webhook(uow: UnitOfWork, webhook: ProviderWebhook, now: datetime) -> WebhookResult:
+    """Applies the webhook to its payout; the caller records the result on its inbox row."""
     applied = await apply_provider_status(
         uow,
         ProviderReport(
@@ -36,6 +33,4 @@ async def apply_stored(
         ),
         now,
     )
-    result = str(applied.outcome)
-    await uow.webhooks.mark_processed(inbox_id, result, applied.payout_id, applied.detail, now)
-    return InboxResult(inbox_id, result, applied.payout_id)
+    return WebhookResult(str(applied.outcome), applied.payout_id, applied.detail)

@@ -45,6 +45,7 @@ from payout_service.application.ports import (
     UniqueViolation,
     User,
     WebhookAnswer,
+    WebhookResult,
 )
 from payout_service.application.saved_events import write_saved_events
 from payout_service.application.saved_payouts import SavedPayouts
@@ -658,6 +659,9 @@ class FakeProcessedMessages:
             raise UniqueViolation(f"{consumer} already processed {message_id}")
         self._state.processed.add((consumer, message_id))
 
+    async def remember_if_new(self, consumer: str, message_id: str, now: datetime) -> None:
+        self._state.processed.add((consumer, message_id))
+
     async def processed_among(self, consumer: str, message_ids: Sequence[str]) -> set[str]:
         return {m for m in message_ids if (consumer, m) in self._state.processed}
 
@@ -714,6 +718,11 @@ class FakeLedgerHistory:
         ]
 
 
+def _processed(row: StoredWebhook, applied: WebhookResult, now: datetime) -> None:
+    row.processed_at, row.result = now, applied.result
+    row.payout_id, row.detail = applied.payout_id, applied.detail
+
+
 class FakeWebhookInbox:
     """provider_webhook_events, event_id unique, and its conflicts, (event_id, hash) unique."""
 
@@ -732,23 +741,27 @@ class FakeWebhookInbox:
         return _inbox_event(row) if row else None
 
     async def add(
-        self, webhook: ProviderWebhook, payload: str, payload_hash: str, now: datetime
+        self,
+        webhook: ProviderWebhook,
+        payload: str,
+        payload_hash: str,
+        now: datetime,
+        applied: WebhookResult | None = None,
     ) -> int:
         if webhook.event_id in self._state.webhook_event_ids():
             raise UniqueViolation(f"webhook event_id {webhook.event_id} exists")
         inbox_id = self._next_id("provider_webhook_events")
-        self._state.webhooks[inbox_id] = StoredWebhook(
+        self._state.webhooks[inbox_id] = row = StoredWebhook(
             inbox_id, webhook, payload, payload_hash, now
         )
+        if applied is not None:
+            _processed(row, applied, now)
         return inbox_id
 
-    async def mark_processed(
-        self, inbox_id: int, result: str, payout_id: str | None, detail: str | None, now: datetime
-    ) -> None:
+    async def mark_processed(self, inbox_id: int, applied: WebhookResult, now: datetime) -> None:
         row = self._state.webhooks.get(inbox_id)
-        if row is None:
-            return  # an UPDATE of no row changes nothing
-        row.processed_at, row.result, row.payout_id, row.detail = now, result, payout_id, detail
+        if row is not None:  # an UPDATE of no row changes nothing
+            _processed(row, applied, now)
 
     async def ids_to_process(self, limit: int, retry_not_found: bool) -> Sequence[int]:
         open_ids = [
@@ -777,8 +790,10 @@ class FakeSendAttemptLog:
     def __init__(self, state: State) -> None:
         self._state = state
 
-    async def open(self, payout_id: str, now: datetime) -> int:
+    async def open(self, payout_id: str, now: datetime, first: bool = False) -> int:
         attempts = self._state.send_attempts.setdefault(payout_id, [])
+        # The SQL one does not look: a caller wrong about `first` would reuse attempt 1.
+        assert not (first and attempts), f"payout {payout_id} has attempts already"
         last = attempts[-1] if attempts else None
         if last is not None and last.result is SendAttemptResult.SENDING:
             last.result = SendAttemptResult.UNKNOWN

@@ -213,6 +213,36 @@ async def test_a_webhook_about_another_provider_payout_is_a_conflict_for_an_oper
     assert events.PAYOUT_FAILED not in database.committed.events_of("p-1")
 
 
+async def test_the_holder_of_the_provider_payout_id_is_the_one_named_not_the_reference(
+    apply, database
+):
+    # Given two accepted payouts: p-1 as prov-1, p-2 as prov-2
+    given_payout(database, accepted)
+
+    def accepted_as_prov_2(payout: Payout) -> None:
+        payout.start_processing(START)
+        payout.record_provider_acceptance("prov-2", START)
+
+    given_payout(database, accepted_as_prov_2, payout_id="p-2")
+    # When a failed webhook names prov-2 with p-1 as its reference
+    envelope = await given_webhook(database, "evt-1", ProviderStatus.FAILED, START, "prov-2", "p-1")
+    await apply(envelope)
+    # Then it is about p-2, whose reference it contradicts: a conflict for an operator; p-1,
+    # which the reference names and which is locked first, is left as it was
+    assert (inbox_row(database, envelope).result, inbox_row(database, envelope).payout_id) == (
+        "conflict",
+        "p-2",
+    )
+    assert (stored(database, "p-2").status, stored(database, "p-2").needs_review) == (
+        PayoutStatus.PROCESSING,
+        True,
+    )
+    assert (stored(database).status, stored(database).needs_review) == (
+        PayoutStatus.PROCESSING,
+        False,
+    )
+
+
 async def test_a_redelivered_message_is_not_applied_twice(apply, database, metrics):
     given_payout(database, accepted)
     envelope = await given_webhook(database, "evt-1", ProviderStatus.SUCCESS)

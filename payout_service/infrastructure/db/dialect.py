@@ -29,6 +29,12 @@ class Dialect:
         # MariaDB has no FOR SHARE; MySQL 8 takes both spellings.
         return "" if self.is_sqlite else " LOCK IN SHARE MODE"
 
+    def on_duplicate_key_ignore(self, column: str) -> str:
+        """The INSERT's tail that leaves an existing row (same unique key) as it is."""
+        if self.is_sqlite:
+            return "ON CONFLICT DO NOTHING"
+        return f"ON DUPLICATE KEY UPDATE {column} = {column}"
+
     def sql(self, statement: str) -> str:
         return _qmark(statement) if self.is_sqlite else statement
 

@@ -29,6 +29,18 @@ class SqlProcessedMessages:
             self._s.dialect.to_db(now),
         )
 
+    async def remember_if_new(self, consumer: str, message_id: str, now: datetime) -> None:
+        # One statement instead of a read and an insert. Not INSERT IGNORE: that would turn
+        # any other error of the row into a warning too.
+        d = self._s.dialect
+        await self._s.execute(
+            "INSERT INTO processed_messages (consumer, message_id, processed_at)"
+            f" VALUES (%s, %s, %s) {d.on_duplicate_key_ignore('consumer')}",
+            consumer,
+            message_id,
+            d.to_db(now),
+        )
+
     async def processed_among(self, consumer: str, message_ids: Sequence[str]) -> set[str]:
         if not message_ids:
             return set()

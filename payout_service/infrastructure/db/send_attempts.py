@@ -15,15 +15,19 @@ class SqlSendAttemptLog:
     def __init__(self, session: SqlSession) -> None:
         self._s = session
 
-    async def open(self, payout_id: str, now: datetime) -> int:
+    async def open(self, payout_id: str, now: datetime, first: bool = False) -> int:
         """The caller holds the payout's row lock, so no other transaction opens an attempt of
         this payout meanwhile. The attempts are read without a lock and the open one is closed
         by its key: a locking range read here (an UPDATE ... WHERE payout_id) would take a gap
         lock, and two payouts whose ids fall in the same gap deadlocked on their inserts."""
-        rows = await self._s.rows(
-            "SELECT attempt, result FROM payout_send_attempts WHERE payout_id = %s"
-            " ORDER BY attempt DESC LIMIT 1",
-            payout_id,
+        rows = (
+            []
+            if first
+            else await self._s.rows(
+                "SELECT attempt, result FROM payout_send_attempts WHERE payout_id = %s"
+                " ORDER BY attempt DESC LIMIT 1",
+                payout_id,
+            )
         )
         last = int(rows[0]["attempt"]) if rows else 0
         if rows and rows[0]["result"] == _SENDING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from payout_service.application.ports import RECEIVED, InboxEvent, ProviderWebhook
+from payout_service.application.ports import RECEIVED, InboxEvent, ProviderWebhook, WebhookResult
 from payout_service.domain.provider_report import ProviderStatus, ReportOutcome
 from payout_service.infrastructure.db.session import Row, SqlSession
 
@@ -34,13 +34,19 @@ class SqlWebhookInbox:
         return self._to_event(rows[0]) if rows else None
 
     async def add(
-        self, webhook: ProviderWebhook, payload: str, payload_hash: str, now: datetime
+        self,
+        webhook: ProviderWebhook,
+        payload: str,
+        payload_hash: str,
+        now: datetime,
+        applied: WebhookResult | None = None,
     ) -> int:
         d = self._s.dialect
         return await self._s.insert(
             "INSERT INTO provider_webhook_events (event_id, provider_payout_id,"
             " reference, status, occurred_at, failure_code, payload, payload_hash, received_at,"
-            " result) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " processed_at, result, payout_id, detail)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             webhook.event_id,
             webhook.provider_payout_id,
             webhook.reference,
@@ -50,19 +56,20 @@ class SqlWebhookInbox:
             payload,
             payload_hash,
             d.to_db(now),
-            RECEIVED,
+            d.to_db(now) if applied else None,
+            applied.result if applied else RECEIVED,
+            applied.payout_id if applied else None,
+            applied.detail if applied else None,
         )
 
-    async def mark_processed(
-        self, inbox_id: int, result: str, payout_id: str | None, detail: str | None, now: datetime
-    ) -> None:
+    async def mark_processed(self, inbox_id: int, applied: WebhookResult, now: datetime) -> None:
         await self._s.execute(
             "UPDATE provider_webhook_events SET processed_at = %s, result = %s, payout_id = %s,"
             " detail = %s WHERE id = %s",
             self._s.dialect.to_db(now),
-            result,
-            payout_id,
-            detail,
+            applied.result,
+            applied.payout_id,
+            applied.detail,
             inbox_id,
         )
 
