@@ -6,7 +6,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
+from tortoise.backends.mysql.client import MySQLClient
 
+from payout_service.infrastructure.db import transaction_pools
 from payout_service.infrastructure.settings import Settings
 
 MODELS = ["payout_service.infrastructure.db.models", "aerich.models"]
@@ -65,11 +67,15 @@ async def open_database(settings: Settings) -> None:
 
 
 async def connect_now() -> None:
-    """Opens the default pool's first connection, which Tortoise leaves to the first query."""
-    await Tortoise.get_connection("default").execute_query("SELECT 1")
+    """Opens the default pools' first connections, which are otherwise left to the first query."""
+    client = Tortoise.get_connection("default")
+    await client.execute_query("SELECT 1")
+    if isinstance(client, MySQLClient):
+        await transaction_pools.open_pool("default")
 
 
 async def close_database() -> None:
+    await transaction_pools.close_all()
     await Tortoise.close_connections()
 
 

@@ -52,16 +52,35 @@ class SqlSession:
     statements share two cursors: a cursor per statement cost a fifth of a statement's CPU.
     """
 
-    def __init__(self, connection: BaseDBAsyncClient, dialect: Dialect) -> None:
-        self.connection = connection
+    def __init__(
+        self, connection: BaseDBAsyncClient | asyncmy.Connection, dialect: Dialect
+    ) -> None:
+        """`connection`: on MySQL, a transaction's driver connection (db.transaction_pools), or
+        Tortoise's client for a unit of work that only reads; on SQLite, a Tortoise
+        transaction."""
         self.dialect = dialect
-        self._driver = _asyncmy_connection_of(connection)
+        self._driver = connection if isinstance(connection, asyncmy.Connection) else None
+        self._client = None if isinstance(connection, asyncmy.Connection) else connection
         # MySQL outside a transaction: each statement on a pooled connection of its own, by
         # the direct path too. Tortoise's reads a prepared statement's rows wrongly (it looks
         # for them where only a text statement leaves them).
-        pooled = self._driver is None and isinstance(connection, MySQLClient)
-        self._pool = connection if pooled else None
+        self._pool = connection if isinstance(connection, MySQLClient) else None
         self._cursors: dict[type[Cursor], Cursor] = {}
+
+    async def commit(self) -> None:
+        try:
+            if self._driver is not None:
+                await self._driver.commit()
+            else:
+                await self._client.commit()  # type: ignore[union-attr]
+        except _OPERATIONAL as exc:
+            raise _operational(exc) from exc
+
+    async def rollback(self) -> None:
+        if self._driver is not None:
+            await self._driver.rollback()
+        else:
+            await self._client.rollback()  # type: ignore[union-attr]
 
     async def rows(self, statement: str, *values: Any) -> list[Row]:
         try:
@@ -74,7 +93,8 @@ class SqlSession:
             raise IntegrityError(exc) from exc
         except _OPERATIONAL as exc:
             raise _operational(exc) from exc
-        _, rows = await self.connection.execute_query(self.dialect.sql(statement), list(values))
+        assert self._client is not None
+        _, rows = await self._client.execute_query(self.dialect.sql(statement), list(values))
         return rows  # type: ignore[return-value]
 
     async def insert(self, statement: str, *values: Any) -> int:
@@ -88,9 +108,8 @@ class SqlSession:
                 async with self._pooled(Cursor) as cursor:
                     await cursor.execute(statement, values)
                     return int(cursor.lastrowid)
-            return int(
-                await self.connection.execute_insert(self.dialect.sql(statement), list(values))
-            )
+            assert self._client is not None
+            return int(await self._client.execute_insert(self.dialect.sql(statement), list(values)))
         except (IntegrityError, driver.IntegrityError) as exc:
             raise UniqueViolation(str(exc)) from exc
         except _OPERATIONAL as exc:
@@ -104,9 +123,8 @@ class SqlSession:
             if self._pool is not None:
                 async with self._pooled(Cursor) as cursor:
                     return int(await cursor.execute(statement, values))
-            count, _ = await self.connection.execute_query(
-                self.dialect.sql(statement), list(values)
-            )
+            assert self._client is not None
+            count, _ = await self._client.execute_query(self.dialect.sql(statement), list(values))
             return count
         except (IntegrityError, driver.IntegrityError) as exc:
             raise UniqueViolation(str(exc)) from exc
@@ -138,9 +156,3 @@ def _operational(exc: Exception) -> Exception:
     if exc.args and exc.args[0] in _GAVE_UP_ON_LOCKS:
         return TransactionConflict(str(exc))
     return OperationalError(exc)
-
-
-def _asyncmy_connection_of(connection: BaseDBAsyncClient) -> asyncmy.Connection | None:
-    """The driver connection a Tortoise MySQL transaction holds; None for anything else."""
-    held = getattr(connection, "_connection", None)
-    return held if isinstance(held, asyncmy.Connection) else None

@@ -1,4 +1,5 @@
-"""The unit of work: one Tortoise transaction with the repositories bound to it."""
+"""The unit of work: one transaction with the repositories bound to it (on MySQL, on a connection
+of db.transaction_pools; on SQLite, Tortoise's)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
 
+import asyncmy
 from tortoise import Tortoise
 from tortoise.backends.base.client import TransactionContext
 from tortoise.transactions import in_transaction
@@ -14,6 +16,7 @@ from payout_service.application import ledger_settlement
 from payout_service.application.metrics import NO_METRICS
 from payout_service.application.ports import Metrics
 from payout_service.application.saved_events import write_saved_events
+from payout_service.infrastructure.db import transaction_pools
 from payout_service.infrastructure.db.accounts import SqlAccountRepository
 from payout_service.infrastructure.db.api_keys import SqlApiKeyRepository
 from payout_service.infrastructure.db.audit_log import SqlAuditLog
@@ -73,13 +76,17 @@ class SqlUnitOfWork:
         self._on_commit = on_commit
         self._headers = dict(headers or {})
         self._metrics = metrics
-        self._context: TransactionContext | None = None
+        self._context: TransactionContext | None = None  # SQLite: Tortoise's transaction
+        self._driver: asyncmy.Connection | None = None  # MySQL: db.transaction_pools
         self._committed = False
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        self._context = in_transaction(self._connection_name)
-        connection = await self._context.__aenter__()
-        self.bind(SqlSession(connection, self._dialect))
+        if self._dialect.is_sqlite:
+            self._context = in_transaction(self._connection_name)
+            self.bind(SqlSession(await self._context.__aenter__(), self._dialect))
+        else:
+            self._driver = await transaction_pools.acquire(self._connection_name)
+            self.bind(SqlSession(self._driver, self._dialect))
         return self
 
     def bind(self, session: SqlSession) -> None:
@@ -102,7 +109,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         posted = await write_saved_events(self, self._headers)
-        await self.session.connection.commit()  # type: ignore[attr-defined]
+        await self.session.commit()
         self._committed = True
         ledger_settlement.report(self._metrics, posted)
         if self._on_commit is not None and self.outbox.written:
@@ -114,10 +121,27 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._context is not None
-        if exc_type is None and not self._committed:
-            await self.session.connection.rollback()  # type: ignore[attr-defined]
-        await self._context.__aexit__(exc_type, exc, tb)
+        if self._context is not None:
+            if exc_type is None and not self._committed:
+                await self.session.rollback()
+            await self._context.__aexit__(exc_type, exc, tb)
+            return
+        assert self._driver is not None
+        try:
+            if not isinstance(exc, Exception) and exc is not None:
+                # Cancelled (or stopped) mid-statement: the connection may owe the server a
+                # reply, so it is not reused. Closing it rolls back on the server.
+                self._driver.close()
+            elif not self._committed:
+                await self.session.rollback()
+        except Exception:
+            # The connection is broken (that is often why the work failed): it is closed, and
+            # the server rolls back whatever it held.
+            self._driver.close()
+            if exc_type is None:
+                raise
+        finally:
+            transaction_pools.release(self._connection_name, self._driver)
 
 
 class SqlUnitOfWorkFactory:
