@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
         f"create payout: concurrency {args.concurrency}, {args.seconds:g} s per run after"
         f" {args.warmup:g} s warm-up, {args.rounds} round(s), one web process and two,"
         f" MySQL server {server_url.rpartition('@')[2].rpartition('/')[0]}"
-        f"\n  raw transaction = CreatePayout's: BEGIN, {len(statements) - 2} statements, COMMIT",
+        f"\n  raw transaction = CreatePayout's: {len(statements) - 1} statements, COMMIT",
         flush=True,
     )
     figures: list[Figure] = []

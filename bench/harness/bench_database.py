@@ -51,16 +51,19 @@ class ConnectionParams:
             database=parts.path.lstrip("/"),
         )
 
-    async def connect(self, with_database: bool = True) -> asyncmy.Connection:
-        """Connected as the service's pool connects: autocommit on, utf8mb4, strict mode, and
-        as many statements kept prepared (DATABASE_STATEMENT_CACHE's default)."""
+    async def connect(
+        self, with_database: bool = True, autocommit: bool = True
+    ) -> asyncmy.Connection:
+        """Connected as the service's pools connect: utf8mb4, strict mode, as many statements
+        kept prepared (DATABASE_STATEMENT_CACHE's default), and autocommit on, as for reads, or
+        off, as the unit of work's transactions run (db.transaction_pools)."""
         return await asyncmy.connect(
             host=self.host,
             port=self.port,
             user=self.user,
             password=self.password,
             db=self.database if with_database else None,
-            autocommit=True,
+            autocommit=autocommit,
             charset="utf8mb4",
             sql_mode="STRICT_TRANS_TABLES",
             stmt_cache_size=Settings().database_statement_cache,

@@ -2,8 +2,9 @@
 
 The statements are the service's own (payout_service.infrastructure.db.statements; the client
 event's INSERT, which its adapter builds for many rows, written out below), issued in the order
-CreatePayout issues them, with values of the same types and sizes, between the same BEGIN and
-COMMIT, on connections set up as the service's pool sets them up. Before each run,
+CreatePayout issues them, with values of the same types and sizes, then the same COMMIT, on
+connections set up as the service's transaction pool sets them up (autocommit off: the first
+statement starts the transaction, no BEGIN). Before each run,
 transaction_shape.py checks the statements, their order and their values' types and sizes
 against CreatePayout's. Left out is everything that is not the database's work: HTTP, JSON,
 validation, the ORM.
@@ -68,7 +69,7 @@ async def measure_raw(
 ) -> RawResult:
     """Runs `concurrency` connections flat out; counts commits after the first `warmup` s."""
     params = ConnectionParams.from_url(database_url)
-    connections = [await params.connect() for _ in range(concurrency)]
+    connections = [await params.connect(autocommit=False) for _ in range(concurrency)]
     numbers = itertools.count()
     run_id = uuid.uuid4().hex[:8]
     start = time.monotonic()
@@ -96,7 +97,6 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
     payout_id = str(uuid.uuid4())
     body = _payout_json(payout_id, user_id, key, now)
     posting_id = str(uuid.uuid4())
-    await connection.begin()
     async with connection.cursor() as cursor:
         await cursor.execute(sql.FIND_IDEMPOTENCY_KEY, [user_id, key])
         await cursor.fetchall()

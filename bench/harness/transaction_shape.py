@@ -136,7 +136,6 @@ class _RecordingUnitOfWork(SqlUnitOfWork):
         self._log = log
 
     async def __aenter__(self) -> _RecordingUnitOfWork:
-        self._log.append(("BEGIN", ()))
         self.bind(_RecordingSession(self._log))  # type: ignore[arg-type]
         return self
 
@@ -157,9 +156,6 @@ class _RecordingConnection:
     def __init__(self, log: list[Statement]) -> None:
         self._log = log
         self._last = ""
-
-    async def begin(self) -> None:
-        self._log.append(("BEGIN", ()))
 
     async def commit(self) -> None:
         self._log.append(("COMMIT", ()))
