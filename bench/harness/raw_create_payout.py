@@ -98,8 +98,6 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
     body = _payout_json(payout_id, user_id, key, now)
     posting_id = str(uuid.uuid4())
     async with connection.cursor() as cursor:
-        await cursor.execute(sql.FIND_IDEMPOTENCY_KEY, [user_id, key])
-        await cursor.fetchall()
         payout = (payout_id, user_id, AMOUNT_MINOR, CURRENCY, "W-bench", key, "pending")
         await cursor.execute(sql.INSERT_PAYOUT, [*payout, *_NOT_YET_SENT, now, now, *_FRESH])
         await cursor.execute(

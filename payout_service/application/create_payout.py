@@ -1,7 +1,10 @@
 """Create a payout: hold the funds, store the payout, its idempotent response and its event.
 
 All of it is one transaction. A retry under the same key replays the stored response; a
-concurrent twin loses on a unique constraint and then replays the winner's response.
+concurrent twin loses on a unique constraint and then replays the winner's response. Retries are
+the rare case, so the key is not looked up before the insert: the stored answer is read only once
+the payout's or the key's insert has failed (a retry, a twin, a reused external_reference, or a
+key expired but not yet deleted, which is deleted and the request created anew).
 """
 
 from __future__ import annotations
@@ -86,16 +89,20 @@ class CreatePayout:
             try:
                 return await self._create(cmd, amount)
             except UniqueViolation:
-                return await self._after_conflict(cmd)
+                if replay := await self._after_conflict(cmd):
+                    return replay
+            try:
+                return await self._create(cmd, amount)  # its expired key was deleted
+            except UniqueViolation:
+                if replay := await self._after_conflict(cmd):
+                    return replay
+            raise IdempotencyKeyInFlight("a request with this Idempotency-Key is in progress")
         finally:
             self._in_flight.release(cmd.caller_user_id, cmd.idempotency_key)
 
     async def _create(self, cmd: CreatePayoutCommand, amount: Money) -> CreatePayoutResult:
         now = self._clock.now()
         async with self._uow(cmd.headers) as uow:
-            replay = await self._replay(uow, cmd)
-            if replay is not None:
-                return replay
             payout = Payout.create(
                 payout_id=self._ids.new_id(),
                 user_id=cmd.user_id,
@@ -139,8 +146,10 @@ class CreatePayout:
             return None
         return CreatePayoutResult(stored.status_code, stored.body, replayed=True)
 
-    async def _after_conflict(self, cmd: CreatePayoutCommand) -> CreatePayoutResult:
-        """A twin committed first: answer as it did, or say which uniqueness we hit."""
+    async def _after_conflict(self, cmd: CreatePayoutCommand) -> CreatePayoutResult | None:
+        """An insert failed: answer as the key's first request did, or say which uniqueness we
+        hit. None when neither explains it: the key had expired (deleted now, committed) or
+        vanished, so the request may be created anew."""
         async with self._uow() as uow:
             replay = await self._replay(uow, cmd)
             if replay is not None:
@@ -149,4 +158,5 @@ class CreatePayout:
                 raise DuplicateReference(
                     f"external_reference {cmd.external_reference!r} is already used"
                 )
-        raise IdempotencyKeyInFlight("a request with this Idempotency-Key is in progress")
+            await uow.commit()
+        return None

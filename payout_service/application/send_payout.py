@@ -126,20 +126,22 @@ class SendPayout:
     async def _open_attempt(self, envelope: Envelope) -> _OpenAttempt | None:
         now = self._clock.now()
         async with self._uow() as uow:
-            if await uow.processed_messages.already_processed(
+            payout = await uow.payouts.get_for_update(envelope.aggregate_id)
+            # Handling a message moves its payout out of pending (or finds it out already), so
+            # a pending payout's message is new: only another payout's is looked up.
+            pending = payout is not None and payout.status is PayoutStatus.PENDING
+            if not pending and await uow.processed_messages.already_processed(
                 PROVIDER_SEND.name, envelope.message_id
             ):
                 return None
-            payout = await uow.payouts.get_for_update(envelope.aggregate_id)
             if payout is None or not payout.awaits_sending:
                 await self._mark_handled(uow, envelope)
                 return None
             # A payout leaves pending only here, opening its first attempt in the same transaction.
-            first = payout.status is PayoutStatus.PENDING
-            if first:
+            if pending:
                 payout.start_processing(now)
                 await uow.payouts.update(payout)
-            number = await uow.send_attempts.open(payout.id, now, first=first)
+            number = await uow.send_attempts.open(payout.id, now, first=pending)
             await uow.commit()
         return _OpenAttempt(payout.id, number, _instruction(payout))
 
