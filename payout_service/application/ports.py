@@ -539,6 +539,13 @@ class ClientEventLog(Protocol):
         user's sequence counter's lock until the transaction ends: no gap, no duplicate."""
         ...
 
+    async def append_heard(self, new: Sequence[NewClientEvent], now: datetime) -> set[int]:
+        """As append, and then which of the events' users have an endpoint not disabled, as
+        WebhookEndpoints.users_with_endpoints(locking=True) reads them, under the counters just
+        taken: an endpoint registered, enabled or disabled before is seen, and one after starts
+        after these events (event_routes.UNHEARD)."""
+        ...
+
     async def page(
         self,
         user_id: int,

@@ -56,12 +56,8 @@ async def write_saved_events(
         batch.events.clear()
     unheard_at: set[int] = set()
     if visible:
-        await uow.client_events.append(visible, max(moment for _, moment in dated))
-        # Read as committed, under the event counters just taken: an endpoint registered,
-        # enabled or disabled before this read is seen, and one after it starts after these
-        # events (event_routes.UNHEARD).
-        listening = await uow.webhook_endpoints.users_with_endpoints(
-            {event.user_id for event in visible}, locking=True
+        listening = await uow.client_events.append_heard(
+            visible, max(moment for _, moment in dated)
         )
         unheard_at = {
             i

@@ -2,7 +2,9 @@
 counter, as committed then: on MariaDB at REPEATABLE READ, a plain read would answer from the
 transaction's snapshot, taken at its first read, and miss an endpoint registered after it. The
 endpoint then starts after a sequence read before these events, and their notify message would
-never be sent: a gap in the client's webhooks."""
+never be sent: a gap in the client's webhooks. The user's counter answers for the endpoints in the
+statement that moves it on; a counter created by the transaction is followed by a read of its own:
+both ways are checked."""
 
 from __future__ import annotations
 
@@ -46,13 +48,28 @@ async def created_row_routes(db: SqlUnitOfWorkFactory, payout_id: str) -> tuple[
     return tuple(c.name for c in consumers_of(events.PAYOUT_CREATED, json.loads(row["headers"])))
 
 
+async def given_earlier_payouts(db: SqlUnitOfWorkFactory, count: int) -> None:
+    """Each committed with its payout.created: the user's counter exists after the first."""
+    for n in range(count):
+        async with db() as earlier:
+            await earlier.payouts.add(a_payout(f"p-earlier-{n}"))
+            await earlier.commit()
+
+
+EARLIER = pytest.mark.parametrize(
+    "earlier", [0, 1], ids=["first events: a new counter", "a counter with events"]
+)
+
+
 @pytest.mark.parametrize("database_url", ["mysql"], indirect=True)
+@EARLIER
 async def test_an_endpoint_registered_after_a_transactions_first_read_is_heard(
-    db: SqlUnitOfWorkFactory, settings: Settings
+    db: SqlUnitOfWorkFactory, settings: Settings, earlier: int
 ) -> None:
     endpoints = ManageWebhookEndpoints(
         db, SystemClock(), UrlPolicy.from_settings(settings), secret_overlap=timedelta(hours=1)
     )
+    await given_earlier_payouts(db, earlier)
     async with db() as writer:
         # Given a transaction whose first read has fixed its snapshot
         await writer.session.rows("SELECT COUNT(*) AS n FROM payouts")
@@ -67,12 +84,16 @@ async def test_an_endpoint_registered_after_a_transactions_first_read_is_heard(
         await writer.payouts.add(a_payout("p-heard"))
         await writer.commit()
     # Then the endpoint starts before the payout's events, and notify hears of them
-    assert registered.endpoint.after_sequence == 0
+    assert registered.endpoint.after_sequence == earlier
     assert NOTIFY.name in await created_row_routes(db, "p-heard")
 
 
 @pytest.mark.parametrize("database_url", ["mysql"], indirect=True)
-async def test_a_user_without_endpoints_is_not_heard(db: SqlUnitOfWorkFactory) -> None:
+@EARLIER
+async def test_a_user_without_endpoints_is_not_heard(
+    db: SqlUnitOfWorkFactory, earlier: int
+) -> None:
+    await given_earlier_payouts(db, earlier)
     async with db() as writer:
         await writer.payouts.add(a_payout("p-unheard"))
         await writer.commit()

@@ -839,9 +839,16 @@ class FakeProviderAudits:
 
 
 class FakeClientEventLog:
-    def __init__(self, state: State, locks: list[tuple[str, object]]) -> None:
+    def __init__(
+        self, state: State, locks: list[tuple[str, object]], endpoints: FakeWebhookEndpoints
+    ) -> None:
         self._state = state
         self._locks = locks
+        self._endpoints = endpoints
+
+    async def append_heard(self, new: Sequence[NewClientEvent], now: datetime) -> set[int]:
+        await self.append(new, now)
+        return await self._endpoints.users_with_endpoints({n.user_id for n in new}, locking=True)
 
     async def append(self, new: Sequence[NewClientEvent], now: datetime) -> Sequence[ClientEvent]:
         self._locks += [("counter", user) for user in sorted({n.user_id for n in new})]
@@ -1150,10 +1157,10 @@ class FakeUnitOfWork:
         self.webhooks = FakeWebhookInbox(self._work, database.next_id)
         self.send_attempts = FakeSendAttemptLog(self._work)
         self.provider_audits = FakeProviderAudits(self._work)
-        self.client_events = FakeClientEventLog(self._work, database.locks)
         self.webhook_endpoints = FakeWebhookEndpoints(
             self._work, database.endpoint_queries, database.locks
         )
+        self.client_events = FakeClientEventLog(self._work, database.locks, self.webhook_endpoints)
         self.webhook_deliveries = FakeWebhookDeliveries(self._work, database.next_id)
         return self
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from payout_service.application.ports import NewClientEvent
-from payout_service.domain.client_events import ClientEvent, new_event_id
+from payout_service.domain.client_events import ClientEvent, EndpointState, new_event_id
 from payout_service.infrastructure.db import statements as sql
 from payout_service.infrastructure.db.session import Row, SqlSession
+from payout_service.infrastructure.db.webhook_endpoints import SqlWebhookEndpoints
 
 EVENTS_PER_INSERT = 500  # rows per multi-row INSERT (a batch writes thousands)
 _COLUMNS = "event_id, type, user_id, sequence, payout_id, payout_version, created_at, data"
@@ -23,11 +24,50 @@ class SqlClientEventLog:
         self._s = session
 
     async def append(self, new: Sequence[NewClientEvent], now: datetime) -> Sequence[ClientEvent]:
+        return await self._append(new, now, self._take)
+
+    async def append_heard(self, new: Sequence[NewClientEvent], now: datetime) -> set[int]:
+        users = sorted({n.user_id for n in new})
+        if self._s.dialect.is_sqlite:  # its one writer keeps the endpoints as they are
+            await self.append(new, now)
+            return await SqlWebhookEndpoints(self._s).users_with_endpoints(users, locking=True)
+        # MySQL: each user's counter answers for the user's endpoints too, a statement fewer
+        # per transaction; a counter created now answers nothing, and is asked after.
+        heard: set[int] = set()
+        created: list[int] = []
+
+        async def take_heard(user_id: int, count: int) -> int:
+            answer = await self._s.insert(
+                sql.TAKE_EVENT_SEQUENCES_HEARD,
+                user_id,
+                count,
+                user_id,
+                str(EndpointState.DISABLED),
+            )
+            if not answer:
+                created.append(user_id)
+                return count
+            if answer % 2:
+                heard.add(user_id)
+            return answer // 2
+
+        await self._append(new, now, take_heard)
+        endpoints = SqlWebhookEndpoints(self._s)
+        return heard | await endpoints.users_with_endpoints(created, locking=True)
+
+    async def _append(
+        self,
+        new: Sequence[NewClientEvent],
+        now: datetime,
+        take: Callable[[int, int], Awaitable[int]],
+    ) -> Sequence[ClientEvent]:
+        """`take(user_id, count)` moves the user's counter on by `count` and returns the new
+        last sequence."""
         if not new:
             return []
         numbered = []
         for user_id, theirs in _by_user(new).items():
-            last = await self._take(user_id, len(theirs))
+            last = await take(user_id, len(theirs))
             first = last - len(theirs) + 1
             numbered += [
                 ClientEvent(

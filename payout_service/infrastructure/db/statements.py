@@ -29,6 +29,16 @@ TAKE_EVENT_SEQUENCES = (
     "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES (%s, %s)"
     " ON DUPLICATE KEY UPDATE last_sequence = LAST_INSERT_ID(last_sequence + VALUES(last_sequence))"
 )
+# The same, answering in the one integer LAST_INSERT_ID carries whether the user has an endpoint
+# not disabled: (new last sequence) * 2 + (1 if so). The subquery of a write is a locking read
+# on InnoDB (as committed now, its rows share-locked until the transaction ends), taken after
+# the counter's row, in the order every writer of a user's events takes them.
+TAKE_EVENT_SEQUENCES_HEARD = (
+    "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES (%s, %s)"
+    " ON DUPLICATE KEY UPDATE last_sequence = LAST_INSERT_ID("
+    "(last_sequence + VALUES(last_sequence)) * 2 + EXISTS(SELECT 1 FROM webhook_endpoints"
+    " WHERE user_id = %s AND state <> %s LOCK IN SHARE MODE)) DIV 2"
+)
 # A payout's columns, the one list its INSERT, SELECTs and UPDATE are built from (payouts.py maps
 # them to the Payout); tests/integration/test_migrations.py checks it against the model.
 PAYOUT_COLUMNS = (
