@@ -35,7 +35,7 @@ INSERT_CLIENT_EVENT = (
     "INSERT INTO client_events (event_id, type, user_id, sequence, payout_id, payout_version,"
     " created_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
-# As SqlWebhookEndpoints asks, under lock, for one user
+# As SqlWebhookEndpoints asks, under lock, for one user whose counter is new
 USERS_WITH_ENDPOINTS = (
     "SELECT DISTINCT user_id FROM webhook_endpoints WHERE user_id IN (%s) AND state <> %s"
     + MYSQL.for_share
@@ -116,17 +116,20 @@ async def create_payout(connection: asyncmy.Connection, user_id: int, key: str) 
             sql.INSERT_LEDGER_POSTING, [*user_line, payout_id, now, *clearing_line, payout_id, now]
         )
         # The unit of work writes the payout's events on commit: the client-visible event (the
-        # payout as the API shows it) numbered under the user's counter; whether an endpoint
-        # of the user hears of it, read under lock (the bench's users have none); the outbox row
-        # (marked as booked, and as unheard: it goes to the sender alone), and its audit row.
-        await cursor.execute(sql.TAKE_EVENT_SEQUENCES, [user_id, 1])
-        sequence = cursor.lastrowid or 1
+        # payout as the API shows it) numbered under the user's counter, which also answers
+        # whether an endpoint of the user hears of it (the bench's users have none), or, when
+        # the counter is created now, a read under lock does; the outbox row (marked as booked,
+        # and as unheard: it goes to the sender alone), and its audit row.
+        await cursor.execute(sql.TAKE_EVENT_SEQUENCES_HEARD, [user_id, 1, user_id, "disabled"])
+        answer = cursor.lastrowid
+        sequence = answer // 2 or 1
         await cursor.execute(
             INSERT_CLIENT_EVENT,
             [new_event_id(), "payout.created", user_id, sequence, payout_id, _VERSION, now, body],
         )
-        await cursor.execute(USERS_WITH_ENDPOINTS, [user_id, "disabled"])
-        await cursor.fetchall()
+        if not answer:
+            await cursor.execute(USERS_WITH_ENDPOINTS, [user_id, "disabled"])
+            await cursor.fetchall()
         payload, message_id = _event_payload(payout_id, user_id, key), str(uuid.uuid4())
         await cursor.execute(
             sql.INSERT_OUTBOX_MESSAGE,
