@@ -115,3 +115,31 @@ def test_an_idle_consumer_is_woken_by_an_enqueue_instead_of_sleeping_out_its_bac
     fetched = next(consumer)
     assert fetched is not None and fetched.kwargs == {"n": 0}
     patient.close()
+
+
+def evalsha_calls(client: redis.Redis) -> int:
+    return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+
+
+def test_a_consumer_that_drained_its_queue_waits_before_it_fetches_again(
+    broker: PromptRedisBroker,
+) -> None:
+    # Given two messages queued, whose enqueues left wake tokens, and a consumer with room for
+    # more than that
+    broker.enqueue_many(messages(2))
+    wake = broker.wake_key("events")
+    assert broker.client.llen(wake) > 0
+    consumer = broker.consume("events", prefetch=4, timeout=50)
+    fetches_before = evalsha_calls(broker.client)
+    # When it takes them, and then finds nothing
+    taken = [next(consumer), next(consumer)]
+    assert next(consumer) is None
+    # Then one fetch took both and cleared the tokens they left: the turn that found nothing
+    # waited on the wake list instead of fetching (the waiting turn found no token to end it)
+    assert [m.kwargs["n"] for m in taken if m is not None] == [0, 1]
+    assert evalsha_calls(broker.client) - fetches_before == 1
+    assert broker.client.llen(wake) == 0
+    # And a message enqueued after that is fetched on the next turn
+    broker.enqueue_many(messages(1))
+    fetched = next(consumer)
+    assert fetched is not None and fetched.kwargs == {"n": 0}
