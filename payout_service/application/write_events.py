@@ -42,10 +42,12 @@ async def write_events(
         return
     # a message's marks come back in the headers of the transaction it starts: said once, here
     plain = {name: header for name, header in headers.items() if name not in _MARKS}
+    heard_headers = booked(plain)
+    unheard_headers = unheard(heard_headers)
     heard = [i not in unheard_at for i in range(len(dated))]
     published = [is_published(event.name, h) for (event, _), h in zip(dated, heard, strict=True)]
     to_outbox = [
-        (event, moment, booked(plain) if h else unheard(booked(plain)))
+        (event, moment, heard_headers if h else unheard_headers)
         for (event, moment), h, out in zip(dated, heard, published, strict=True)
         if out
     ]
