@@ -231,6 +231,7 @@ def build_services(settings: Settings) -> Services:
             max_amount=settings.max_payout_amount,
             key_ttl=settings.idempotency_key_ttl,
             metrics=metrics,
+            group_size=settings.create_group_size,
         ),
         read_payouts=ReadPayouts(uow),
         readiness=readiness_checks(settings),

@@ -152,8 +152,19 @@ class AccountRepository(Protocol):
     credits by reference (account_credits)."""
 
     async def get_for_update(self, user_id: int, currency: str) -> Account | None: ...
+    async def get_all_for_update(
+        self, keys: Collection[tuple[int, str]]
+    ) -> dict[tuple[int, str], Account]:
+        """The accounts of these (user_id, currency), locked in that order, in one statement;
+        one that does not exist is left out."""
+        ...
+
     async def list_for_user(self, user_id: int) -> Sequence[Account]: ...
     async def save_balances(self, account: Account, now: datetime) -> None: ...
+    async def save_all_balances(self, accounts: Collection[Account], now: datetime) -> None:
+        """save_balances of each, in one statement."""
+        ...
+
     async def append_entry(self, entry: LedgerEntry, now: datetime) -> None: ...
     async def append_entries(self, entries: Sequence[LedgerEntry], now: datetime) -> None: ...
     async def find_user(self, user_id: int) -> User | None: ...
@@ -195,6 +206,11 @@ class IdempotencyStore(Protocol):
     async def save(
         self, user_id: int, key: str, response: StoredResponse, payout_id: str, now: datetime
     ) -> None: ...
+    async def save_all(
+        self, keys: Sequence[tuple[int, str, StoredResponse, str]], now: datetime
+    ) -> None:
+        """save() of each (user_id, key, response, payout_id), in one statement."""
+        ...
 
 
 class Outbox(Protocol):
@@ -774,9 +790,14 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, headers: Mapping[str, str] | None = None) -> UnitOfWork:
+    def __call__(
+        self,
+        headers: Mapping[str, str] | None = None,
+        headers_of: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> UnitOfWork:
         """`headers`: the request's or message's tracing headers (request_id...), carried by the
-        events this unit of work writes."""
+        events this unit of work writes. `headers_of`: by aggregate id, the headers its events
+        carry instead (requests sharing one transaction, each with its own request_id)."""
         ...
 
     def reading(self) -> AbstractAsyncContextManager[UnitOfWork]:

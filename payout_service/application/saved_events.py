@@ -31,10 +31,12 @@ from payout_service.domain.payout_batch import moves_batch
 
 
 async def write_saved_events(
-    uow: UnitOfWork, headers: Mapping[str, str]
+    uow: UnitOfWork,
+    headers: Mapping[str, str],
+    headers_of: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[ledger_settlement.Posted]:
     """What was posted to the ledger: report it once the transaction commits
-    (ledger_settlement.report)."""
+    (ledger_settlement.report). `headers_of`: by aggregate id, other headers for its events."""
     payouts = list(uow.payouts.seen)
     dated: list[tuple[DomainEvent, datetime]] = []
     visible: list[NewClientEvent] = []
@@ -65,7 +67,7 @@ async def write_saved_events(
             if event.snapshot is not None and event.snapshot.user_id not in listening
         }
     if dated:
-        await write_events(uow, dated, headers, unheard_at)
+        await write_events(uow, dated, headers, unheard_at, headers_of)
     return posted
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from payout_service.application.event_routes import (
@@ -34,29 +35,58 @@ async def write_events(
     dated: Sequence[tuple[DomainEvent, datetime]],
     headers: Mapping[str, str],
     unheard_at: Collection[int] = (),
+    headers_of: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
     """Events and the moment of each, written in their order: at most one multi-row INSERT into
     the outbox and one into the audit log. `unheard_at`: the positions in `dated` of client-visible
-    events no client endpoint hears (event_routes.UNHEARD)."""
+    events no client endpoint hears (event_routes.UNHEARD). `headers_of`: by aggregate id, the
+    headers its events carry instead of `headers`."""
     if not dated:
         return
-    # a message's marks come back in the headers of the transaction it starts: said once, here
-    plain = {name: header for name, header in headers.items() if name not in _MARKS}
-    heard_headers = booked(plain)
-    unheard_headers = unheard(heard_headers)
+    marked = _Marked()
     heard = [i not in unheard_at for i in range(len(dated))]
     published = [is_published(event.name, h) for (event, _), h in zip(dated, heard, strict=True)]
+    sets = [
+        marked(headers_of.get(event.aggregate_id, headers) if headers_of else headers)
+        for event, _ in dated
+    ]
     to_outbox = [
-        (event, moment, heard_headers if h else unheard_headers)
-        for (event, moment), h, out in zip(dated, heard, published, strict=True)
+        (event, moment, (header_set.heard if h else header_set.unheard))
+        for (event, moment), h, out, header_set in zip(dated, heard, published, sets, strict=True)
         if out
     ]
     message_ids = iter(await uow.outbox.add_all(to_outbox) if to_outbox else [])
     entries = [
-        audit_entry(next(message_ids) if out else str(uuid.uuid4()), event, moment, plain)
-        for (event, moment), out in zip(dated, published, strict=True)
+        audit_entry(
+            next(message_ids) if out else str(uuid.uuid4()), event, moment, header_set.plain
+        )
+        for (event, moment), out, header_set in zip(dated, published, sets, strict=True)
     ]
     await uow.audit.append_all(entries, max(e.occurred_at for e in entries))
+
+
+@dataclass(frozen=True, slots=True)
+class _HeaderSet:
+    plain: dict[str, str]  # for the audit log
+    heard: dict[str, str]  # an outbox row's
+    unheard: dict[str, str]  # an outbox row's, of an event no endpoint hears
+
+
+class _Marked:
+    """Each distinct headers mapping's three sets, built once per transaction."""
+
+    def __init__(self) -> None:
+        self._built: dict[int, _HeaderSet] = {}
+
+    def __call__(self, headers: Mapping[str, str]) -> _HeaderSet:
+        built = self._built.get(id(headers))
+        if built is None:
+            # a message's marks come back in the headers of the transaction it starts: said
+            # once, here
+            plain = {name: header for name, header in headers.items() if name not in _MARKS}
+            heard = booked(plain)
+            built = self._built[id(headers)] = _HeaderSet(plain, heard, unheard(heard))
+        return built
 
 
 def audit_entry(

@@ -40,6 +40,7 @@ _MOST_WEB_PROCESSES = 64
 _BOUNDED: dict[str, tuple[int, int | None]] = {
     "port": (0, _HIGHEST_PORT),
     "web_concurrency": (1, _MOST_WEB_PROCESSES),
+    "create_group_size": (1, 1_000),
 }
 
 
@@ -62,6 +63,9 @@ class Settings:
     # convention), each with its own event loop, database pool (DATABASE_POOL_SIZE connections
     # each) and outbox fast path. 1: one process, as `payout-service web` always ran.
     web_concurrency: int = 1
+    # Concurrent POST /api/payouts share one transaction, up to this many (1: each its own).
+    # A shared transaction that fails is rolled back whole and each create made alone.
+    create_group_size: int = 64
     idempotency_key_ttl_hours: int = 24
     max_payout_amount: int = 1_000_000  # in major units of the payout's currency
     max_body_bytes: int = 64 * 1024

@@ -497,12 +497,25 @@ class FakeAccountRepository:
     async def get_for_update(self, user_id: int, currency: str) -> Account | None:
         return copy.deepcopy(self._state.accounts.get((user_id, currency)))
 
+    async def get_all_for_update(
+        self, keys: Collection[tuple[int, str]]
+    ) -> dict[tuple[int, str], Account]:
+        return {
+            key: copy.deepcopy(self._state.accounts[key])
+            for key in sorted(keys)
+            if key in self._state.accounts
+        }
+
     async def list_for_user(self, user_id: int) -> Sequence[Account]:
         mine = [a for (owner, _), a in self._state.accounts.items() if owner == user_id]
         return copy.deepcopy(sorted(mine, key=lambda a: a.currency))
 
     async def save_balances(self, account: Account, now: datetime) -> None:
         self._state.accounts[(account.user_id, account.currency)] = copy.deepcopy(account)
+
+    async def save_all_balances(self, accounts: Collection[Account], now: datetime) -> None:
+        for account in accounts:
+            await self.save_balances(account, now)
 
     async def append_entry(self, entry: LedgerEntry, now: datetime) -> None:
         self._state.ledger.append(entry)
@@ -592,6 +605,12 @@ class FakeIdempotencyStore:
         if (user_id, key) in self._state.idempotency:
             raise UniqueViolation(f"idempotency key {key!r} exists")
         self._state.idempotency[(user_id, key)] = StoredKey(response, payout_id)
+
+    async def save_all(
+        self, keys: Sequence[tuple[int, str, StoredResponse, str]], now: datetime
+    ) -> None:
+        for user_id, key, response, payout_id in keys:
+            await self.save(user_id, key, response, payout_id, now)
 
 
 class FakeOutbox:
@@ -1136,9 +1155,11 @@ class FakeUnitOfWork:
         database: FakeDatabase,
         headers: Mapping[str, str] | None = None,
         metrics: Metrics = NO_METRICS,
+        headers_of: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self._database = database
         self._headers = dict(headers or {})
+        self._headers_of = headers_of or {}
         self._metrics = metrics
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -1173,7 +1194,7 @@ class FakeUnitOfWork:
         return None
 
     async def commit(self) -> None:
-        posted = await write_saved_events(self, self._headers)
+        posted = await write_saved_events(self, self._headers, self._headers_of)
         hook, self._database.before_next_commit = self._database.before_next_commit, None
         if hook is not None:
             await hook()
@@ -1196,8 +1217,12 @@ class FakeUnitOfWorkFactory:
         self.database = database
         self.metrics = metrics
 
-    def __call__(self, headers: Mapping[str, str] | None = None) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self.database, headers, self.metrics)
+    def __call__(
+        self,
+        headers: Mapping[str, str] | None = None,
+        headers_of: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.database, headers, self.metrics, headers_of)
 
     def reading(self) -> FakeUnitOfWork:
         """A unit of work never committed: what it reads is the committed state."""

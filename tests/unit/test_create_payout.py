@@ -1,6 +1,7 @@
+import asyncio
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -257,3 +258,58 @@ async def test_a_finished_key_is_no_longer_in_flight(create_payout, database):
     # Then it is processed, not refused as in flight
     assert result.status_code == 201
     assert database.committed.payouts[json.loads(result.body)["id"]].status is PayoutStatus.PENDING
+
+
+class TickingClock(FakeClock):
+    """Each reading a millisecond after the last: one moment, one reading."""
+
+    def now(self) -> datetime:
+        self.moment += timedelta(milliseconds=1)
+        return self.moment
+
+
+async def test_creates_arriving_together_share_one_transaction(database):
+    # Given a second user with an account
+    database.open_account(124, "USD", 1_000_000)
+    create_payout = use_case(database, TickingClock())
+    # When three creates of two users arrive at once
+    commands = [
+        command(idempotency_key=f"key-{n}", external_reference=f"ref-{n}") for n in range(2)
+    ] + [
+        command(
+            caller_user_id=124,
+            user_id=124,
+            idempotency_key="key-x",
+            external_reference="ref-x",
+            headers={"request_id": "r-x"},
+        )
+    ]
+    results = await asyncio.gather(*(create_payout(c) for c in commands))
+    # Then each is created with its hold, its key and its event, each event with its request's id
+    assert [r.status_code for r in results] == [201, 201, 201]
+    state = database.committed
+    assert len(state.payouts) == 3
+    assert state.accounts[(USER, "USD")].held_minor == 30000
+    assert state.accounts[(124, "USD")].held_minor == 15000
+    ids = {
+        json.loads(r.body)["id"]: c.headers["request_id"]
+        for r, c in zip(results, commands, strict=True)
+    }
+    audited = {e.aggregate_id: e.headers["request_id"] for e in state.audit}
+    assert audited == ids
+    # And they were one transaction: one reading of the clock for all three
+    assert len({p.created_at for p in state.payouts.values()}) == 1
+
+
+async def test_a_create_that_fails_in_a_group_fails_alone(database, clock):
+    create_payout = use_case(database, clock)
+    commands = [
+        command(idempotency_key="key-0", external_reference="ref-0"),
+        command(idempotency_key="key-1", external_reference="ref-1", amount="10000.01"),
+        command(idempotency_key="key-2", external_reference="ref-2"),
+    ]
+    results = await asyncio.gather(*(create_payout(c) for c in commands), return_exceptions=True)
+    assert isinstance(results[1], InsufficientFunds)
+    assert [r.status_code for r in (results[0], results[2])] == [201, 201]
+    assert database.committed.accounts[(USER, "USD")].held_minor == 30000
+    assert len(database.committed.payouts) == 2

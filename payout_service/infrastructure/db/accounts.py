@@ -4,7 +4,7 @@ them, and the operators' credits by reference (account_credits)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +47,36 @@ class SqlAccountRepository:
             sql.LOCK_ACCOUNT + self._s.dialect.for_update, user_id, currency_code
         )
         return self._to_account(rows[0]) if rows else None
+
+    async def get_all_for_update(
+        self, keys: Collection[tuple[int, str]]
+    ) -> dict[tuple[int, str], Account]:
+        ordered = sorted(keys)
+        # OR of the unique key's equalities: a range read of exactly these rows, in index order
+        # (a row constructor's IN list may be read as a scan, locking every row it passes)
+        matches = " OR ".join(["(user_id = %s AND currency = %s)"] * len(ordered))
+        d = self._s.dialect
+        rows = await self._s.rows(
+            f"{sql.LOCK_ACCOUNT.partition(' WHERE ')[0]}{d.using_index(sql.ACCOUNT_KEY_INDEX)}"
+            f" WHERE {matches} ORDER BY user_id, currency{d.for_update}",
+            *(value for key in ordered for value in key),
+        )
+        accounts = (self._to_account(r) for r in rows)
+        return {(a.user_id, a.currency): a for a in accounts}
+
+    async def save_all_balances(self, accounts: Collection[Account], now: datetime) -> None:
+        ordered = sorted(accounts, key=lambda a: a.id)
+        cases = " ".join(["WHEN %s THEN %s"] * len(ordered))
+        await self._s.execute(
+            f"UPDATE user_accounts{self._s.dialect.using_index('PRIMARY')}"
+            f" SET balance_minor = CASE id {cases} END,"
+            f" held_minor = CASE id {cases} END, updated_at = %s"
+            f" WHERE id IN ({', '.join(['%s'] * len(ordered))})",
+            *(v for a in ordered for v in (a.id, a.balance_minor)),
+            *(v for a in ordered for v in (a.id, a.held_minor)),
+            self._s.dialect.to_db(now),
+            *(a.id for a in ordered),
+        )
 
     async def save_balances(self, account: Account, now: datetime) -> None:
         await self._s.execute(

@@ -15,6 +15,9 @@ from payout_service.infrastructure.db import statements as sql
 from payout_service.infrastructure.db.session import Row, SqlSession
 from payout_service.infrastructure.db.webhook_endpoints import SqlWebhookEndpoints
 
+# More users than this in one transaction: their counters are moved on together (three
+# statements), not one statement each.
+_ONE_BY_ONE = 3
 EVENTS_PER_INSERT = 500  # rows per multi-row INSERT (a batch writes thousands)
 _COLUMNS = "event_id, type, user_id, sequence, payout_id, payout_version, created_at, data"
 
@@ -31,6 +34,8 @@ class SqlClientEventLog:
         if self._s.dialect.is_sqlite:  # its one writer keeps the endpoints as they are
             await self.append(new, now)
             return await SqlWebhookEndpoints(self._s).users_with_endpoints(users, locking=True)
+        if len(users) > _ONE_BY_ONE:
+            return await self._append_heard_together(new, now, users)
         # MySQL: each user's counter answers for the user's endpoints too, a statement fewer
         # per transaction; a counter created now answers nothing, and is asked after.
         heard: set[int] = set()
@@ -54,6 +59,34 @@ class SqlClientEventLog:
         await self._append(new, now, take_heard)
         endpoints = SqlWebhookEndpoints(self._s)
         return heard | await endpoints.users_with_endpoints(created, locking=True)
+
+    async def _append_heard_together(
+        self, new: Sequence[NewClientEvent], now: datetime, users: list[int]
+    ) -> set[int]:
+        """append_heard of many users' events in three statements, not one per user: every
+        counter moved on (and locked, in user order) by one upsert, read back under the lock it
+        holds, and then the endpoints read under lock, as one user's statement reads them."""
+        counts = {user_id: len(theirs) for user_id, theirs in _by_user(new).items()}
+        await self._s.execute(
+            "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES "
+            + ", ".join(["(%s, %s)"] * len(users))
+            + " ON DUPLICATE KEY UPDATE last_sequence = last_sequence + VALUES(last_sequence)",
+            *(value for user_id in users for value in (user_id, counts[user_id])),
+        )
+        rows = await self._s.rows(
+            "SELECT user_id, last_sequence FROM user_event_sequences"
+            + self._s.dialect.using_index("PRIMARY")
+            + f" WHERE user_id IN ({', '.join(['%s'] * len(users))})"
+            + self._s.dialect.for_update,
+            *users,
+        )
+        last = {int(r["user_id"]): int(r["last_sequence"]) for r in rows}
+
+        async def taken(user_id: int, count: int) -> int:
+            return last[user_id]
+
+        await self._append(new, now, taken)
+        return await SqlWebhookEndpoints(self._s).users_with_endpoints(users, locking=True)
 
     async def _append(
         self,
@@ -194,7 +227,9 @@ class SqlClientEventLog:
 
 
 def _by_user(new: Sequence[NewClientEvent]) -> dict[int, list[NewClientEvent]]:
+    """By user, in user id order: the order a transaction takes their counters in, so two
+    transactions of the same users (creates sharing one) never wait for each other's."""
     grouped: dict[int, list[NewClientEvent]] = defaultdict(list)
     for n in new:
         grouped[n.user_id].append(n)
-    return grouped
+    return dict(sorted(grouped.items()))

@@ -29,6 +29,12 @@ class Dialect:
         # MariaDB has no FOR SHARE; MySQL 8 takes both spellings.
         return "" if self.is_sqlite else " LOCK IN SHARE MODE"
 
+    def using_index(self, index: str) -> str:
+        """A table's hint to read it by `index`. A locking statement that names many rows needs
+        it: on a small table the optimizer may choose to scan instead, and a locking scan locks
+        every row it passes, not just those it names."""
+        return "" if self.is_sqlite else f" FORCE INDEX ({index})"
+
     def on_duplicate_key_ignore(self, column: str) -> str:
         """The INSERT's tail that leaves an existing row (same unique key) as it is."""
         if self.is_sqlite:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from payout_service.application.ports import StoredResponse
 from payout_service.infrastructure.db import statements as sql
@@ -32,9 +34,23 @@ class SqlIdempotencyStore:
     async def save(
         self, user_id: int, key: str, response: StoredResponse, payout_id: str, now: datetime
     ) -> None:
-        d = self._s.dialect
         await self._s.execute(
-            sql.INSERT_IDEMPOTENCY_KEY,
+            sql.INSERT_IDEMPOTENCY_KEY, *self._values(user_id, key, response, payout_id, now)
+        )
+
+    async def save_all(
+        self, keys: Sequence[tuple[int, str, StoredResponse, str]], now: datetime
+    ) -> None:
+        values: list[Any] = []
+        for user_id, key, response, payout_id in keys:
+            values += self._values(user_id, key, response, payout_id, now)
+        await self._s.execute(sql.insert_idempotency_keys(len(keys)), *values)
+
+    def _values(
+        self, user_id: int, key: str, response: StoredResponse, payout_id: str, now: datetime
+    ) -> list[Any]:
+        d = self._s.dialect
+        return [
             user_id,
             key,
             response.fingerprint,
@@ -43,4 +59,4 @@ class SqlIdempotencyStore:
             payout_id,
             d.to_db(now),
             d.to_db(response.expires_at),
-        )
+        ]

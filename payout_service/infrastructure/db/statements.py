@@ -9,6 +9,8 @@ FIND_IDEMPOTENCY_KEY = (
     "SELECT fingerprint, response_status, response_body, expires_at"
     " FROM idempotency_keys WHERE user_id = %s AND `key` = %s"
 )
+# user_accounts' unique (user_id, currency), as the first migration names it.
+ACCOUNT_KEY_INDEX = "uid_user_accoun_user_id_11f67f"
 LOCK_ACCOUNT = (
     "SELECT id, user_id, currency, balance_minor, held_minor"
     " FROM user_accounts WHERE user_id = %s AND currency = %s"
@@ -91,6 +93,13 @@ INSERT_IDEMPOTENCY_KEY = (
     "INSERT INTO idempotency_keys (user_id, `key`, fingerprint, response_status, response_body,"
     " payout_id, created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
+
+
+def insert_idempotency_keys(count: int) -> str:
+    """INSERT_IDEMPOTENCY_KEY of `count` rows."""
+    return INSERT_IDEMPOTENCY_KEY + ", (%s, %s, %s, %s, %s, %s, %s, %s)" * (count - 1)
+
+
 INSERT_OUTBOX_MESSAGE = (
     "INSERT INTO outbox_messages (message_id, event_name, aggregate_type, aggregate_id, payload,"
     " headers, status, attempts, available_at, created_at)"

@@ -70,11 +70,13 @@ class SqlUnitOfWork:
         on_commit: OnCommit | None = None,
         headers: Mapping[str, str] | None = None,
         metrics: Metrics = NO_METRICS,
+        headers_of: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self._dialect = dialect
         self._connection_name = connection_name
         self._on_commit = on_commit
         self._headers = dict(headers or {})
+        self._headers_of = headers_of or {}
         self._metrics = metrics
         self._context: TransactionContext | None = None  # SQLite: Tortoise's transaction
         self._driver: asyncmy.Connection | None = None  # MySQL: db.transaction_pools
@@ -108,7 +110,7 @@ class SqlUnitOfWork:
         self.webhook_deliveries = SqlWebhookDeliveries(session)
 
     async def commit(self) -> None:
-        posted = await write_saved_events(self, self._headers)
+        posted = await write_saved_events(self, self._headers, self._headers_of)
         await self.session.commit()
         self._committed = True
         ledger_settlement.report(self._metrics, posted)
@@ -161,9 +163,13 @@ class SqlUnitOfWorkFactory:
         self.on_commit = on_commit
         self.metrics = metrics
 
-    def __call__(self, headers: Mapping[str, str] | None = None) -> SqlUnitOfWork:
+    def __call__(
+        self,
+        headers: Mapping[str, str] | None = None,
+        headers_of: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> SqlUnitOfWork:
         return SqlUnitOfWork(
-            self._dialect, self._connection_name, self.on_commit, headers, self.metrics
+            self._dialect, self._connection_name, self.on_commit, headers, self.metrics, headers_of
         )
 
     @asynccontextmanager
