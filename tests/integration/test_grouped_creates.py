@@ -12,6 +12,7 @@ import pytest
 from payout_service.application.create_payout import CreatePayoutCommand, CreatePayoutResult
 from payout_service.application.errors import AccountNotFound, DuplicateReference
 from payout_service.application.idempotency import request_fingerprint
+from payout_service.bootstrap import build_services
 from payout_service.domain.errors import InsufficientFunds
 from payout_service.infrastructure.db.ledger_verification import verify_ledger
 from tests.integration.helpers import add_user, held_minor, rows
@@ -124,9 +125,8 @@ async def test_a_create_that_cannot_be_made_fails_alone(services, db, users):
 async def test_a_group_takes_accounts_and_counters_in_order_beside_another(
     services, settings, db, users
 ):
-    # Given a second API process on the same database (its own groups)
-    from payout_service.bootstrap import build_services
-
+    # Given a second set of services on the same database (its own groups, as a second web
+    # process has; they share this process's connection pools)
     other = build_services(settings)
     # When both create for the same users at once, in opposite orders
     mine = [command(u, n) for n in range(5) for u in USERS]
