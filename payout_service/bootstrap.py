@@ -238,7 +238,9 @@ def build_services(settings: Settings) -> Services:
         metrics=metrics,
         scrape_gauges=lambda: database_gauges(uow, SystemClock().now()),
         read_accounts=ReadAccounts(uow),
-        receive_webhook=ReceiveWebhook(uow, SystemClock(), metrics),
+        receive_webhook=ReceiveWebhook(
+            uow, SystemClock(), metrics, group_size=settings.webhook_group_size
+        ),
         webhook_signature=build_webhook_signature(settings),
         cancel_payout=cancel_payout,
         provider=provider,

@@ -797,7 +797,8 @@ class UnitOfWorkFactory(Protocol):
     ) -> UnitOfWork:
         """`headers`: the request's or message's tracing headers (request_id...), carried by the
         events this unit of work writes. `headers_of`: by aggregate id, the headers its events
-        carry instead (requests sharing one transaction, each with its own request_id)."""
+        carry instead (requests sharing one transaction, each with its own request_id); read when it
+        commits, so it may be filled as the work learns which aggregates it touches."""
         ...
 
     def reading(self) -> AbstractAsyncContextManager[UnitOfWork]:

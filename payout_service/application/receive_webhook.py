@@ -12,6 +12,11 @@ The event_id is unique: a redelivery of the same payload is answered as a duplic
 nothing; a different payload under a known event_id is kept aside as a conflict for an operator
 and never applied. Payloads are compared by the hash of their canonical JSON, so a provider that
 re-serialises a retry (other key order or spacing) is still recognised.
+
+Webhooks that arrive together share a transaction (call_groups), as creates do: each applied and
+stored in turn, as alone, then their events written together and one COMMIT. A group that fails
+in any way (a redelivery among them, a deadlock) is rolled back whole and each webhook received
+alone, as above, so each gets the receipt it would have got alone.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from payout_service.application.call_groups import CallGroups
 from payout_service.application.canonical_json import canonical_sha256
 from payout_service.application.event_routes import WEBHOOK_APPLIED, WEBHOOK_RECEIVED
 from payout_service.application.metrics import NO_METRICS
@@ -30,6 +37,7 @@ from payout_service.application.ports import (
     InboxEvent,
     Metrics,
     ProviderWebhook,
+    TransactionConflict,
     UniqueViolation,
     UnitOfWorkFactory,
     WebhookResult,
@@ -39,6 +47,7 @@ from payout_service.application.write_events import write_events
 from payout_service.domain.events import DomainEvent
 
 AGGREGATE_TYPE = "provider_webhook"
+GROUP_SIZE = 64  # webhooks per shared transaction, at most
 PAYLOAD_CONFLICT = "payload_conflict"
 
 log = logging.getLogger("payout_service.webhooks")
@@ -51,11 +60,30 @@ class WebhookReceipt:
     result: str
 
 
+class _NamedTwice(Exception):
+    """Two webhooks of a group name one payout: they are received one by one instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    webhook: ProviderWebhook
+    raw_payload: str
+    digest: str
+    headers: dict[str, str]
+
+
 class ReceiveWebhook:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, metrics: Metrics = NO_METRICS) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        metrics: Metrics = NO_METRICS,
+        group_size: int = GROUP_SIZE,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._metrics = metrics
+        self._groups = CallGroups(self._store_group, group_size)
 
     async def __call__(
         self,
@@ -65,6 +93,8 @@ class ReceiveWebhook:
         headers: dict[str, str],
     ) -> WebhookReceipt:
         digest = canonical_sha256(body)
+        if receipt := await self._groups.call(_Arrival(webhook, raw_payload, digest, headers)):
+            return receipt
         try:
             return await self._store_applying(webhook, raw_payload, digest, headers)
         except UniqueViolation:
@@ -118,6 +148,42 @@ class ReceiveWebhook:
             return WebhookReceipt(inbox_id, duplicate=False, result=RECEIVED)
         self._metrics.webhook_processed(applied.result)
         return WebhookReceipt(inbox_id, duplicate=False, result=applied.result)
+
+    async def _store_group(self, group: list[_Arrival]) -> list[WebhookReceipt | None]:
+        """_store(apply=True) of each webhook of the group, in one transaction: the events of
+        each carry its own request's headers. None for each if any of them fails. A lone webhook
+        is left to _store_applying."""
+        if len(group) == 1:
+            return [None]
+        headers_of: dict[str, dict[str, str]] = {}  # filled before commit() reads it
+        stored: list[tuple[DomainEvent, datetime]] = []
+        results: list[tuple[int, WebhookResult]] = []
+        try:
+            async with self._uow(headers_of=headers_of) as uow:
+                now = self._clock.now()
+                for arrival in group:
+                    applied = await apply_webhook(uow, arrival.webhook, now)
+                    inbox_id = await uow.webhooks.add(
+                        arrival.webhook, arrival.raw_payload, arrival.digest, now, applied
+                    )
+                    if applied.payout_id is not None:
+                        if applied.payout_id in headers_of:
+                            # one payout's events would carry one request's headers
+                            raise _NamedTwice(applied.payout_id)
+                        headers_of[applied.payout_id] = arrival.headers
+                    headers_of[str(inbox_id)] = arrival.headers
+                    stored.append((_stored_event(inbox_id, arrival.webhook, applied), now))
+                    results.append((inbox_id, applied))
+                await write_events(uow, stored, {}, headers_of=headers_of)
+                await uow.commit()
+        except (UniqueViolation, TransactionConflict, _NamedTwice):
+            return [None] * len(group)  # each alone, for its own receipt
+        receipts: list[WebhookReceipt | None] = []
+        for inbox_id, applied in results:
+            self._metrics.webhook_ingested()
+            self._metrics.webhook_processed(applied.result)
+            receipts.append(WebhookReceipt(inbox_id, duplicate=False, result=applied.result))
+        return receipts
 
     async def _repeated(self, known: InboxEvent, raw_payload: str, digest: str) -> WebhookReceipt:
         if known.payload_hash == digest:

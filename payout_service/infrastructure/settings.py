@@ -41,6 +41,7 @@ _BOUNDED: dict[str, tuple[int, int | None]] = {
     "port": (0, _HIGHEST_PORT),
     "web_concurrency": (1, _MOST_WEB_PROCESSES),
     "create_group_size": (1, 1_000),
+    "webhook_group_size": (1, 1_000),
 }
 
 
@@ -66,6 +67,8 @@ class Settings:
     # Concurrent POST /api/payouts share one transaction, up to this many (1: each its own).
     # A shared transaction that fails is rolled back whole and each create made alone.
     create_group_size: int = 64
+    # The same for provider webhooks (POST /api/webhooks/provider), each applied as alone.
+    webhook_group_size: int = 64
     idempotency_key_ttl_hours: int = 24
     max_payout_amount: int = 1_000_000  # in major units of the payout's currency
     max_body_bytes: int = 64 * 1024

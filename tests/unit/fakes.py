@@ -1159,7 +1159,7 @@ class FakeUnitOfWork:
     ) -> None:
         self._database = database
         self._headers = dict(headers or {})
-        self._headers_of = headers_of or {}
+        self._headers_of = {} if headers_of is None else headers_of
         self._metrics = metrics
 
     async def __aenter__(self) -> FakeUnitOfWork:

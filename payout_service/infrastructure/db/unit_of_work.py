@@ -76,7 +76,7 @@ class SqlUnitOfWork:
         self._connection_name = connection_name
         self._on_commit = on_commit
         self._headers = dict(headers or {})
-        self._headers_of = headers_of or {}
+        self._headers_of = {} if headers_of is None else headers_of
         self._metrics = metrics
         self._context: TransactionContext | None = None  # SQLite: Tortoise's transaction
         self._driver: asyncmy.Connection | None = None  # MySQL: db.transaction_pools
