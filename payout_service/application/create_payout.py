@@ -35,6 +35,7 @@ from payout_service.application.ports import (
     IdGenerator,
     Metrics,
     StoredResponse,
+    TransactionConflict,
     UniqueViolation,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -161,7 +162,7 @@ class CreatePayout:
                 )
                 await self._hold_all(uow, [payout for _, payout in made], now)
                 await uow.commit()
-        except (DomainError, ApplicationError, UniqueViolation):
+        except (DomainError, ApplicationError, UniqueViolation, TransactionConflict):
             return [None] * len(group)  # each alone, for its own answer
         for _ in made:
             self._metrics.payout_created()

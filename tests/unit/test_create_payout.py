@@ -14,6 +14,7 @@ from payout_service.application.errors import (
     IdempotencyKeyReused,
 )
 from payout_service.application.event_routes import PROVIDER_SEND, consumers_of, unheard
+from payout_service.application.ports import TransactionConflict
 from payout_service.domain.accounts import EntryKind
 from payout_service.domain.errors import InsufficientFunds, InvalidAmount, UnknownCurrency
 from payout_service.domain.payout import PayoutStatus
@@ -313,3 +314,19 @@ async def test_a_create_that_fails_in_a_group_fails_alone(database, clock):
     assert [r.status_code for r in (results[0], results[2])] == [201, 201]
     assert database.committed.accounts[(USER, "USD")].held_minor == 30000
     assert len(database.committed.payouts) == 2
+
+
+async def test_a_group_the_database_gave_up_on_is_made_one_by_one_quietly(database, clock, caplog):
+    # Given the next commit (the group's) ends in a deadlock
+    async def deadlock() -> None:
+        raise TransactionConflict("Deadlock found when trying to get lock")
+
+    database.before_next_commit = deadlock
+    create_payout = use_case(database, clock)
+    commands = [command(idempotency_key=f"key-{n}", external_reference=f"ref-{n}") for n in (1, 2)]
+    # When two creates arrive together
+    results = await asyncio.gather(*(create_payout(c) for c in commands))
+    # Then each is made alone, with no error logged for an expected conflict
+    assert [r.status_code for r in results] == [201, 201]
+    assert len(database.committed.payouts) == 2
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
