@@ -140,13 +140,14 @@ class CreatePayout:
             return [None]
         now = self._clock.now()
         made = [(cmd, self._payout(cmd, amount, now)) for cmd, amount in group]
+        payouts = [payout for _, payout in made]
         headers_of = {payout.id: cmd.headers for cmd, payout in made}
         try:
             async with self._uow(headers_of=headers_of) as uow:
-                await uow.payouts.add_all([payout for _, payout in made])
+                await uow.payouts.add_all(payouts)
                 bodies = [
                     json.dumps(payout_representation(payout), separators=(",", ":"))
-                    for _, payout in made
+                    for payout in payouts
                 ]
                 await uow.idempotency.save_all(
                     [
@@ -160,11 +161,11 @@ class CreatePayout:
                     ],
                     now,
                 )
-                await self._hold_all(uow, [payout for _, payout in made], now)
+                await self._hold_all(uow, payouts, now)
                 await uow.commit()
         except (DomainError, ApplicationError, UniqueViolation, TransactionConflict):
             return [None] * len(group)  # each alone, for its own answer
-        for _ in made:
+        for _ in payouts:
             self._metrics.payout_created()
         return [CreatePayoutResult(CREATED, body, replayed=False) for body in bodies]
 

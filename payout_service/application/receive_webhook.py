@@ -143,6 +143,10 @@ class ReceiveWebhook:
             inbox_id = await uow.webhooks.add(webhook, raw_payload, digest, now, applied)
             await write_events(uow, [(_stored_event(inbox_id, webhook, applied), now)], headers)
             await uow.commit()
+        return self._counted(inbox_id, applied)
+
+    def _counted(self, inbox_id: int, applied: WebhookResult | None) -> WebhookReceipt:
+        """The receipt of a webhook stored now (and applied, unless `applied` is None), counted."""
         self._metrics.webhook_ingested()
         if applied is None:
             return WebhookReceipt(inbox_id, duplicate=False, result=RECEIVED)
@@ -178,12 +182,7 @@ class ReceiveWebhook:
                 await uow.commit()
         except (UniqueViolation, TransactionConflict, _NamedTwice):
             return [None] * len(group)  # each alone, for its own receipt
-        receipts: list[WebhookReceipt | None] = []
-        for inbox_id, applied in results:
-            self._metrics.webhook_ingested()
-            self._metrics.webhook_processed(applied.result)
-            receipts.append(WebhookReceipt(inbox_id, duplicate=False, result=applied.result))
-        return receipts
+        return [self._counted(inbox_id, applied) for inbox_id, applied in results]
 
     async def _repeated(self, known: InboxEvent, raw_payload: str, digest: str) -> WebhookReceipt:
         if known.payload_hash == digest:

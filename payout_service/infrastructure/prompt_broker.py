@@ -29,8 +29,8 @@ enqueue_many loads the script only when Redis answers that it does not know it.)
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from uuid import uuid4
 
 import dramatiq
@@ -40,6 +40,8 @@ from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import compute_backoff, current_millis, dq_name
 from dramatiq.errors import ConnectionClosed
 from redis.exceptions import NoScriptError
+
+T = TypeVar("T")
 
 # Wake tokens kept per queue: enough for every consumer of a queue to be woken by one batch.
 WAKE_TOKENS = 8
@@ -70,12 +72,18 @@ class PromptRedisBroker(RedisBroker):
     def fetch_waking(self, queue_name: str, count: int) -> list[bytes]:
         """Dramatiq's fetch of up to `count` messages, after clearing the queue's wake list, in
         one round trip."""
+        return self._loading_dispatch(lambda: self._fetch_waking(queue_name, count))
+
+    def _loading_dispatch(self, run: Callable[[], T]) -> T:
+        """run(), which calls Dramatiq's dispatch script by its hash; run again once the script
+        is loaded if Redis does not know it (a fresh or restarted Redis: a pipeline's commands
+        all fail alike)."""
         try:
-            return self._fetch_waking(queue_name, count)
-        except NoScriptError:  # a fresh or restarted Redis
+            return run()
+        except NoScriptError:
             dispatch = self.scripts["dispatch"]
             dispatch.sha = self.client.script_load(dispatch.script)
-            return self._fetch_waking(queue_name, count)
+            return run()
 
     def _fetch_waking(self, queue_name: str, count: int) -> list[bytes]:
         pipeline = self.client.pipeline(transaction=False)
@@ -119,12 +127,7 @@ class PromptRedisBroker(RedisBroker):
             ready = message.copy(options={"redis_message_id": str(uuid4())})
             self.emit_before("enqueue", ready, None)
             prepared.append(ready)
-        try:
-            self._dispatch_all(prepared)
-        except NoScriptError:  # a fresh or restarted Redis: every command failed alike
-            dispatch = self.scripts["dispatch"]
-            dispatch.sha = self.client.script_load(dispatch.script)
-            self._dispatch_all(prepared)
+        self._loading_dispatch(lambda: self._dispatch_all(prepared))
         for ready in prepared:
             self.emit_after("enqueue", ready, None)
 
