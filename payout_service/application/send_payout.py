@@ -17,6 +17,13 @@ got no answer) it is neither cancelled nor given up on: only the provider's answ
 attempt, under the same key, settles it (domain.send_attempts). The message is remembered among
 the processed messages once its send is over (accepted, refused or skipped), so a redelivery
 changes nothing.
+
+Sends that reach a step together share its transaction (call_groups), as creates and webhooks
+do: the attempts opened together are opened in turn, each as alone, in payout id order, and
+committed at once; so are the acceptances answered together. A group that fails in any way (a
+deadlock, two copies of one message, a bug) is rolled back whole and each send does that step
+alone, so each gets what it would have got alone. Refusals, failures and lookups stay alone:
+they are the rare paths.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from payout_service.application.call_groups import CallGroups
 from payout_service.application.event_routes import PROVIDER_SEND
 from payout_service.application.messages import Envelope
 from payout_service.application.metrics import NO_METRICS
@@ -40,6 +48,7 @@ from payout_service.application.ports import (
     ProviderPermanentError,
     ProviderTemporaryError,
     SendAttemptOutcome,
+    TransactionConflict,
     UniqueViolation,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -58,6 +67,8 @@ from payout_service.domain.send_attempts import (
     provider_idempotency_key,
     provider_may_hold,
 )
+
+GROUP_SIZE = 64  # sends per shared transaction, at most (a worker's threads bound it too)
 
 
 class SendOutcome(StrEnum):
@@ -80,6 +91,20 @@ class _OpenAttempt:
     instruction: PayoutInstruction
 
 
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """A group's answer to one send: its attempt, or None when there was nothing to send."""
+
+    attempt: _OpenAttempt | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Acceptance:
+    envelope: Envelope
+    attempt: _OpenAttempt
+    acceptance: ProviderAcceptance
+
+
 class SendPayout:
     def __init__(
         self,
@@ -88,12 +113,15 @@ class SendPayout:
         provider: ProviderClient,
         policy: RetryPolicy,
         metrics: Metrics = NO_METRICS,
+        group_size: int = GROUP_SIZE,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._provider = provider
         self._policy = policy
         self._metrics = metrics
+        self._openings = CallGroups(self._open_group, group_size)
+        self._acceptances = CallGroups(self._accept_group, group_size)
 
     async def __call__(self, envelope: Envelope, retries: int) -> SendOutcome:
         """`retries`: how many times the broker has already retried this message."""
@@ -124,43 +152,94 @@ class SendPayout:
         return SendOutcome.ACCEPTED
 
     async def _open_attempt(self, envelope: Envelope) -> _OpenAttempt | None:
-        now = self._clock.now()
+        if opened := await self._openings.call(envelope):
+            return opened.attempt
         async with self._uow() as uow:
-            payout = await uow.payouts.get_for_update(envelope.aggregate_id)
-            # Handling a message moves its payout out of pending (or finds it out already), so
-            # a pending payout's message is new: only another payout's is looked up.
-            pending = payout is not None and payout.status is PayoutStatus.PENDING
-            if not pending and await uow.processed_messages.already_processed(
-                PROVIDER_SEND.name, envelope.message_id
-            ):
-                return None
-            if payout is None or not payout.awaits_sending:
-                await self._mark_handled(uow, envelope)
-                return None
-            # A payout leaves pending only here, opening its first attempt in the same transaction.
-            if pending:
-                payout.start_processing(now)
-                await uow.payouts.update(payout)
-            number = await uow.send_attempts.open(payout.id, now, first=pending)
+            attempt = await self._open_in(uow, envelope, self._clock.now())
             await uow.commit()
+        return attempt
+
+    async def _open_group(self, envelopes: list[Envelope]) -> list[_Opened | None]:
+        """_open_attempt of each send of the group, in one transaction, its payouts locked in id
+        order. None for each if any of them fails. A lone send is left to _open_attempt."""
+        ids = [envelope.aggregate_id for envelope in envelopes]
+        if len(envelopes) == 1 or len(set(ids)) < len(ids):
+            return [None] * len(envelopes)  # two copies of one message wait for each other
+        opened: dict[str, _Opened] = {}
+        try:
+            async with self._uow() as uow:
+                now = self._clock.now()
+                for envelope in sorted(envelopes, key=lambda e: e.aggregate_id):
+                    opened[envelope.aggregate_id] = _Opened(await self._open_in(uow, envelope, now))
+                await uow.commit()
+        except (UniqueViolation, TransactionConflict):
+            return [None] * len(envelopes)  # each alone, for its own answer
+        return [opened[payout_id] for payout_id in ids]
+
+    async def _open_in(
+        self, uow: UnitOfWork, envelope: Envelope, now: datetime
+    ) -> _OpenAttempt | None:
+        """Opens the send's attempt in `uow`, for the caller to commit; None when there is
+        nothing to send (the message is then remembered, unless it was already)."""
+        payout = await uow.payouts.get_for_update(envelope.aggregate_id)
+        # Handling a message moves its payout out of pending (or finds it out already), so
+        # a pending payout's message is new: only another payout's is looked up.
+        pending = payout is not None and payout.status is PayoutStatus.PENDING
+        if not pending and await uow.processed_messages.already_processed(
+            PROVIDER_SEND.name, envelope.message_id
+        ):
+            return None
+        if payout is None or not payout.awaits_sending:
+            await self._remember(uow, envelope, now)
+            return None
+        # A payout leaves pending only here, opening its first attempt in the same transaction.
+        if pending:
+            payout.start_processing(now)
+            await uow.payouts.update(payout)
+        number = await uow.send_attempts.open(payout.id, now, first=pending)
         return _OpenAttempt(payout.id, number, _instruction(payout))
 
     async def _accept(
         self, envelope: Envelope, attempt: _OpenAttempt, acceptance: ProviderAcceptance
     ) -> None:
-        now = self._clock.now()
+        accepted = _Acceptance(envelope, attempt, acceptance)
+        if await self._acceptances.call(accepted):
+            return
+        async with self._uow(envelope.headers) as uow:
+            await self._accept_in(uow, accepted, self._clock.now())
+            await uow.commit()
+
+    async def _accept_group(self, group: list[_Acceptance]) -> list[bool | None]:
+        """_accept of each send of the group, in one transaction, its payouts locked in id
+        order, each payout's events with its own message's headers. None for each if any of
+        them fails. A lone send is left to _accept."""
+        headers_of = {one.attempt.payout_id: one.envelope.headers for one in group}
+        if len(group) == 1 or len(headers_of) < len(group):
+            return [None] * len(group)
+        try:
+            async with self._uow(headers_of=headers_of) as uow:
+                now = self._clock.now()
+                for one in sorted(group, key=lambda one: one.attempt.payout_id):
+                    await self._accept_in(uow, one, now)
+                await uow.commit()
+        except (UniqueViolation, TransactionConflict):
+            return [None] * len(group)
+        return [True] * len(group)
+
+    async def _accept_in(self, uow: UnitOfWork, accepted: _Acceptance, now: datetime) -> None:
+        """Closes the attempt as accepted in `uow`, for the caller to commit."""
+        acceptance = accepted.acceptance
         outcome = SendAttemptOutcome(
             SendAttemptResult.ACCEPTED,
             http_status=acceptance.http_status,
             provider_payout_id=acceptance.provider_payout_id,
         )
-        async with self._uow(envelope.headers) as uow:
-            payout = await self._close(uow, attempt, outcome)
-            # A report (webhook, lookup) may have taught the payout its id first.
-            if payout.status is PayoutStatus.PROCESSING and payout.provider_payout_id is None:
-                payout.record_provider_acceptance(acceptance.provider_payout_id, now)
-                await uow.payouts.update(payout)
-            await self._mark_handled(uow, envelope)
+        payout = await self._close(uow, accepted.attempt, outcome, now)
+        # A report (webhook, lookup) may have taught the payout its id first.
+        if payout.status is PayoutStatus.PROCESSING and payout.provider_payout_id is None:
+            payout.record_provider_acceptance(acceptance.provider_payout_id, now)
+            await uow.payouts.update(payout)
+        await self._remember(uow, accepted.envelope, now)
 
     async def _refuse(
         self, envelope: Envelope, attempt: _OpenAttempt, error: ProviderPermanentError
@@ -170,7 +249,7 @@ class SendPayout:
         now = self._clock.now()
         async with self._uow(envelope.headers) as uow:
             refused = _failure(SendAttemptResult.PERMANENT_ERROR, error)
-            payout = await self._close(uow, attempt, refused)
+            payout = await self._close(uow, attempt, refused, now)
             results = await uow.send_attempts.results(payout.id)
             uncertain = provider_may_hold(results)
             if payout.awaits_sending and payout.status is PayoutStatus.PROCESSING:
@@ -180,7 +259,7 @@ class SendPayout:
                     _refused(payout, error, now)
                     await uow.payouts.update(payout)
             if not uncertain or not payout.awaits_sending:
-                await self._mark_handled(uow, envelope)
+                await self._mark_handled(uow, envelope, now)
                 return
         await self._settle_by_lookup(envelope, payout.id, len(results), error)
 
@@ -209,7 +288,7 @@ class SendPayout:
                     )
                     payout.flag_for_review(reason, now)
                     await uow.payouts.update(payout)
-            await self._mark_handled(uow, envelope)
+            await self._mark_handled(uow, envelope, now)
 
     async def _defer(
         self,
@@ -223,7 +302,7 @@ class SendPayout:
         next_retry_at = None if self._policy.is_last(retries) else now + delay
         result = _unanswered(error)
         async with self._uow() as uow:
-            payout = await self._close(uow, attempt, _failure(result, error))
+            payout = await self._close(uow, attempt, _failure(result, error), now)
             if payout.awaits_sending:
                 payout.record_send_failure(str(error), next_retry_at, now)
                 await uow.payouts.update(payout)
@@ -231,23 +310,24 @@ class SendPayout:
         return delay
 
     async def _close(
-        self, uow: UnitOfWork, attempt: _OpenAttempt, outcome: SendAttemptOutcome
+        self, uow: UnitOfWork, attempt: _OpenAttempt, outcome: SendAttemptOutcome, now: datetime
     ) -> Payout:
         payout = await uow.payouts.get_for_update(attempt.payout_id)
         if payout is None:
             raise LookupError(f"payout {attempt.payout_id} vanished while it was being sent")
-        await uow.send_attempts.close(payout.id, attempt.number, outcome, self._clock.now())
+        await uow.send_attempts.close(payout.id, attempt.number, outcome, now)
         return payout
 
-    async def _mark_handled(self, uow: UnitOfWork, envelope: Envelope) -> None:
+    async def _mark_handled(self, uow: UnitOfWork, envelope: Envelope, now: datetime) -> None:
+        await self._remember(uow, envelope, now)
+        await uow.commit()
+
+    async def _remember(self, uow: UnitOfWork, envelope: Envelope, now: datetime) -> None:
         """This message's work is done: remember it, so a redelivery changes nothing. Another
         copy of the message (a row published twice) may have been sent and remembered while
         this one waited for the provider; both worked under the payout's lock and its one key,
         so this one's changes stand, and remembering it again would only fail them."""
-        await uow.processed_messages.remember_if_new(
-            PROVIDER_SEND.name, envelope.message_id, self._clock.now()
-        )
-        await uow.commit()
+        await uow.processed_messages.remember_if_new(PROVIDER_SEND.name, envelope.message_id, now)
 
     def _count(self, result: str, started: float) -> None:
         self._metrics.provider_request(result, time.perf_counter() - started)

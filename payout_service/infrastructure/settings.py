@@ -42,6 +42,7 @@ _BOUNDED: dict[str, tuple[int, int | None]] = {
     "web_concurrency": (1, _MOST_WEB_PROCESSES),
     "create_group_size": (1, 1_000),
     "webhook_group_size": (1, 1_000),
+    "send_group_size": (1, 1_000),
 }
 
 
@@ -69,6 +70,9 @@ class Settings:
     create_group_size: int = 64
     # The same for provider webhooks (POST /api/webhooks/provider), each applied as alone.
     webhook_group_size: int = 64
+    # The same for a provider-send worker's sends: the attempts opened together share one
+    # transaction, and so do the acceptances answered together (its threads bound them too).
+    send_group_size: int = 64
     idempotency_key_ttl_hours: int = 24
     max_payout_amount: int = 1_000_000  # in major units of the payout's currency
     max_body_bytes: int = 64 * 1024

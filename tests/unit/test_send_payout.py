@@ -1,5 +1,6 @@
 """The provider-send consumer: open an attempt, call the provider, apply its answer."""
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from payout_service.application.ports import (
     ProviderPayoutState,
     ProviderPermanentError,
     ProviderTemporaryError,
+    TransactionConflict,
 )
 from payout_service.application.send_payout import SendOutcome, SendPayout, SendRetryLater
 from payout_service.application.send_retry_policy import RetryPolicy
@@ -493,3 +495,124 @@ async def test_an_unknown_outcome_is_recorded_by_whether_an_answer_came_and_neve
     assert (payout.status, payout.needs_review) == (PayoutStatus.PROCESSING, False)
     assert database.committed.events_of("p-1") == [events.PAYOUT_CREATED, events.PAYOUT_PROCESSING]
     assert database.committed.processed == set()
+
+
+class CountingUnitsOfWork(FakeUnitOfWorkFactory):
+    """The fakes' units of work, counted as they are opened."""
+
+    def __init__(self, database: FakeDatabase) -> None:
+        super().__init__(database)
+        self.opened = 0
+
+    def __call__(self, headers=None, headers_of=None):  # type: ignore[no-untyped-def]
+        self.opened += 1
+        return super().__call__(headers, headers_of)
+
+
+def three_messages(database: FakeDatabase) -> list[Envelope]:
+    """Payouts p-1 to p-3 of users 7 to 9, each created by its own request (req-1 to req-3),
+    and their payout.created messages."""
+    for n in (1, 2, 3):
+        payout = new_payout(f"p-{n}", user_id=6 + n)
+        database.add_payout(payout, {"request_id": f"req-{n}"})
+    return [
+        r.envelope() for r in database.committed.outbox if r.event.name == events.PAYOUT_CREATED
+    ]
+
+
+async def test_sends_arriving_together_share_one_transaction_at_each_step(
+    database, clock, provider
+):
+    # Given three payout.created messages handled by one worker at once
+    envelopes = three_messages(database)
+    units = CountingUnitsOfWork(database)
+    send = SendPayout(units, clock, provider, POLICY)
+    for n in (1, 2, 3):
+        provider.will_accept(f"prov-{n}")
+    # When they are sent together
+    outcomes = await asyncio.gather(*(send(e, retries=0) for e in envelopes))
+    # Then each is accepted, under an id of its own, its one attempt closed as accepted
+    assert outcomes == [SendOutcome.ACCEPTED] * 3
+    payouts = database.committed.payouts
+    assert {payouts[f"p-{n}"].status for n in (1, 2, 3)} == {PayoutStatus.PROCESSING}
+    assert {payouts[f"p-{n}"].provider_payout_id for n in (1, 2, 3)} == {
+        "prov-1",
+        "prov-2",
+        "prov-3",
+    }
+    assert [[a.result for a in database.committed.send_attempts[f"p-{n}"]] for n in (1, 2, 3)] == [
+        [SendAttemptResult.ACCEPTED]
+    ] * 3
+    # And in two transactions in all: the attempts opened together, the answers recorded
+    # together (alone, each send takes two)
+    assert units.opened == 2
+    # And each payout's acceptance carries its own message's request id, and each message is
+    # remembered
+    accepted = {
+        e.aggregate_id: e.headers["request_id"]
+        for e in database.committed.audit
+        if e.event == events.PAYOUT_PROVIDER_ACCEPTED
+    }
+    assert accepted == {"p-1": "req-1", "p-2": "req-2", "p-3": "req-3"}
+    assert {(PROVIDER_SEND.name, e.message_id) for e in envelopes} <= database.committed.processed
+
+
+@pytest.mark.parametrize("step", ["opening the attempts", "recording the answers"])
+async def test_a_send_group_the_database_gave_up_on_is_done_one_by_one_quietly(
+    database, clock, provider, caplog, step
+):
+    # Given three messages, and a database that ends the step's shared commit in a deadlock
+    envelopes = three_messages(database)
+    send = SendPayout(FakeUnitOfWorkFactory(database), clock, provider, POLICY)
+    for n in (1, 2, 3):
+        provider.will_accept(f"prov-{n}")
+
+    async def deadlock() -> None:
+        raise TransactionConflict("Deadlock found when trying to get lock")
+
+    async def deadlock_the_answers() -> None:
+        database.before_next_commit = deadlock
+
+    if step == "opening the attempts":
+        database.before_next_commit = deadlock
+    else:  # the attempts were opened together: the next commit is the answers'
+        provider.while_sending = deadlock_the_answers
+    # When they are sent together
+    outcomes = await asyncio.gather(*(send(e, retries=0) for e in envelopes))
+    # Then the step is done again alone: each payout accepted once, with one attempt, one
+    # acceptance event, and no error logged for an expected conflict
+    assert outcomes == [SendOutcome.ACCEPTED] * 3
+    assert [[a.result for a in database.committed.send_attempts[f"p-{n}"]] for n in (1, 2, 3)] == [
+        [SendAttemptResult.ACCEPTED]
+    ] * 3
+    assert [
+        database.committed.events_of(f"p-{n}").count(events.PAYOUT_PROVIDER_ACCEPTED)
+        for n in (1, 2, 3)
+    ] == [1, 1, 1]
+    assert len(provider.sent) == 3
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_send_that_fails_in_a_group_fails_alone(database, clock, provider):
+    # Given three messages, and p-2 gone from the database while the provider is called
+    envelopes = three_messages(database)
+    send = SendPayout(FakeUnitOfWorkFactory(database), clock, provider, POLICY)
+    for n in (1, 2, 3):
+        provider.will_accept(f"prov-{n}")
+
+    async def p2_vanishes() -> None:
+        del database.committed.payouts["p-2"]
+
+    provider.while_sending = p2_vanishes
+    # When they are sent together
+    outcomes = await asyncio.gather(
+        *(send(e, retries=0) for e in envelopes), return_exceptions=True
+    )
+    # Then p-2's send fails, and the two others are accepted as if it had not been with them
+    assert outcomes[0] is outcomes[2] is SendOutcome.ACCEPTED
+    assert isinstance(outcomes[1], LookupError)
+    for n in (1, 3):
+        assert database.committed.payouts[f"p-{n}"].provider_payout_id is not None
+        assert [a.result for a in database.committed.send_attempts[f"p-{n}"]] == [
+            SendAttemptResult.ACCEPTED
+        ]
