@@ -14,9 +14,12 @@ and never applied. Payloads are compared by the hash of their canonical JSON, so
 re-serialises a retry (other key order or spacing) is still recognised.
 
 Webhooks that arrive together share a transaction (call_groups), as creates do: each applied and
-stored in turn, as alone, then their events written together and one COMMIT. A group that fails
-in any way (a redelivery among them, a deadlock) is rolled back whole and each webhook received
-alone, as above, so each gets the receipt it would have got alone.
+stored in turn, as alone, then their events written together and one COMMIT. A provider may send
+a payout's webhooks at once (processing, then success a moment later): those take turns, one per
+transaction in the order they arrived, since a payout's events in one transaction carry one
+request's headers. A transaction that fails in any way (a redelivery among them, a deadlock) is
+rolled back whole and each of its webhooks received alone, as above, so each gets the receipt it
+would have got alone.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ class WebhookReceipt:
 
 
 class _NamedTwice(Exception):
-    """Two webhooks of a group name one payout: they are received one by one instead."""
+    """Two webhooks of a turn name one payout by different names (one only by reference, the
+    other only by provider id): they are received one by one instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,18 +158,27 @@ class ReceiveWebhook:
         return WebhookReceipt(inbox_id, duplicate=False, result=applied.result)
 
     async def _store_group(self, group: list[_Arrival]) -> list[WebhookReceipt | None]:
-        """_store(apply=True) of each webhook of the group, in one transaction: the events of
-        each carry its own request's headers. None for each if any of them fails. A lone webhook
-        is left to _store_applying."""
+        """_store(apply=True) of each webhook of the group, a transaction per turn (_turns).
+        A lone webhook is left to _store_applying."""
         if len(group) == 1:
             return [None]
+        receipts: list[WebhookReceipt | None] = [None] * len(group)
+        for turn in _turns(group):
+            stored = await self._store_together([group[index] for index in turn])
+            for index, receipt in zip(turn, stored, strict=True):
+                receipts[index] = receipt
+        return receipts
+
+    async def _store_together(self, arrivals: list[_Arrival]) -> list[WebhookReceipt | None]:
+        """_store(apply=True) of each webhook, in one transaction: the events of each carry its
+        own request's headers. None for each if any of them fails."""
         headers_of: dict[str, dict[str, str]] = {}  # filled before commit() reads it
         stored: list[tuple[DomainEvent, datetime]] = []
         results: list[tuple[int, WebhookResult]] = []
         try:
             async with self._uow(headers_of=headers_of) as uow:
                 now = self._clock.now()
-                for arrival in group:
+                for arrival in arrivals:
                     applied = await apply_webhook(uow, arrival.webhook, now)
                     inbox_id = await uow.webhooks.add(
                         arrival.webhook, arrival.raw_payload, arrival.digest, now, applied
@@ -181,7 +194,7 @@ class ReceiveWebhook:
                 await write_events(uow, stored, {}, headers_of=headers_of)
                 await uow.commit()
         except (UniqueViolation, TransactionConflict, _NamedTwice):
-            return [None] * len(group)  # each alone, for its own receipt
+            return [None] * len(arrivals)  # each alone, for its own receipt
         return [self._counted(inbox_id, applied) for inbox_id, applied in results]
 
     async def _repeated(self, known: InboxEvent, raw_payload: str, digest: str) -> WebhookReceipt:
@@ -202,6 +215,29 @@ class ReceiveWebhook:
             pass  # this conflicting payload was stored already
         self._metrics.webhook_processed(PAYLOAD_CONFLICT)
         return WebhookReceipt(known.id, duplicate=True, result=PAYLOAD_CONFLICT)
+
+
+def _turns(group: list[_Arrival]) -> list[list[int]]:
+    """The group's webhooks (by index) in turns: each in the first turn after every earlier
+    webhook naming the same payout (by reference or by provider id), so a payout's webhooks
+    are applied one per transaction, in the order they arrived."""
+    turn_of: dict[tuple[str, str], int] = {}
+    turns: list[list[int]] = []
+    for index, arrival in enumerate(group):
+        names = [
+            (kind, name)
+            for kind, name in (
+                ("reference", arrival.webhook.reference),
+                ("provider", arrival.webhook.provider_payout_id),
+            )
+            if name
+        ]
+        turn = max((turn_of[name] + 1 for name in names if name in turn_of), default=0)
+        turn_of.update((name, turn) for name in names)
+        if turn == len(turns):
+            turns.append([])
+        turns[turn].append(index)
+    return turns
 
 
 def _stored_event(

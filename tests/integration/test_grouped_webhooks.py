@@ -90,3 +90,47 @@ async def test_a_group_with_a_redelivery_or_one_payout_twice_is_received_one_by_
     assert (await money(webhook_api, auth))["balance"] == "9970.00"
     assert (await verify_ledger(db)).clean
     assert len(await rows(db, "SELECT id FROM provider_webhook_events")) == 4
+
+
+async def test_a_payouts_webhooks_arriving_together_take_turns_with_no_group_undone(
+    webhook_api, webhook_services, auth, db
+):
+    # Given three accepted payouts
+    ids = [
+        await accepted_payout(
+            webhook_api, auth, db, reference=f"ref-{n}", provider_payout_id=f"prov-{n}", amount="10"
+        )
+        for n in range(3)
+    ]
+    # When the first's processing and success webhooks arrive at once, with the two others'
+    # successes (a provider may send a payout's webhooks without waiting for our answers)
+    bodies = [
+        webhook("evt-0a", provider_payout_id="prov-0", status="processing", occurred_at=at(1)),
+        webhook("evt-0b", provider_payout_id="prov-0", occurred_at=at(2)),
+        webhook("evt-1", provider_payout_id="prov-1", occurred_at=at(2)),
+        webhook("evt-2", provider_payout_id="prov-2", occurred_at=at(2)),
+    ]
+    receipts = await receive_all(webhook_services, bodies)
+    # Then each is stored once, and every payout succeeded, debited once
+    assert [r.duplicate for r in receipts] == [False] * 4
+    assert [r.result for r in receipts[1:]] == ["applied"] * 3
+    for payout_id in ids:
+        assert (await payout_of(webhook_api, auth, payout_id))["status"] == "success"
+    assert (await money(webhook_api, auth))["balance"] == "9970.00"
+    assert (await verify_ledger(db)).clean
+    # And in two turns, the first's success after its processing, neither undone and done
+    # again alone: the processing and the two others share one moment, the success has its own
+    stored = {
+        r["event_id"]: r["received_at"]
+        for r in await rows(db, "SELECT event_id, received_at FROM provider_webhook_events")
+    }
+    assert stored["evt-0a"] == stored["evt-1"] == stored["evt-2"] != stored["evt-0b"]
+    assert stored["evt-0a"] < stored["evt-0b"]
+    # And the first's success carries its own webhook's request id
+    (succeeded,) = await rows(
+        db,
+        "SELECT request_id FROM audit_logs WHERE aggregate_id = %s"
+        " AND event_name = 'payout.succeeded'",
+        ids[0],
+    )
+    assert succeeded["request_id"] == "req-evt-0b"
