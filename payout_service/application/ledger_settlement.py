@@ -65,18 +65,25 @@ async def post_transitions(
     uow: UnitOfWork, dated: Sequence[tuple[DomainEvent, datetime]]
 ) -> list[Posted]:
     """Posts the ends and returns among a transaction's payout events, in their order per
-    account; each account locked once, in account_of order, with one UPDATE and one INSERT."""
-    ends = [(e, moment) for e, moment in dated if settles(e.name)]
-    posted: list[Posted] = []
-    for key, group in groupby(
-        sorted(ends, key=lambda pair: account_of(pair[0].payload)),
+    account; the accounts locked in account_of order, each once, their balances written and
+    their postings inserted together: three statements however many accounts (a transaction of
+    several payouts, as the groups of webhooks and sends make)."""
+    ends = sorted(
+        ((e, moment) for e, moment in dated if settles(e.name)),
         key=lambda pair: account_of(pair[0].payload),
-    ):
-        mine = list(group)
-        account = await uow.accounts.get_for_update(*key)
+    )
+    if not ends:
+        return []
+    by_account = [
+        (key, list(mine)) for key, mine in groupby(ends, lambda p: account_of(p[0].payload))
+    ]
+    accounts = await _locked(uow, [key for key, _ in by_account])
+    posted: list[Posted] = []
+    entries: list[LedgerEntry] = []
+    for key, mine in by_account:
+        account = accounts.get(key)
         if account is None:
             continue  # no account, no balances to move (accounts are never deleted)
-        entries: list[LedgerEntry] = []
         for event, _ in mine:
             amount = int(event.payload["amount_minor"])
             done = []
@@ -87,10 +94,25 @@ async def post_transitions(
                 entries.append(account.credit_return(amount, event.aggregate_id))
                 done.append(Settlement.RETURNED)
             posted.append((event.name, event.aggregate_id, event.payload, done))
-        now = max(moment for _, moment in mine)
-        await uow.accounts.save_balances(account, now)
-        await uow.accounts.append_entries(entries, now)
+    if not entries:
+        return posted
+    now = max(moment for _, moment in ends)
+    moved = list(accounts.values())
+    if len(moved) == 1:
+        await uow.accounts.save_balances(moved[0], now)
+    else:
+        await uow.accounts.save_all_balances(moved, now)
+    await uow.accounts.append_entries(entries, now)
     return posted
+
+
+async def _locked(uow: UnitOfWork, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Account]:
+    """The accounts of these keys, locked: one's by its own statement, the one a transaction of
+    one payout makes."""
+    if len(keys) > 1:
+        return await uow.accounts.get_all_for_update(keys)
+    account = await uow.accounts.get_for_update(*keys[0])
+    return {} if account is None else {keys[0]: account}
 
 
 async def settle(uow: UnitOfWork, envelope: Envelope, now: datetime) -> list[Settlement]:
