@@ -178,19 +178,24 @@ class ReceiveWebhook:
         try:
             async with self._uow(headers_of=headers_of) as uow:
                 now = self._clock.now()
-                for arrival in arrivals:
-                    applied = await apply_webhook(uow, arrival.webhook, now)
-                    inbox_id = await uow.webhooks.add(
-                        arrival.webhook, arrival.raw_payload, arrival.digest, now, applied
-                    )
-                    if applied.payout_id is not None:
-                        if applied.payout_id in headers_of:
-                            # one payout's events would carry one request's headers
-                            raise _NamedTwice(applied.payout_id)
-                        headers_of[applied.payout_id] = arrival.headers
-                    headers_of[str(inbox_id)] = arrival.headers
-                    stored.append((_stored_event(inbox_id, arrival.webhook, applied), now))
-                    results.append((inbox_id, applied))
+                # a provider echoes our payout id as the reference: their payouts, in one lock
+                await uow.payouts.lock_all(
+                    [a.webhook.reference for a in arrivals if a.webhook.reference]
+                )
+                async with uow.payouts.writing_together():
+                    for arrival in arrivals:
+                        applied = await apply_webhook(uow, arrival.webhook, now)
+                        inbox_id = await uow.webhooks.add(
+                            arrival.webhook, arrival.raw_payload, arrival.digest, now, applied
+                        )
+                        if applied.payout_id is not None:
+                            if applied.payout_id in headers_of:
+                                # one payout's events would carry one request's headers
+                                raise _NamedTwice(applied.payout_id)
+                            headers_of[applied.payout_id] = arrival.headers
+                        headers_of[str(inbox_id)] = arrival.headers
+                        stored.append((_stored_event(inbox_id, arrival.webhook, applied), now))
+                        results.append((inbox_id, applied))
                 await write_events(uow, stored, {}, headers_of=headers_of)
                 await uow.commit()
         except (UniqueViolation, TransactionConflict, _NamedTwice):

@@ -161,7 +161,8 @@ class SendPayout:
 
     async def _open_group(self, envelopes: list[Envelope]) -> list[_Opened | None]:
         """_open_attempt of each send of the group, in one transaction, its payouts locked in id
-        order. None for each if any of them fails. A lone send is left to _open_attempt."""
+        order by one statement and written by one. None for each if any of them fails. A lone
+        send is left to _open_attempt."""
         ids = [envelope.aggregate_id for envelope in envelopes]
         if len(envelopes) == 1 or len(set(ids)) < len(ids):
             return [None] * len(envelopes)  # two copies of one message wait for each other
@@ -169,8 +170,12 @@ class SendPayout:
         try:
             async with self._uow() as uow:
                 now = self._clock.now()
-                for envelope in sorted(envelopes, key=lambda e: e.aggregate_id):
-                    opened[envelope.aggregate_id] = _Opened(await self._open_in(uow, envelope, now))
+                await uow.payouts.lock_all(ids)
+                async with uow.payouts.writing_together():
+                    for envelope in envelopes:
+                        opened[envelope.aggregate_id] = _Opened(
+                            await self._open_in(uow, envelope, now)
+                        )
                 await uow.commit()
         except (UniqueViolation, TransactionConflict):
             return [None] * len(envelopes)  # each alone, for its own answer
@@ -211,16 +216,18 @@ class SendPayout:
 
     async def _accept_group(self, group: list[_Acceptance]) -> list[bool | None]:
         """_accept of each send of the group, in one transaction, its payouts locked in id
-        order, each payout's events with its own message's headers. None for each if any of
-        them fails. A lone send is left to _accept."""
+        order by one statement and written by one, each payout's events with its own message's
+        headers. None for each if any of them fails. A lone send is left to _accept."""
         headers_of = {one.attempt.payout_id: one.envelope.headers for one in group}
         if len(group) == 1 or len(headers_of) < len(group):
             return [None] * len(group)
         try:
             async with self._uow(headers_of=headers_of) as uow:
                 now = self._clock.now()
-                for one in sorted(group, key=lambda one: one.attempt.payout_id):
-                    await self._accept_in(uow, one, now)
+                await uow.payouts.lock_all(headers_of)
+                async with uow.payouts.writing_together():
+                    for one in group:
+                        await self._accept_in(uow, one, now)
                 await uow.commit()
         except (UniqueViolation, TransactionConflict):
             return [None] * len(group)

@@ -13,7 +13,16 @@ import copy
 import dataclasses
 import itertools
 from collections import deque
-from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Hashable,
+    Mapping,
+    Sequence,
+)
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -359,6 +368,14 @@ class FakePayoutRepository:
             return  # an UPDATE of no row changes nothing
         self._refuse_taken_provider_payout_id(payout)
         self._state.payouts[payout.id] = _stored(payout)
+
+    async def lock_all(self, payout_ids: Collection[str]) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    @asynccontextmanager
+    async def writing_together(self) -> AsyncIterator[None]:
+        yield  # each update() is stored at once: what the SQL one's reads answer meanwhile
 
     async def reference_exists(self, user_id: int, external_reference: str) -> bool:
         return (user_id, external_reference) in self._state.references()

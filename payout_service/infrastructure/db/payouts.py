@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -27,11 +29,19 @@ ROWS_PER_INSERT = 500
 
 class SqlPayoutRepository:
     """`seen`: the payouts added or updated through it, by id, whose events the unit of work
-    writes on commit."""
+    writes on commit.
+
+    A group's step (several payouts in one transaction) locks them with lock_all and updates them
+    within writing_together: two statements however many payouts, instead of two per payout.
+    The rows lock_all read stay what this transaction last read or wrote (they are locked), so
+    get_for_update answers them without a statement; an update held back by writing_together is
+    written before any other statement of this repository reads payouts."""
 
     def __init__(self, session: SqlSession) -> None:
         self._s = session
         self.seen = SavedPayouts()
+        self._locked: dict[str, Row] = {}
+        self._unwritten: dict[str, Payout] | None = None
 
     async def add(self, payout: Payout) -> None:
         self.seen.remember(payout)
@@ -56,19 +66,84 @@ class SqlPayoutRepository:
 
     async def update(self, payout: Payout) -> None:
         self.seen.remember(payout)
+        self._locked.pop(payout.id, None)
+        if self._unwritten is not None:
+            self._unwritten[payout.id] = _without_events(payout)
+            return
         row = _row_of(payout, self._s.dialect)
         await self._s.execute(_UPDATE, *(row[c] for c in sql.PAYOUT_CHANGING_COLUMNS), payout.id)
 
+    async def lock_all(self, payout_ids: Collection[str]) -> None:
+        ordered = sorted(set(payout_ids))
+        if not ordered:
+            return
+        rows = await self._rows(
+            f"{_SELECT} WHERE id IN ({', '.join(['%s'] * len(ordered))})"
+            f" ORDER BY id{self._s.dialect.for_update}",
+            *ordered,
+        )
+        self._locked.update((str(r["id"]), r) for r in rows)
+
+    @asynccontextmanager
+    async def writing_together(self) -> AsyncIterator[None]:
+        if self._unwritten is not None:
+            yield  # already inside one: the outer block writes
+            return
+        self._unwritten = {}
+        try:
+            yield
+            await self._write_unwritten()
+        finally:
+            self._unwritten = None
+
     async def get(self, payout_id: str) -> Payout | None:
-        rows = await self._s.rows(f"{_SELECT} WHERE id = %s", payout_id)
+        if (known := self._known(payout_id)) is not None:
+            return known
+        rows = await self._rows(f"{_SELECT} WHERE id = %s", payout_id)
         return self._to_payout(rows[0]) if rows else None
 
     async def get_for_update(self, payout_id: str) -> Payout | None:
-        rows = await self._s.rows(f"{_SELECT} WHERE id = %s{self._s.dialect.for_update}", payout_id)
+        if (known := self._known(payout_id)) is not None:
+            return known
+        rows = await self._rows(f"{_SELECT} WHERE id = %s{self._s.dialect.for_update}", payout_id)
         return self._to_payout(rows[0]) if rows else None
 
+    def _known(self, payout_id: str) -> Payout | None:
+        """The payout as this transaction holds it locked: updated and not yet written, or as
+        lock_all read it."""
+        if self._unwritten is not None and payout_id in self._unwritten:
+            return copy.deepcopy(self._unwritten[payout_id])
+        row = self._locked.get(payout_id)
+        return None if row is None else self._to_payout(row)
+
+    async def _rows(self, query: str, *values: Any) -> list[Row]:
+        """A read of payouts, after the updates writing_together holds back."""
+        await self._write_unwritten()
+        return list(await self._s.rows(query, *values))
+
+    async def _write_unwritten(self) -> None:
+        if not self._unwritten:
+            return
+        payouts = sorted(self._unwritten.values(), key=lambda p: p.id)
+        self._unwritten.clear()
+        if len(payouts) == 1:
+            row = _row_of(payouts[0], self._s.dialect)
+            await self._s.execute(
+                _UPDATE, *(row[c] for c in sql.PAYOUT_CHANGING_COLUMNS), payouts[0].id
+            )
+            return
+        rows = [_row_of(p, self._s.dialect) for p in payouts]
+        cases = " ".join(["WHEN %s THEN %s"] * len(payouts))
+        await self._s.execute(
+            "UPDATE payouts SET "
+            + ", ".join(f"{c} = CASE id {cases} END" for c in sql.PAYOUT_CHANGING_COLUMNS)
+            + f" WHERE id IN ({', '.join(['%s'] * len(payouts))})",
+            *(v for c in sql.PAYOUT_CHANGING_COLUMNS for r in rows for v in (r["id"], r[c])),
+            *(p.id for p in payouts),
+        )
+
     async def id_for_provider_payout_id(self, provider_payout_id: str) -> str | None:
-        rows = await self._s.rows(
+        rows = await self._rows(
             "SELECT id FROM payouts WHERE provider_payout_id = %s", provider_payout_id
         )
         return str(rows[0]["id"]) if rows else None
@@ -76,7 +151,7 @@ class SqlPayoutRepository:
     async def awaiting_provider_outcome(
         self, updated_before: datetime, limit: int
     ) -> Sequence[Payout]:
-        rows = await self._s.rows(
+        rows = await self._rows(
             f"{_SELECT} WHERE status = %s"
             " AND provider_payout_id IS NOT NULL AND updated_at < %s ORDER BY updated_at LIMIT %s",
             str(PayoutStatus.PROCESSING),
@@ -86,7 +161,7 @@ class SqlPayoutRepository:
         return [self._to_payout(r) for r in rows]
 
     async def stalled_sends(self, updated_before: datetime, limit: int) -> Sequence[Payout]:
-        rows = await self._s.rows(
+        rows = await self._rows(
             f"{_SELECT} WHERE status IN (%s, %s) AND provider_payout_id IS NULL"
             " AND needs_review = %s AND updated_at < %s ORDER BY updated_at LIMIT %s",
             str(PayoutStatus.PENDING),
@@ -98,13 +173,13 @@ class SqlPayoutRepository:
         return [self._to_payout(r) for r in rows]
 
     async def needing_review(self, limit: int) -> Sequence[Payout]:
-        rows = await self._s.rows(
+        rows = await self._rows(
             f"{_SELECT} WHERE needs_review = %s ORDER BY review_since, id LIMIT %s", True, limit
         )
         return [self._to_payout(r) for r in rows]
 
     async def unsent_needing_review(self, limit: int) -> Sequence[Payout]:
-        rows = await self._s.rows(
+        rows = await self._rows(
             f"{_SELECT} WHERE needs_review = %s AND provider_payout_id IS NULL"
             " AND status IN (%s, %s) ORDER BY review_since, id LIMIT %s",
             True,
@@ -123,7 +198,7 @@ class SqlPayoutRepository:
             last = self._s.dialect.to_db(after.created_at)
             where += " AND (created_at > %s OR (created_at = %s AND id > %s))"
             values += [last, last, after.payout_id]
-        rows = await self._s.rows(
+        rows = await self._rows(
             f"{_SELECT} WHERE {where} ORDER BY created_at, id LIMIT %s", *values, limit
         )
         return [self._to_payout(r) for r in rows]
@@ -139,13 +214,13 @@ class SqlPayoutRepository:
             last = d.to_db(after[0])
             where += " AND (completed_at > %s OR (completed_at = %s AND id > %s))"
             values += [last, last, after[1]]
-        rows = await self._s.rows(
+        rows = await self._rows(
             f"{_SELECT} WHERE {where} ORDER BY completed_at, id LIMIT %s", *values, limit
         )
         return [self._to_payout(r) for r in rows]
 
     async def reference_exists(self, user_id: int, external_reference: str) -> bool:
-        rows = await self._s.rows(
+        rows = await self._rows(
             "SELECT 1 AS found FROM payouts WHERE user_id = %s AND external_reference = %s",
             user_id,
             external_reference,
@@ -156,7 +231,7 @@ class SqlPayoutRepository:
         taken: set[str] = set()
         for start in range(0, len(references), ROWS_PER_INSERT):
             chunk = references[start : start + ROWS_PER_INSERT]
-            rows = await self._s.rows(
+            rows = await self._rows(
                 "SELECT external_reference FROM payouts WHERE user_id = %s"
                 f" AND external_reference IN ({', '.join(['%s'] * len(chunk))})",
                 user_id,
@@ -166,7 +241,7 @@ class SqlPayoutRepository:
         return taken
 
     async def count_in_batch(self, batch_id: str) -> dict[PayoutStatus, int]:
-        rows = await self._s.rows(
+        rows = await self._rows(
             "SELECT status, COUNT(*) AS items FROM payouts WHERE batch_id = %s GROUP BY status",
             batch_id,
         )
@@ -176,7 +251,7 @@ class SqlPayoutRepository:
         self, batch_id: str, statuses: Sequence[PayoutStatus], after_id: str, limit: int
     ) -> Sequence[str]:
         marks = ", ".join(["%s"] * len(statuses))
-        rows = await self._s.rows(
+        rows = await self._rows(
             f"SELECT id FROM payouts WHERE batch_id = %s AND status IN ({marks}) AND id > %s"
             " ORDER BY id LIMIT %s",
             batch_id,
@@ -209,7 +284,7 @@ class SqlPayoutRepository:
             where.append("(created_at < %s OR (created_at = %s AND id < %s))")
             moment = d.to_db(after.created_at)
             values += [moment, moment, after.payout_id]
-        rows = await self._s.rows(
+        rows = await self._rows(
             f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC LIMIT %s",
             *values,
             limit,
@@ -260,6 +335,15 @@ _MOMENTS = frozenset(
         "returned_at",
     }
 )
+
+
+def _without_events(payout: Payout) -> Payout:
+    """A copy of the payout as its row holds it: its events are the unit of work's (seen)."""
+    events, payout.events = payout.events, []
+    try:
+        return copy.deepcopy(payout)
+    finally:
+        payout.events = events
 
 
 def _row_of(payout: Payout, d: Dialect) -> dict[str, Any]:
