@@ -410,10 +410,13 @@ class SendAttemptOutcome:
 class SendAttemptLog(Protocol):
     """payout_send_attempts: one row per call to the provider, opened before it, closed after."""
 
-    async def open(self, payout_id: str, now: datetime, first: bool = False) -> int:
-        """Marks any attempt left open as unknown, opens the next; returns its number (1, 2...).
-        `first`: the caller knows the payout has no attempt yet (it was pending, under its row
-        lock), so none is looked for."""
+    async def open(self, payout_id: str, now: datetime) -> int:
+        """Marks any attempt left open as unknown, opens the next; returns its number (1, 2...)."""
+        ...
+
+    async def open_first(self, payout_ids: Sequence[str], now: datetime) -> None:
+        """Opens attempt 1 of each payout, in one statement: the caller knows they have none yet
+        (they were pending, under their row locks), so none is looked for."""
         ...
 
     async def close(

@@ -155,7 +155,9 @@ class SendPayout:
         if opened := await self._openings.call(envelope):
             return opened.attempt
         async with self._uow() as uow:
-            attempt = await self._open_in(uow, envelope, self._clock.now())
+            now, firsts = self._clock.now(), list[str]()
+            attempt = await self._open_in(uow, envelope, now, firsts)
+            await uow.send_attempts.open_first(firsts, now)
             await uow.commit()
         return attempt
 
@@ -169,23 +171,25 @@ class SendPayout:
         opened: dict[str, _Opened] = {}
         try:
             async with self._uow() as uow:
-                now = self._clock.now()
+                now, firsts = self._clock.now(), list[str]()
                 await uow.payouts.lock_all(ids)
                 async with uow.payouts.writing_together():
                     for envelope in envelopes:
                         opened[envelope.aggregate_id] = _Opened(
-                            await self._open_in(uow, envelope, now)
+                            await self._open_in(uow, envelope, now, firsts)
                         )
+                await uow.send_attempts.open_first(firsts, now)
                 await uow.commit()
         except (UniqueViolation, TransactionConflict):
             return [None] * len(envelopes)  # each alone, for its own answer
         return [opened[payout_id] for payout_id in ids]
 
     async def _open_in(
-        self, uow: UnitOfWork, envelope: Envelope, now: datetime
+        self, uow: UnitOfWork, envelope: Envelope, now: datetime, firsts: list[str]
     ) -> _OpenAttempt | None:
         """Opens the send's attempt in `uow`, for the caller to commit; None when there is
-        nothing to send (the message is then remembered, unless it was already)."""
+        nothing to send (the message is then remembered, unless it was already). A first
+        attempt is left in `firsts`, for the caller to open with the others of its group."""
         payout = await uow.payouts.get_for_update(envelope.aggregate_id)
         # Handling a message moves its payout out of pending (or finds it out already), so
         # a pending payout's message is new: only another payout's is looked up.
@@ -201,7 +205,9 @@ class SendPayout:
         if pending:
             payout.start_processing(now)
             await uow.payouts.update(payout)
-        number = await uow.send_attempts.open(payout.id, now, first=pending)
+            firsts.append(payout.id)
+            return _OpenAttempt(payout.id, 1, _instruction(payout))
+        number = await uow.send_attempts.open(payout.id, now)
         return _OpenAttempt(payout.id, number, _instruction(payout))
 
     async def _accept(
@@ -211,7 +217,9 @@ class SendPayout:
         if await self._acceptances.call(accepted):
             return
         async with self._uow(envelope.headers) as uow:
-            await self._accept_in(uow, accepted, self._clock.now())
+            now = self._clock.now()
+            await self._accept_in(uow, accepted, now)
+            await self._remember(uow, envelope, now)
             await uow.commit()
 
     async def _accept_group(self, group: list[_Acceptance]) -> list[bool | None]:
@@ -228,13 +236,18 @@ class SendPayout:
                 async with uow.payouts.writing_together():
                     for one in group:
                         await self._accept_in(uow, one, now)
+                # a copy remembered meanwhile fails the group: alone, it is remembered if new
+                await uow.processed_messages.remember_all(
+                    PROVIDER_SEND.name, [one.envelope.message_id for one in group], now
+                )
                 await uow.commit()
         except (UniqueViolation, TransactionConflict):
             return [None] * len(group)
         return [True] * len(group)
 
     async def _accept_in(self, uow: UnitOfWork, accepted: _Acceptance, now: datetime) -> None:
-        """Closes the attempt as accepted in `uow`, for the caller to commit."""
+        """Closes the attempt as accepted in `uow`, for the caller to remember the message and
+        commit."""
         acceptance = accepted.acceptance
         outcome = SendAttemptOutcome(
             SendAttemptResult.ACCEPTED,
@@ -246,7 +259,6 @@ class SendPayout:
         if payout.status is PayoutStatus.PROCESSING and payout.provider_payout_id is None:
             payout.record_provider_acceptance(acceptance.provider_payout_id, now)
             await uow.payouts.update(payout)
-        await self._remember(uow, accepted.envelope, now)
 
     async def _refuse(
         self, envelope: Envelope, attempt: _OpenAttempt, error: ProviderPermanentError

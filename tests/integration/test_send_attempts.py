@@ -11,6 +11,7 @@ import pytest
 from payout_service.domain.money import Money
 from payout_service.domain.payout import Payout
 from payout_service.infrastructure.clock import SystemClock
+from payout_service.infrastructure.db.session import SqlSession
 from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
 from tests.integration.helpers import DEMO_USER_ID
 
@@ -75,3 +76,52 @@ async def test_an_open_attempt_of_one_payout_does_not_hold_up_the_next_payouts_a
         (SECOND, 1, "sending"),
         (THIRD, 1, "sending"),
     ]
+
+
+async def test_a_groups_first_attempts_open_in_one_insert_and_later_ones_follow_them(
+    db: SqlUnitOfWorkFactory,
+) -> None:
+    # Given three payouts with no attempt
+    now = SystemClock().now()
+    async with db() as tx:
+        for n, payout_id in enumerate((FIRST, SECOND, THIRD)):
+            await tx.payouts.add(
+                Payout.create(
+                    payout_id=payout_id,
+                    user_id=DEMO_USER_ID,
+                    amount=Money.parse("1.00", "USD", max_minor=10_000),
+                    wallet=f"W{n}",
+                    external_reference=f"first-{n}",
+                    now=now,
+                )
+            )
+        await tx.commit()
+    # When a group's transaction opens their first attempts together
+    async with db() as tx:
+        before = await _inserts(tx.session)
+        await tx.send_attempts.open_first([THIRD, FIRST, SECOND], now)
+        inserted = await _inserts(tx.session) - before
+        await tx.commit()
+    # Then one INSERT opened the three, and the next attempt of one of them is its second,
+    # closing the first as unknown
+    assert inserted == 1
+    async with db() as tx:
+        assert await tx.send_attempts.open(SECOND, now) == 2
+        await tx.commit()
+    async with db() as tx:
+        rows = await tx.session.rows(
+            "SELECT payout_id, attempt, result FROM payout_send_attempts"
+            " ORDER BY payout_id, attempt"
+        )
+    assert [(r["payout_id"], r["attempt"], r["result"]) for r in rows] == [
+        (FIRST, 1, "sending"),
+        (SECOND, 1, "unknown"),
+        (SECOND, 2, "sending"),
+        (THIRD, 1, "sending"),
+    ]
+
+
+async def _inserts(session: SqlSession) -> int:
+    """This connection's INSERTs so far (MariaDB's SESSION status)."""
+    (row,) = await session.rows("SHOW SESSION STATUS LIKE 'Com_insert'")
+    return int(row["Value"])

@@ -826,16 +826,21 @@ class FakeSendAttemptLog:
     def __init__(self, state: State) -> None:
         self._state = state
 
-    async def open(self, payout_id: str, now: datetime, first: bool = False) -> int:
+    async def open(self, payout_id: str, now: datetime) -> int:
         attempts = self._state.send_attempts.setdefault(payout_id, [])
-        # The SQL one does not look: a caller wrong about `first` would reuse attempt 1.
-        assert not (first and attempts), f"payout {payout_id} has attempts already"
         last = attempts[-1] if attempts else None
         if last is not None and last.result is SendAttemptResult.SENDING:
             last.result = SendAttemptResult.UNKNOWN
         number = last.number + 1 if last else 1
         attempts.append(SendAttempt(number, SendAttemptResult.SENDING, now))
         return number
+
+    async def open_first(self, payout_ids: Sequence[str], now: datetime) -> None:
+        for payout_id in payout_ids:
+            attempts = self._state.send_attempts.setdefault(payout_id, [])
+            # The SQL one does not look: a caller wrong about "first" would reuse attempt 1.
+            assert not attempts, f"payout {payout_id} has attempts already"
+            attempts.append(SendAttempt(1, SendAttemptResult.SENDING, now))
 
     async def close(
         self, payout_id: str, attempt: int, outcome: SendAttemptOutcome, now: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from payout_service.application.ports import SendAttemptOutcome
@@ -15,19 +16,15 @@ class SqlSendAttemptLog:
     def __init__(self, session: SqlSession) -> None:
         self._s = session
 
-    async def open(self, payout_id: str, now: datetime, first: bool = False) -> int:
+    async def open(self, payout_id: str, now: datetime) -> int:
         """The caller holds the payout's row lock, so no other transaction opens an attempt of
         this payout meanwhile. The attempts are read without a lock and the open one is closed
         by its key: a locking range read here (an UPDATE ... WHERE payout_id) would take a gap
         lock, and two payouts whose ids fall in the same gap deadlocked on their inserts."""
-        rows = (
-            []
-            if first
-            else await self._s.rows(
-                "SELECT attempt, result FROM payout_send_attempts WHERE payout_id = %s"
-                " ORDER BY attempt DESC LIMIT 1",
-                payout_id,
-            )
+        rows = await self._s.rows(
+            "SELECT attempt, result FROM payout_send_attempts WHERE payout_id = %s"
+            " ORDER BY attempt DESC LIMIT 1",
+            payout_id,
         )
         last = int(rows[0]["attempt"]) if rows else 0
         if rows and rows[0]["result"] == _SENDING:
@@ -47,6 +44,16 @@ class SqlSendAttemptLog:
             self._s.dialect.to_db(now),
         )
         return number
+
+    async def open_first(self, payout_ids: Sequence[str], now: datetime) -> None:
+        if not payout_ids:
+            return
+        moment = self._s.dialect.to_db(now)
+        await self._s.execute(
+            "INSERT INTO payout_send_attempts (payout_id, attempt, result, started_at) VALUES "
+            + ", ".join(["(%s, 1, %s, %s)"] * len(payout_ids)),
+            *(value for payout_id in payout_ids for value in (payout_id, _SENDING, moment)),
+        )
 
     async def close(
         self, payout_id: str, attempt: int, outcome: SendAttemptOutcome, now: datetime
