@@ -152,17 +152,24 @@ def _closing(event_name: str) -> Settlement:
     return Settlement.DEBITED if event_name == events.PAYOUT_SUCCEEDED else Settlement.RELEASED
 
 
-def report(metrics: Metrics, posted: Sequence[Posted]) -> None:
+def report(
+    metrics: Metrics,
+    posted: Sequence[Posted],
+    headers_of: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
     """Counts and logs what was posted: call it after the commit. Each payout's end is counted
     once, when its hold is settled, and each return once, when it is credited (a second message
-    about what was done posted nothing, and counts nothing)."""
+    about what was done posted nothing, and counts nothing). `headers_of`: the transaction's
+    headers by payout, when it made several requests' payouts: each line names its own
+    payout's request, not the one the group ran under."""
     for event_name, payout_id, payload, done in posted:
         code = payload.get("failure_code")
+        line = {"payout_id": payout_id, "event": event_name}
+        if request_id := (headers_of or {}).get(payout_id, {}).get("request_id"):
+            line["request_id"] = request_id
         for settlement in done:
             # one line per posting: `grep <payout id>` finds it
-            log.info(
-                "ledger %s", settlement.value, extra={"payout_id": payout_id, "event": event_name}
-            )
+            log.info("ledger %s", settlement.value, extra=line)
             if settlement is Settlement.RETURNED:
                 metrics.payout_returned(str(code or "unknown"))
                 continue

@@ -1222,7 +1222,7 @@ class FakeUnitOfWork:
             await hook()
         self._refuse_conflicts_with(self._database.committed)
         self._database.committed = copy.deepcopy(self._work)
-        ledger_settlement.report(self._metrics, posted)
+        ledger_settlement.report(self._metrics, posted, self._headers_of)
 
     def _refuse_conflicts_with(self, committed: State) -> None:
         """Rows another transaction committed since ours began, clashing with rows we added."""

@@ -3,6 +3,8 @@ its account's balances change in one commit, and what was posted is counted afte
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from payout_service.application.event_routes import BOOKS_KEPT
@@ -189,3 +191,25 @@ async def test_the_books_consumer_posts_nothing_a_transaction_posted_already(
     assert balances(database) == (BALANCE - 15_000, 0)
     audited = [e for e in database.committed.audit if e.message_id == old.message_id]
     assert len(audited) == 1
+
+
+async def test_each_posting_is_logged_with_its_own_payouts_request_id(
+    uow: FakeUnitOfWorkFactory, database: FakeDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given two held payouts, each ended by its own request in one shared transaction (a group)
+    database.open_account(*USD, BALANCE)
+    await given_held(uow, new_payout("p-1", amount_minor=1_000))
+    await given_held(uow, new_payout("p-2", amount_minor=2_000))
+    headers_of = {"p-1": {"request_id": "req-one"}, "p-2": {"request_id": "req-two"}}
+    # When the transaction cancels both and commits
+    with caplog.at_level(logging.INFO, logger="payout_service.books"):
+        async with uow(headers_of=headers_of) as tx:
+            for payout_id in ("p-1", "p-2"):
+                payout = await tx.payouts.get_for_update(payout_id)
+                assert payout is not None
+                payout.cancel(START)
+                await tx.payouts.update(payout)
+            await tx.commit()
+    # Then each release's line names its own payout's request, not one request for both
+    lines = {r.payout_id: r.request_id for r in caplog.records if r.name == "payout_service.books"}
+    assert lines == {"p-1": "req-one", "p-2": "req-two"}

@@ -113,7 +113,7 @@ class SqlUnitOfWork:
         posted = await write_saved_events(self, self._headers, self._headers_of)
         await self.session.commit()
         self._committed = True
-        ledger_settlement.report(self._metrics, posted)
+        ledger_settlement.report(self._metrics, posted, self._headers_of)
         if self._on_commit is not None and self.outbox.written:
             self._on_commit(self.outbox.written, self.outbox.opening)
 
