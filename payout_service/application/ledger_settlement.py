@@ -77,7 +77,7 @@ async def post_transitions(
     by_account = [
         (key, list(mine)) for key, mine in groupby(ends, lambda p: account_of(p[0].payload))
     ]
-    accounts = await _locked(uow, [key for key, _ in by_account])
+    accounts = await uow.accounts.get_all_for_update([key for key, _ in by_account])
     posted: list[Posted] = []
     entries: list[LedgerEntry] = []
     for key, mine in by_account:
@@ -97,22 +97,9 @@ async def post_transitions(
     if not entries:
         return posted
     now = max(moment for _, moment in ends)
-    moved = list(accounts.values())
-    if len(moved) == 1:
-        await uow.accounts.save_balances(moved[0], now)
-    else:
-        await uow.accounts.save_all_balances(moved, now)
+    await uow.accounts.save_all_balances(list(accounts.values()), now)
     await uow.accounts.append_entries(entries, now)
     return posted
-
-
-async def _locked(uow: UnitOfWork, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Account]:
-    """The accounts of these keys, locked: one's by its own statement, the one a transaction of
-    one payout makes."""
-    if len(keys) > 1:
-        return await uow.accounts.get_all_for_update(keys)
-    account = await uow.accounts.get_for_update(*keys[0])
-    return {} if account is None else {keys[0]: account}
 
 
 async def settle(uow: UnitOfWork, envelope: Envelope, now: datetime) -> list[Settlement]:

@@ -5,6 +5,7 @@ MariaDB's gap locks)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 import pytest
 
@@ -12,7 +13,7 @@ from payout_service.domain.money import Money
 from payout_service.domain.payout import Payout
 from payout_service.infrastructure.clock import SystemClock
 from payout_service.infrastructure.db.session import SqlSession
-from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWorkFactory
+from payout_service.infrastructure.db.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.integration.helpers import DEMO_USER_ID
 
 # Neighbours in the attempts' (payout_id, attempt) index: FIRST and SECOND fall in the gap
@@ -32,17 +33,7 @@ async def test_an_open_attempt_of_one_payout_does_not_hold_up_the_next_payouts_a
     # Given three payouts whose ids are neighbours, and an attempt of the last one only
     now = SystemClock().now()
     async with db() as tx:
-        for n, payout_id in enumerate((FIRST, SECOND, THIRD)):
-            await tx.payouts.add(
-                Payout.create(
-                    payout_id=payout_id,
-                    user_id=DEMO_USER_ID,
-                    amount=Money.parse("1.00", "USD", max_minor=10_000),
-                    wallet=f"W{n}",
-                    external_reference=f"neighbour-{n}",
-                    now=now,
-                )
-            )
+        await _add_payouts(tx, now)
         await tx.send_attempts.open(THIRD, now)
         await tx.commit()
 
@@ -84,17 +75,7 @@ async def test_a_groups_first_attempts_open_in_one_insert_and_later_ones_follow_
     # Given three payouts with no attempt
     now = SystemClock().now()
     async with db() as tx:
-        for n, payout_id in enumerate((FIRST, SECOND, THIRD)):
-            await tx.payouts.add(
-                Payout.create(
-                    payout_id=payout_id,
-                    user_id=DEMO_USER_ID,
-                    amount=Money.parse("1.00", "USD", max_minor=10_000),
-                    wallet=f"W{n}",
-                    external_reference=f"first-{n}",
-                    now=now,
-                )
-            )
+        await _add_payouts(tx, now)
         await tx.commit()
     # When a group's transaction opens their first attempts together
     async with db() as tx:
@@ -125,3 +106,18 @@ async def _inserts(session: SqlSession) -> int:
     """This connection's INSERTs so far (MariaDB's SESSION status)."""
     (row,) = await session.rows("SHOW SESSION STATUS LIKE 'Com_insert'")
     return int(row["Value"])
+
+
+async def _add_payouts(tx: SqlUnitOfWork, now: datetime) -> None:
+    """FIRST, SECOND and THIRD, pending, without attempts."""
+    for n, payout_id in enumerate((FIRST, SECOND, THIRD)):
+        await tx.payouts.add(
+            Payout.create(
+                payout_id=payout_id,
+                user_id=DEMO_USER_ID,
+                amount=Money.parse("1.00", "USD", max_minor=10_000),
+                wallet=f"W{n}",
+                external_reference=f"neighbour-{n}",
+                now=now,
+            )
+        )

@@ -51,7 +51,10 @@ class SqlAccountRepository:
     async def get_all_for_update(
         self, keys: Collection[tuple[int, str]]
     ) -> dict[tuple[int, str], Account]:
-        ordered = sorted(keys)
+        ordered = sorted(set(keys))
+        if len(ordered) == 1:  # the single-row statement a transaction of one payout makes
+            account = await self.get_for_update(*ordered[0])
+            return {} if account is None else {ordered[0]: account}
         # OR of the unique key's equalities: a range read of exactly these rows, in index order
         # (a row constructor's IN list may be read as a scan, locking every row it passes)
         matches = " OR ".join(["(user_id = %s AND currency = %s)"] * len(ordered))
@@ -66,6 +69,10 @@ class SqlAccountRepository:
 
     async def save_all_balances(self, accounts: Collection[Account], now: datetime) -> None:
         ordered = sorted(accounts, key=lambda a: a.id)
+        if len(ordered) <= 1:
+            for account in ordered:
+                await self.save_balances(account, now)
+            return
         cases = " ".join(["WHEN %s THEN %s"] * len(ordered))
         await self._s.execute(
             f"UPDATE user_accounts{self._s.dialect.using_index('PRIMARY')}"

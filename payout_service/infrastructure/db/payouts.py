@@ -70,6 +70,9 @@ class SqlPayoutRepository:
         if self._unwritten is not None:
             self._unwritten[payout.id] = _without_events(payout)
             return
+        await self._write(payout)
+
+    async def _write(self, payout: Payout) -> None:
         row = _row_of(payout, self._s.dialect)
         await self._s.execute(_UPDATE, *(row[c] for c in sql.PAYOUT_CHANGING_COLUMNS), payout.id)
 
@@ -127,10 +130,7 @@ class SqlPayoutRepository:
         payouts = sorted(self._unwritten.values(), key=lambda p: p.id)
         self._unwritten.clear()
         if len(payouts) == 1:
-            row = _row_of(payouts[0], self._s.dialect)
-            await self._s.execute(
-                _UPDATE, *(row[c] for c in sql.PAYOUT_CHANGING_COLUMNS), payouts[0].id
-            )
+            await self._write(payouts[0])
             return
         rows = [_row_of(p, self._s.dialect) for p in payouts]
         cases = " ".join(["WHEN %s THEN %s"] * len(payouts))
